@@ -1,0 +1,40 @@
+import { createSandbox } from '../../sandbox/create-sandbox.js';
+import { FAULT_KINDS } from '../../sandbox/faults.js';
+
+export interface SandboxArgs {
+  port: number;
+  host: string;
+  seed: number;
+  conversations: number;
+  'rate-limit': number;
+  'max-limit': number;
+  'fault-rate': number;
+  'accept-token': string;
+}
+
+/** `ig-export sandbox`: serves the Graph API sandbox until interrupted. */
+export async function sandboxCommand(args: SandboxArgs): Promise<number> {
+  const perKind = args['fault-rate'] / FAULT_KINDS.length;
+  const sandbox = await createSandbox({
+    port: args.port,
+    host: args.host,
+    seed: args.seed,
+    conversations: args.conversations,
+    maxLimit: args['max-limit'],
+    token: args['accept-token'],
+    rateLimit: { callsPerSecond: args['rate-limit'] },
+    faults: { rates: Object.fromEntries(FAULT_KINDS.map((k) => [k, k === 'slow' ? 0 : perKind])) },
+  });
+  process.stdout.write(
+    `Graph API sandbox listening on ${sandbox.url}\n` +
+      `  account ${sandbox.data.account.userId} (@${sandbox.data.account.username}), ${sandbox.data.conversations.length} conversations\n` +
+      `  it accepts the token given by --accept-token; export with:\n` +
+      `  IG_ACCESS_TOKEN=<that token> ig-export export --base-url ${sandbox.url} --max-rps ${args['rate-limit'] || 2}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await sandbox.close();
+  return 0;
+}

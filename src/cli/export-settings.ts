@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import type { ExportOptions } from '../pipeline/run-export.js';
+import { DEFAULT_PARQUET_OPTIONS } from '../writers/parquet-writer.js';
+import { UsageError } from './exit-codes.js';
+
+/**
+ * Export settings, defined once: the flags (`ig-export export --help`), the JSON config file (`--config`) and
+ * their validation all come from this table. Keys are the long flag names.
+ */
+export const EXPORT_FLAGS = {
+  account: { type: 'string', default: 'me', describe: 'Instagram professional account: "me" or its id (resolved to user_id with one call)' },
+  'user-id': { type: 'string', describe: "Export only the conversation with this person (their Instagram-scoped id), e.g. for a compliance request" },
+  'base-url': { type: 'string', default: 'https://graph.instagram.com', describe: 'Graph API host (point it at a sandbox for tests)' },
+  'api-version': { type: 'string', default: 'v23.0', describe: 'Graph API version' },
+  'token-file': { type: 'string', describe: 'File holding the access token (otherwise IG_ACCESS_TOKEN); never pass the token itself' },
+  output: { type: 'string', default: 'output', describe: 'Output root; snapshots go to <output>/account=<id>/snapshot=<id>/' },
+  'max-rps': { type: 'number', default: 2, describe: 'Calls per second for the account, shared by all stages (Meta allows 2)' },
+  'page-size': { type: 'number', default: 100, describe: 'limit= asked for on list calls (the largest page the API serves)' },
+  'conversation-concurrency': { type: 'number', default: 2, describe: 'Conversations expanded at once' },
+  'hydrate-concurrency': { type: 'number', default: 4, describe: 'Message detail requests in flight at once (all conversations)' },
+  retries: { type: 'number', default: 5, describe: 'Retries of a transient failure before an item is recorded as failed' },
+  'timeout-ms': { type: 'number', default: 30_000, describe: 'Per-request timeout; a timed-out request is retried' },
+  'backoff-base-ms': { type: 'number', default: 1_000, describe: 'First retry delay (exponential with jitter)' },
+  'backoff-max-ms': { type: 'number', default: 60_000, describe: 'Largest retry delay' },
+  'throttle-wait-ms': { type: 'number', default: 60_000, describe: 'Pause after a throttle that names no wait (doubles while throttles repeat)' },
+  compression: { type: 'string', default: 'zstd', choices: ['zstd', 'snappy', 'gzip', 'none'], describe: 'Parquet compression' },
+} as const;
+
+type FlagName = keyof typeof EXPORT_FLAGS;
+
+const positiveInt = z.number().int().positive();
+const settingsShape = {
+  account: z.string().regex(/^(me|\d+)$/, 'must be "me" or a numeric account id'),
+  'user-id': z.string().regex(/^\d+$/, 'must be a numeric Instagram-scoped id').optional(),
+  'base-url': z.url({ protocol: /^https?$/ }),
+  'api-version': z.string().regex(/^v\d+\.\d+$/, 'must look like v23.0'),
+  'token-file': z.string().min(1).optional(),
+  output: z.string().min(1),
+  'max-rps': z.number().positive().max(1000),
+  'page-size': positiveInt.max(1000),
+  'conversation-concurrency': positiveInt.max(64),
+  'hydrate-concurrency': positiveInt.max(64),
+  retries: z.number().int().min(0).max(50),
+  'timeout-ms': positiveInt,
+  'backoff-base-ms': z.number().int().min(0),
+  'backoff-max-ms': z.number().int().min(0),
+  'throttle-wait-ms': z.number().int().min(0),
+  compression: z.enum(['zstd', 'snappy', 'gzip', 'none']),
+} satisfies Record<FlagName, z.ZodType>;
+
+const settingsSchema = z.strictObject(settingsShape);
+/** A config file may set any subset; unknown keys are errors (a typo must not be ignored). */
+const configFileSchema = z.strictObject(settingsShape).partial();
+
+export type ExportSettings = z.infer<typeof settingsSchema>;
+
+function defaults(): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(EXPORT_FLAGS).flatMap(([k, v]) => ('default' in v ? [[k, v.default]] : [])),
+  );
+}
+
+export async function loadConfigFile(path: string): Promise<Partial<ExportSettings>> {
+  let raw: string;
+  try {
+    raw = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (e) {
+    throw new UsageError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof json === 'object' && json !== null && ('token' in json || 'access-token' in json || 'access_token' in json)) {
+    throw new UsageError(`config file ${path} must not hold the token; use IG_ACCESS_TOKEN or "token-file"`);
+  }
+  const parsed = configFileSchema.safeParse(json);
+  if (!parsed.success) throw new UsageError(`config file ${path} is invalid:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data as Partial<ExportSettings>;
+}
+
+/** Defaults, then the config file, then flags given on the command line; the result is validated. */
+export function mergeSettings(config: Partial<ExportSettings>, flags: Record<string, unknown>): ExportSettings {
+  const given = Object.fromEntries(
+    Object.keys(EXPORT_FLAGS).flatMap((k) => (flags[k] === undefined ? [] : [[k, flags[k]]])),
+  );
+  const merged = { ...defaults(), ...config, ...given };
+  const parsed = settingsSchema.safeParse(merged);
+  if (!parsed.success) throw new UsageError(`invalid options:\n${z.prettifyError(parsed.error)}`);
+  if (parsed.data['backoff-max-ms'] < parsed.data['backoff-base-ms']) {
+    throw new UsageError('--backoff-max-ms must not be below --backoff-base-ms');
+  }
+  return parsed.data;
+}
+
+export function toExportOptions(s: ExportSettings, token: { token: string; source: 'env' | 'file' }): ExportOptions {
+  return {
+    baseUrl: s['base-url'],
+    apiVersion: s['api-version'],
+    token: token.token,
+    tokenSource: token.source,
+    account: s.account,
+    userId: s['user-id'],
+    outputRoot: s.output,
+    maxRps: s['max-rps'],
+    pageSize: s['page-size'],
+    conversationConcurrency: s['conversation-concurrency'],
+    hydrateConcurrency: s['hydrate-concurrency'],
+    retries: s.retries,
+    timeoutMs: s['timeout-ms'],
+    backoff: { baseMs: s['backoff-base-ms'], maxMs: s['backoff-max-ms'] },
+    throttleWaitMs: s['throttle-wait-ms'],
+    maxThrottles: 20,
+    notFoundRetries: 2,
+    slowDownAbovePercent: 80,
+    windowSize: 20,
+    parquet: { ...DEFAULT_PARQUET_OPTIONS, compression: s.compression },
+  };
+}

@@ -1,0 +1,68 @@
+import type { Clock } from '../clock.js';
+
+export interface CallBudgetOptions {
+  /** Calls per second for the account (Conversations API: 2). */
+  maxRps: number;
+  /** Above this usage percentage (from Meta's usage headers) the budget slows down. */
+  slowDownAbovePercent: number;
+  clock: Clock;
+  /** Told about every wait the budget imposes for a reason other than plain pacing. */
+  onWait?: ((reason: string, ms: number) => void) | undefined;
+}
+
+/**
+ * One call budget per account, shared by every stage. Calls are spaced evenly (no bursts) at a little under
+ * `maxRps`, slow down as Meta's usage percentage nears 100 %, and stop entirely while the account is throttled.
+ */
+export class CallBudget {
+  private nextSlot = Number.NEGATIVE_INFINITY;
+  private pausedUntil = Number.NEGATIVE_INFINITY;
+  private usageFactor = 1;
+  /** Spacing margin: arrival jitter must not squeeze three calls into one second of a 2/s window. */
+  private static readonly MARGIN = 1.03;
+
+  constructor(private readonly options: CallBudgetOptions) {}
+
+  get intervalMs(): number {
+    if (this.options.maxRps <= 0) return 0;
+    return (1000 / this.options.maxRps) * CallBudget.MARGIN / this.usageFactor;
+  }
+
+  /** Waits until this account may make one more call, and reserves that slot. */
+  async acquire(signal?: AbortSignal): Promise<void> {
+    const { clock } = this.options;
+    for (;;) {
+      signal?.throwIfAborted();
+      const now = clock.now();
+      if (now < this.pausedUntil) {
+        await clock.sleep(this.pausedUntil - now, signal);
+        continue;
+      }
+      const slot = Math.max(now, this.nextSlot);
+      this.nextSlot = slot + this.intervalMs;
+      if (slot > now) await clock.sleep(slot - now, signal);
+      if (clock.now() < this.pausedUntil) continue; // throttled while we waited: our slot is void
+      return;
+    }
+  }
+
+  /** The account was throttled: no call of any stage goes out before `until`. */
+  pauseUntil(until: number, reason: string): void {
+    if (until <= this.pausedUntil) return;
+    const now = this.options.clock.now();
+    this.pausedUntil = until;
+    this.nextSlot = Math.max(this.nextSlot, until);
+    this.options.onWait?.(reason, until - now);
+  }
+
+  /** Feed the latest usage percentage: above the threshold, calls are spread out linearly towards 100 %. */
+  observeUsage(percent: number): void {
+    const { slowDownAbovePercent } = this.options;
+    const before = this.usageFactor;
+    this.usageFactor =
+      percent <= slowDownAbovePercent ? 1 : Math.max(0.05, (100 - percent) / (100 - slowDownAbovePercent));
+    if (this.usageFactor < 1 && before === 1) {
+      this.options.onWait?.(`usage at ${percent} %: slowing to ${(this.options.maxRps * this.usageFactor).toFixed(2)} calls/s`, 0);
+    }
+  }
+}

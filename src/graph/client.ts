@@ -1,0 +1,223 @@
+import pRetry, { AbortError } from 'p-retry';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { CallBudget } from './call-budget.js';
+import { classifyFailure } from './classify.js';
+import { GraphAuthError, GraphPagingError, GraphRequestError } from './errors.js';
+import { stripAccessToken } from './redact.js';
+import { sendGet } from './transport.js';
+
+export interface GraphClientOptions {
+  baseUrl: string;
+  apiVersion: string;
+  token: string;
+  /** Calls per second for this account, shared by every stage. */
+  maxRps: number;
+  /** Per-request timeout. */
+  timeoutMs: number;
+  /** Retries of a transient failure before the item is given up. */
+  retries: number;
+  backoff: BackoffOptions;
+  /** Wait after a throttle whose reply named no time (doubles on each further throttle, up to 15 min). */
+  throttleWaitMs: number;
+  /** Throttles one request may meet before it is given up. */
+  maxThrottles: number;
+  /** Retries of a 100/33 "does not exist" (a disguised throttle, sometimes) before the object counts as unavailable. */
+  notFoundRetries: number;
+  slowDownAbovePercent: number;
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ClientMetrics {
+  /** Every HTTP call made, retries included, by endpoint label. */
+  calls: Record<string, number>;
+  /** Failed calls by classification reason (`code_2`, `http_502_not_json`, `timeout`, …). */
+  failures: Record<string, number>;
+  /** Failed calls that were retried, by classification kind. */
+  retries: Record<string, number>;
+  throttles: number;
+  /** Total time the account was paused by throttles. */
+  throttleWaitMs: number;
+}
+
+export interface Page {
+  data: unknown[];
+}
+
+/** Page size state of one paginated walk: halved on "reduce the amount of data", restored after a while. */
+interface LimitState {
+  limit: number;
+  requested: number;
+  pagesSinceShrink: number;
+}
+
+const RESTORE_AFTER_PAGES = 10;
+
+/**
+ * The Graph client: one `request` function with policies around it — classify → retry (p-retry) → throttle
+ * (the account's CallBudget) → paginate. It knows nothing about conversations or files.
+ */
+export class GraphClient {
+  readonly metrics: ClientMetrics = { calls: {}, failures: {}, retries: {}, throttles: 0, throttleWaitMs: 0 };
+  private readonly budget: CallBudget;
+  private readonly origin: string;
+  private consecutiveThrottles = 0;
+
+  constructor(private readonly options: GraphClientOptions) {
+    this.origin = new URL(options.baseUrl).origin;
+    this.budget = new CallBudget({
+      maxRps: options.maxRps,
+      slowDownAbovePercent: options.slowDownAbovePercent,
+      clock: options.clock,
+      onWait: (reason, ms) => {
+        if (ms > 0) this.metrics.throttleWaitMs += ms;
+        options.logger.warn(ms > 0 ? `pausing all calls for ${Math.round(ms / 1000)} s: ${reason}` : reason, {
+          reason,
+          waitMs: ms,
+        });
+      },
+    });
+  }
+
+  /** `/{version}/{path}?{params}` on the base URL. */
+  url(path: string, params: Record<string, string> = {}): URL {
+    const url = new URL(`${this.options.baseUrl.replace(/\/$/, '')}/${this.options.apiVersion}/${path}`);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    return url;
+  }
+
+  /** One GET with every policy applied. `endpoint` labels the call in the metrics. */
+  async get(endpoint: string, url: URL): Promise<unknown> {
+    return this.request(endpoint, () => url, undefined);
+  }
+
+  /**
+   * Walks a cursor-paged list, yielding each page's `data`. Follows `paging.next` until it is absent (an empty page
+   * that still has `next` is followed); a cursor seen twice is an error, not a loop.
+   * `first(limit)` builds the first request; `select` finds the page inside the body (for nested edges).
+   */
+  async *paginate(
+    endpoint: string,
+    first: (limit: number) => URL,
+    pageSize: number,
+    select: (body: unknown) => unknown = (b) => b,
+  ): AsyncGenerator<unknown[]> {
+    const state: LimitState = { limit: pageSize, requested: pageSize, pagesSinceShrink: 0 };
+    let build = first;
+    const seenCursors = new Set<string>();
+    for (;;) {
+      const body = await this.request(endpoint, build, state);
+      if (state.limit < state.requested && ++state.pagesSinceShrink >= RESTORE_AFTER_PAGES) {
+        state.limit = Math.min(state.requested, state.limit * 2);
+        state.pagesSinceShrink = 0;
+      }
+      const page = select(body) as { data?: unknown; paging?: { next?: unknown } } | undefined;
+      if (!page || !Array.isArray(page.data)) {
+        throw new GraphPagingError(`${endpoint}: the response has no data array (${describe(build(state.limit))})`);
+      }
+      yield page.data;
+      const next = page.paging?.next;
+      if (typeof next !== 'string' || next === '') return;
+      const nextUrl = this.followable(next);
+      const cursor = nextUrl.searchParams.get('after') ?? nextUrl.search;
+      if (seenCursors.has(cursor)) {
+        throw new GraphPagingError(`${endpoint}: paging returned cursor ${cursor} twice; stopping instead of looping`);
+      }
+      seenCursors.add(cursor);
+      build = (limit) => {
+        const u = new URL(nextUrl);
+        u.searchParams.set('limit', String(limit));
+        return u;
+      };
+    }
+  }
+
+  /** A `paging.next` URL minus its embedded token; refuses to send our token to another host. */
+  private followable(next: string): URL {
+    let url: URL;
+    try {
+      url = new URL(next);
+    } catch {
+      throw new GraphPagingError(`paging.next is not a URL`);
+    }
+    if (url.origin !== this.origin) {
+      throw new GraphPagingError(`paging.next points to ${url.origin}, not ${this.origin}; refusing to follow it`);
+    }
+    return stripAccessToken(url);
+  }
+
+  private async request(endpoint: string, build: (limit: number) => URL, limit: LimitState | undefined): Promise<unknown> {
+    const { clock, signal, logger } = this.options;
+    let throttles = 0;
+    let notFound = 0;
+    const attempt = async (): Promise<unknown> => {
+      await this.budget.acquire(signal);
+      const url = build(limit?.limit ?? 0);
+      this.metrics.calls[endpoint] = (this.metrics.calls[endpoint] ?? 0) + 1;
+      const result = await sendGet(url, this.options.token, this.options.timeoutMs, signal);
+      if (result.usage) this.budget.observeUsage(result.usage.maxPercent);
+      if (result.ok) {
+        this.consecutiveThrottles = 0;
+        return result.body;
+      }
+      const classification = classifyFailure(result.facts);
+      const error = new GraphRequestError(classification, 'GET', describe(url), result.facts.status, result.facts.error, {
+        cause: result.cause,
+      });
+      this.metrics.failures[classification.reason] = (this.metrics.failures[classification.reason] ?? 0) + 1;
+      switch (classification.kind) {
+        case 'throttled': {
+          this.metrics.throttles++;
+          if (++throttles > this.options.maxThrottles) throw new AbortError(error);
+          const fallback = Math.min(15 * 60_000, this.options.throttleWaitMs * 2 ** this.consecutiveThrottles++);
+          const wait = classification.waitMs ?? fallback;
+          this.budget.pauseUntil(clock.now() + wait, `throttled (${classification.reason}) on ${endpoint}`);
+          throw error;
+        }
+        case 'transient':
+          throw error;
+        case 'shrink':
+          if (!limit || limit.limit <= 1) throw new AbortError(error);
+          limit.limit = Math.max(1, Math.floor(limit.limit / 2));
+          limit.pagesSinceShrink = 0;
+          logger.warn(`${endpoint}: Graph asked for less data; page size now ${limit.limit}`);
+          throw error;
+        case 'not_found_or_throttled':
+          if (++notFound > this.options.notFoundRetries) throw new AbortError(error);
+          throw error;
+        case 'auth':
+          throw new AbortError(new GraphAuthError(error, classification.hint ?? 'check the token'));
+        case 'gone':
+        case 'fatal':
+          throw new AbortError(error);
+      }
+    };
+    return pRetry(attempt, {
+      retries: this.options.retries,
+      minTimeout: 0,
+      maxTimeout: 0,
+      factor: 1,
+      randomize: false,
+      ...(signal ? { signal } : {}),
+      // A throttle is paid for by waiting, not by the retry budget.
+      shouldConsumeRetry: ({ error }) => !(error instanceof GraphRequestError && error.kind === 'throttled'),
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        if (!(error instanceof GraphRequestError) || retriesLeft <= 0) return;
+        this.metrics.retries[error.kind] = (this.metrics.retries[error.kind] ?? 0) + 1;
+        if (error.kind === 'throttled') return; // the budget holds every call until the throttle has passed
+        const wait = backoffDelay(attemptNumber, this.options.backoff, this.options.random);
+        logger.debug(`retrying ${endpoint} in ${wait} ms`, { reason: error.classification.reason, attemptNumber });
+        await clock.sleep(wait, signal);
+      },
+    });
+  }
+}
+
+function describe(url: URL): string {
+  const clean = stripAccessToken(url);
+  return `${clean.pathname}${clean.search}`;
+}

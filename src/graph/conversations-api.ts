@@ -1,0 +1,102 @@
+import type { GraphClient } from './client.js';
+import { GraphRequestError } from './errors.js';
+
+/** Wire shapes of the Conversations API (contract §1), as loosely as the client needs them. */
+export interface GraphUser {
+  id?: string;
+  username?: string;
+}
+
+export interface ConversationItem {
+  id: string;
+  updated_time?: string | number;
+  participants?: { data?: GraphUser[] };
+}
+
+export interface MessageListItem {
+  id: string;
+  created_time?: string | number;
+}
+
+export interface MessageDetail {
+  id: string;
+  created_time?: string | number;
+  from?: GraphUser;
+  to?: { data?: GraphUser[] };
+  message?: string;
+  attachments?: unknown;
+  shares?: unknown;
+  story?: unknown;
+  reactions?: unknown;
+  is_unsupported?: boolean;
+}
+
+export const MESSAGE_FIELDS = 'id,created_time,from,to,message,attachments,shares,story,reactions,is_unsupported';
+
+export type HydrationOutcome =
+  | { status: 'hydrated'; detail: MessageDetail }
+  | { status: 'unavailable' | 'failed'; error: GraphRequestError };
+
+/** The Conversations API on top of the generic client: the four calls the export makes. */
+export class ConversationsApi {
+  constructor(
+    private readonly client: GraphClient,
+    private readonly pageSize: number,
+  ) {}
+
+  /**
+   * The Instagram professional account id (`user_id`, the id in messages' from/to), not the app-scoped `id`.
+   * One call.
+   */
+  async resolveAccount(account: string): Promise<{ id: string; username: string | undefined }> {
+    const body = (await this.client.get('account', this.client.url(account, { fields: 'user_id,username' }))) as {
+      user_id?: string | number;
+      id?: string;
+      username?: string;
+    };
+    const id = body.user_id ?? (account === 'me' ? undefined : account);
+    if (id === undefined) throw new Error(`GET /${account} returned no user_id; is this an Instagram professional account?`);
+    return { id: String(id), username: body.username };
+  }
+
+  /** Conversations, newest `updated_time` first, with participants; `userId` narrows to one person. */
+  conversations(account: string, userId?: string): AsyncGenerator<unknown[]> {
+    return this.client.paginate(
+      'conversations',
+      (limit) =>
+        this.client.url(`${account}/conversations`, {
+          platform: 'instagram',
+          fields: 'id,updated_time,participants',
+          limit: String(limit),
+          ...(userId === undefined ? {} : { user_id: userId }),
+        }),
+      this.pageSize,
+    );
+  }
+
+  /** Message ids and creation times of one conversation, newest first, every page. */
+  messageIds(conversationId: string): AsyncGenerator<unknown[]> {
+    return this.client.paginate(
+      'messages',
+      (limit) => this.client.url(conversationId, { fields: `messages.limit(${limit}){id,created_time}` }),
+      this.pageSize,
+      // The first page is nested under `messages`; `next` links lead to the plain edge.
+      (body) => {
+        const b = body as { messages?: unknown; data?: unknown };
+        return b.data !== undefined ? b : (b.messages ?? { data: [] });
+      },
+    );
+  }
+
+  /** Details of one message; a deleted/unavailable answer or a give-up is an outcome, not an exception. */
+  async message(messageId: string): Promise<HydrationOutcome> {
+    try {
+      const detail = (await this.client.get('message', this.client.url(messageId, { fields: MESSAGE_FIELDS }))) as MessageDetail;
+      return { status: 'hydrated', detail };
+    } catch (e) {
+      if (!(e instanceof GraphRequestError)) throw e;
+      // Auth failures are GraphAuthError and stop the run; everything else is this message's outcome.
+      return { status: e.kind === 'gone' || e.kind === 'not_found_or_throttled' ? 'unavailable' : 'failed', error: e };
+    }
+  }
+}

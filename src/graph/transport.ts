@@ -1,0 +1,46 @@
+import type { FailureFacts, GraphErrorBody } from './classify.js';
+import { parseUsageHeaders, type UsageSnapshot } from './usage-headers.js';
+
+/** One HTTP GET and nothing else: no retry, no pacing. Returns the parsed body or the facts of the failure. */
+export type TransportResult =
+  | { ok: true; status: number; body: unknown; usage: UsageSnapshot | undefined }
+  | { ok: false; facts: FailureFacts; usage: UsageSnapshot | undefined; cause?: unknown };
+
+export async function sendGet(
+  url: URL,
+  token: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<TransportResult> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      signal: combined,
+    });
+    text = await response.text();
+  } catch (cause) {
+    signal?.throwIfAborted(); // the run was cancelled: not a network failure
+    const network = timeout.aborted ? 'timeout' : 'connection';
+    return { ok: false, facts: { network }, usage: undefined, cause };
+  }
+  const usage = parseUsageHeaders((name) => response.headers.get(name));
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { ok: false, facts: { status: response.status, unparseableBody: true }, usage };
+  }
+  const error = (body as { error?: GraphErrorBody } | null)?.error;
+  if (!response.ok || (typeof error === 'object' && error !== null)) {
+    return {
+      ok: false,
+      facts: { status: response.status, error, regainMinutes: usage?.regainMinutes },
+      usage,
+    };
+  }
+  return { ok: true, status: response.status, body, usage };
+}

@@ -1,0 +1,15 @@
+import type { ConversationsApi } from '../../graph/conversations-api.js';
+import { toListedConversation } from '../transform.js';
+import type { ListedConversation } from '../types.js';
+
+/** Stage 1: every conversation of the account (or of one person, with `userId`), newest first, page by page. */
+export async function* extractConversations(
+  api: ConversationsApi,
+  account: string,
+  accountId: string,
+  userId: string | undefined,
+): AsyncGenerator<ListedConversation> {
+  for await (const page of api.conversations(account, userId)) {
+    for (const item of page) yield toListedConversation(item, accountId);
+  }
+}

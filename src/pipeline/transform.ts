@@ -1,0 +1,105 @@
+import type { ConversationItem, HydrationOutcome, MessageDetail } from '../graph/conversations-api.js';
+import type { ConversationRow, MessageRow } from '../schema/tables.js';
+import { parseGraphTime } from './graph-time.js';
+import type { ListedConversation, ListedMessage, RowContext } from './types.js';
+
+/** Pure mapping from Graph shapes to flat, typed rows. No I/O. */
+
+export class ContractError extends Error {
+  override name = 'ContractError';
+}
+
+export function toListedConversation(item: unknown, accountId: string): ListedConversation {
+  const c = item as ConversationItem;
+  if (typeof c?.id !== 'string') throw new ContractError(`a conversation without an id: ${JSON.stringify(item)}`);
+  const updatedMs = parseGraphTime(c.updated_time);
+  if (updatedMs === undefined) throw new ContractError(`conversation ${c.id} has no readable updated_time (${String(c.updated_time)})`);
+  const other = (c.participants?.data ?? []).find((p) => p.id !== undefined && p.id !== accountId);
+  return {
+    id: c.id,
+    updatedMs,
+    participant: other?.id === undefined ? undefined : { id: other.id, username: other.username },
+  };
+}
+
+export function toListedMessage(item: unknown, position: number, conversationId: string): ListedMessage {
+  const m = item as { id?: unknown; created_time?: unknown };
+  if (typeof m?.id !== 'string') throw new ContractError(`conversation ${conversationId}: a listed message without an id`);
+  const createdMs = parseGraphTime(m.created_time);
+  if (createdMs === undefined) {
+    throw new ContractError(`message ${m.id} has no readable created_time (${String(m.created_time)})`);
+  }
+  return { id: m.id, createdMs, position };
+}
+
+function json(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}
+
+function attachmentsOf(d: MessageDetail): string | null {
+  const carried: Record<string, unknown> = {};
+  if (d.attachments !== undefined) carried['attachments'] = d.attachments;
+  if (d.shares !== undefined) carried['shares'] = d.shares;
+  if (d.story !== undefined) carried['story'] = d.story;
+  return Object.keys(carried).length === 0 ? null : JSON.stringify(carried);
+}
+
+export function toMessageRow(
+  ctx: RowContext,
+  conversationId: string,
+  listed: ListedMessage,
+  outcome: HydrationOutcome | { status: 'outside_window' },
+  extractedAt: number,
+): MessageRow {
+  const base: MessageRow = {
+    account_id: ctx.accountId,
+    conversation_id: conversationId,
+    message_id: listed.id,
+    position: listed.position,
+    created_time: listed.createdMs,
+    hydration_status: outcome.status,
+    from_id: null,
+    from_username: null,
+    to_id: null,
+    to_username: null,
+    message: null,
+    attachments: null,
+    reactions: null,
+    is_unsupported: null,
+    snapshot_id: ctx.snapshotId,
+    extracted_at: extractedAt,
+  };
+  if (outcome.status !== 'hydrated') return base;
+  const d = outcome.detail;
+  const to = d.to?.data?.[0];
+  return {
+    ...base,
+    from_id: d.from?.id ?? null,
+    from_username: d.from?.username ?? null,
+    to_id: to?.id ?? null,
+    to_username: to?.username ?? null,
+    message: typeof d.message === 'string' ? d.message : '',
+    attachments: attachmentsOf(d),
+    reactions: json(d.reactions),
+    is_unsupported: d.is_unsupported === true,
+  };
+}
+
+export function toConversationRow(
+  ctx: RowContext,
+  conversation: ListedConversation,
+  counts: { messages: number; hydrated: number },
+  extractedAt: number,
+): ConversationRow {
+  return {
+    account_id: ctx.accountId,
+    conversation_id: conversation.id,
+    updated_time: conversation.updatedMs,
+    message_count: counts.messages,
+    hydrated_count: counts.hydrated,
+    participant_id: conversation.participant?.id ?? null,
+    participant_username: conversation.participant?.username ?? null,
+    snapshot_id: ctx.snapshotId,
+    extracted_at: extractedAt,
+  };
+}

@@ -1,0 +1,38 @@
+import type { ConversationRow, MessageRow } from '../schema/tables.js';
+
+export type HydrationStatus = 'hydrated' | 'outside_window' | 'unavailable' | 'failed';
+
+/** A conversation as listed by the extract stage. */
+export interface ListedConversation {
+  id: string;
+  updatedMs: number;
+  participant: { id: string; username: string | undefined } | undefined;
+}
+
+/** A message id as listed by the expand stage, with its rank (0 = newest). */
+export interface ListedMessage {
+  id: string;
+  createdMs: number;
+  position: number;
+}
+
+/** A problem the run recorded instead of hiding (goes to the manifest). */
+export interface RecordedFailure {
+  stage: 'extract' | 'expand' | 'hydrate';
+  conversation_id?: string;
+  message_id?: string;
+  kind: string;
+  reason: string;
+  message: string;
+}
+
+export type ExportEvent =
+  | { type: 'message'; row: MessageRow }
+  | { type: 'conversation'; row: ConversationRow }
+  | { type: 'failure'; failure: RecordedFailure };
+
+/** Identifies the rows of one run. */
+export interface RowContext {
+  accountId: string;
+  snapshotId: string;
+}

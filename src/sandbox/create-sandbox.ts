@@ -1,0 +1,363 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createDataset, sortConversations, type Dataset, type SandboxMessage } from './dataset.js';
+import { FaultPlan, type FaultKind, type FaultOptions } from './faults.js';
+import { graphErrors, type GraphErrorReply } from './graph-errors.js';
+import { GraphRoutes, type Endpoint, type RouteResult } from './graph-routes.js';
+import { createPrng, deriveSeed } from './prng.js';
+import { RateMeter, type RateLimitOptions } from './rate-meter.js';
+
+/**
+ * The Graph API sandbox: an HTTP server that behaves like graph.instagram.com's Conversations API as
+ * ../shared/api/graph-api-contract.md describes it. It shares no code with the client on purpose.
+ */
+export interface SandboxOptions {
+  port: number;
+  host: string;
+  seed: number;
+  conversations: number;
+  messageCounts?: readonly number[] | undefined;
+  maxMessagesPerConversation: number;
+  endTimeMs: number;
+  unsentRate: number;
+  /** The one valid access token. */
+  token: string;
+  defaultLimit: number;
+  maxLimit: number;
+  /** Only this many most recent messages of a conversation answer with details. */
+  windowSize: number;
+  deletedErrorCode: number;
+  deletedErrorSubcode?: number | undefined;
+  rateLimit: RateLimitOptions;
+  faults: FaultOptions;
+  /** Add `count` messages to a seeded-random conversation after every `everyRequests` API requests. */
+  autoAdd?: { everyRequests: number; count: number } | undefined;
+  usageHeaders: boolean;
+  /** Clock for rate limiting, logs and new messages (inject a virtual one in tests). */
+  now: () => number;
+}
+
+export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
+  port: 0,
+  host: '127.0.0.1',
+  seed: 1,
+  conversations: 50,
+  maxMessagesPerConversation: 3000,
+  endTimeMs: Date.UTC(2026, 10, 20, 12, 0, 0),
+  unsentRate: 0.01,
+  token: 'sandbox-token',
+  defaultLimit: 25,
+  maxLimit: 100,
+  windowSize: 20,
+  deletedErrorCode: 100,
+  rateLimit: { callsPerSecond: 2, errorCode: 80002, blockMs: 60_000, usageWindowMs: 3_600_000, usageQuota: 0 },
+  faults: { rates: {}, slowMs: 2_000, throttleCode: 80002 },
+  usageHeaders: true,
+  now: () => Date.now(),
+};
+
+export interface RequestLogEntry {
+  seq: number;
+  /** Sandbox clock at arrival. */
+  t: number;
+  method: string;
+  /** Path and query, with any access_token removed. */
+  path: string;
+  endpoint: Endpoint | 'control';
+  status: number;
+  code?: number | undefined;
+  fault?: FaultKind | 'token_expired' | 'reduce_data' | undefined;
+  throttled: boolean;
+  duringBlock: boolean;
+  /** The `limit` of a list request, after clamping. */
+  pageLimit?: number | undefined;
+}
+
+export interface SandboxStats {
+  requests: RequestLogEntry[];
+  byEndpoint: Record<string, number>;
+  faults: Record<string, number>;
+  throttled: number;
+  /** Calls that arrived while the account was blocked by an earlier throttle. */
+  callsDuringBlock: number;
+  /** Every message whose details were requested, with its position in its conversation at that moment. */
+  hydrations: Array<{ messageId: string; conversationId: string; position: number }>;
+}
+
+export interface Sandbox {
+  url: string;
+  data: Dataset;
+  options: SandboxOptions;
+  stats: SandboxStats;
+  /** Adds `count` new messages at the top of a conversation ("time travel"); returns them newest first. */
+  addMessages(conversationId: string, count: number): SandboxMessage[];
+  resetStats(): void;
+  close(): Promise<void>;
+}
+
+export type SandboxOverrides = Partial<Omit<SandboxOptions, 'rateLimit' | 'faults'>> & {
+  rateLimit?: Partial<RateLimitOptions>;
+  faults?: Partial<FaultOptions>;
+};
+
+export function resolveSandboxOptions(overrides: SandboxOverrides = {}): SandboxOptions {
+  const { rateLimit, faults, ...rest } = overrides;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  return {
+    ...DEFAULT_SANDBOX_OPTIONS,
+    ...defined,
+    rateLimit: { ...DEFAULT_SANDBOX_OPTIONS.rateLimit, ...rateLimit },
+    faults: { ...DEFAULT_SANDBOX_OPTIONS.faults, ...faults },
+  };
+}
+
+function emptyStats(): SandboxStats {
+  return { requests: [], byEndpoint: {}, faults: {}, throttled: 0, callsDuringBlock: 0, hydrations: [] };
+}
+
+export async function createSandbox(overrides: SandboxOverrides = {}): Promise<Sandbox> {
+  const options = resolveSandboxOptions(overrides);
+  const data = createDataset(options);
+  const meter = new RateMeter(options.rateLimit);
+  const faults = new FaultPlan(options.seed, options.faults);
+  const autoAddPrng = createPrng(deriveSeed(options.seed, 'auto-add'));
+  let stats = emptyStats();
+  let apiRequests = 0;
+  let routes: GraphRoutes | undefined;
+
+  const addMessages = (conversationId: string, count: number): SandboxMessage[] => {
+    const c = data.conversations.find((x) => x.id === conversationId);
+    if (!c) throw new Error(`no conversation ${conversationId}`);
+    const added: SandboxMessage[] = [];
+    for (let i = 0; i < count; i++) {
+      const newest = c.messages[0]?.createdMs ?? 0;
+      const t = Math.max(Math.floor(options.now() / 1000) * 1000, newest + 1000);
+      const m = data.newMessage(c, t);
+      c.messages.unshift(m);
+      added.unshift(m);
+    }
+    sortConversations(data.conversations);
+    routes?.reindex();
+    return added;
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      res.statusCode = 500;
+      res.end(String(e));
+    });
+  });
+
+  const log = (entry: Omit<RequestLogEntry, 'seq'>): void => {
+    stats.requests.push({ seq: stats.requests.length, ...entry });
+    stats.byEndpoint[entry.endpoint] = (stats.byEndpoint[entry.endpoint] ?? 0) + 1;
+    if (entry.fault) stats.faults[entry.fault] = (stats.faults[entry.fault] ?? 0) + 1;
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const t = options.now();
+    if (url.pathname === '/health') return sendJson(res, 200, { ok: true });
+    if (url.pathname.startsWith('/__sandbox/')) return control(req, res, url, t);
+
+    const segments = url.pathname.split('/').filter((s) => s !== '');
+    const version = segments.shift() ?? '';
+    const loggedQuery = new URLSearchParams(url.searchParams);
+    loggedQuery.delete('access_token');
+    const q = loggedQuery.toString();
+    const base = {
+      t,
+      method: req.method ?? 'GET',
+      path: `${url.pathname}${q === '' ? '' : `?${q}`}`,
+      throttled: false,
+      duringBlock: false,
+    };
+    if (!/^v\d+\.\d+$/.test(version) || req.method !== 'GET') {
+      const reply = graphErrors.unknownPath(version);
+      log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code });
+      return sendError(res, reply, undefined);
+    }
+    apiRequests++;
+    if (options.autoAdd && apiRequests % options.autoAdd.everyRequests === 0) {
+      const target = autoAddPrng.pick(data.conversations);
+      addMessages(target.id, options.autoAdd.count);
+    }
+
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice(7) : (url.searchParams.get('access_token') ?? '');
+    const usage = (): Record<string, string> => usageHeaders(meter, data.account.userId, options, t);
+    if (token === '') {
+      const reply = graphErrors.missingToken();
+      log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code });
+      return sendError(res, reply, undefined);
+    }
+    if (token !== options.token) {
+      const reply = graphErrors.invalidToken();
+      log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code });
+      return sendError(res, reply, undefined);
+    }
+
+    const verdict = meter.record(t);
+    if (verdict.duringBlock) stats.callsDuringBlock++;
+    if (verdict.throttled) {
+      stats.throttled++;
+      const reply = graphErrors.throttled(options.rateLimit.errorCode);
+      log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code, throttled: true, duringBlock: verdict.duringBlock });
+      return sendError(res, reply, usage());
+    }
+
+    const expiresAfter = options.faults.tokenExpiresAfter;
+    if (expiresAfter !== undefined && apiRequests > expiresAfter) {
+      const reply = graphErrors.tokenExpired(new Date(options.endTimeMs), new Date(Math.max(t, options.endTimeMs)));
+      log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code, fault: 'token_expired' });
+      return sendError(res, reply, usage());
+    }
+
+    const fault = faults.draw();
+    if (fault === 'throttle') {
+      stats.throttled++;
+      meter.block(t);
+      const reply = graphErrors.throttled(options.faults.throttleCode);
+      log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code, fault, throttled: true });
+      return sendError(res, reply, usage());
+    }
+    if (fault === 'not_found_throttle') {
+      const reply = graphErrors.objectNotFound(segments[0] ?? '');
+      log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code, fault });
+      return sendError(res, reply, usage());
+    }
+    if (fault === 'transient_500') {
+      const reply = graphErrors.transient();
+      log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code, fault });
+      return sendError(res, reply, usage());
+    }
+    if (fault === 'html_502') {
+      log({ ...base, endpoint: 'unknown', status: 502, fault });
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>');
+      return;
+    }
+
+    routes ??= new GraphRoutes(data, {
+      publicUrl: sandboxUrl(),
+      defaultLimit: options.defaultLimit,
+      maxLimit: options.maxLimit,
+      windowSize: options.windowSize,
+      deletedErrorCode: options.deletedErrorCode,
+      deletedErrorSubcode: options.deletedErrorSubcode,
+    });
+    const result: RouteResult = routes.route({
+      version,
+      segments,
+      query: url.searchParams,
+      token,
+      emptyPage: fault === 'empty_page_with_next',
+    });
+    const reduce = options.faults.reduceDataAboveLimit;
+    if (reduce !== undefined && result.pageLimit !== undefined && result.pageLimit > reduce) {
+      const reply = graphErrors.reduceData();
+      log({ ...base, endpoint: result.endpoint, status: reply.status, code: reply.error.code, fault: 'reduce_data', pageLimit: result.pageLimit });
+      return sendError(res, reply, usage());
+    }
+    if (result.hydration) stats.hydrations.push(result.hydration);
+    log({
+      ...base,
+      endpoint: result.endpoint,
+      status: result.status,
+      code: result.error?.error.code,
+      fault: fault === 'empty_page_with_next' && result.pageLimit !== undefined ? fault : fault === 'slow' || fault === 'socket_destroyed' || fault === 'truncated_200' ? fault : undefined,
+      pageLimit: result.pageLimit,
+    });
+    if (fault === 'slow') await new Promise((r) => setTimeout(r, options.faults.slowMs));
+    if (result.error) return sendError(res, result.error, usage());
+    const body = JSON.stringify(result.body);
+    if (fault === 'truncated_200') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', ...usage() });
+      res.end(body.slice(0, Math.floor(body.length / 2)));
+      return;
+    }
+    if (fault === 'socket_destroyed') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'content-length': String(Buffer.byteLength(body)), ...usage() });
+      res.write(body.slice(0, Math.floor(body.length / 3)));
+      res.socket?.destroy();
+      return;
+    }
+    sendJson(res, 200, result.body, usage());
+  }
+
+  async function control(req: IncomingMessage, res: ServerResponse, url: URL, t: number): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    log({ t, method: req.method ?? 'GET', path: url.pathname, endpoint: 'control', status: 200, throttled: false, duringBlock: false });
+    if (url.pathname === '/__sandbox/stats' && req.method === 'GET') {
+      return sendJson(res, 200, { ...stats, requests: stats.requests.length });
+    }
+    if (url.pathname === '/__sandbox/add-messages' && req.method === 'POST') {
+      const body = (raw === '' ? {} : JSON.parse(raw)) as { conversation_id?: string; count?: number };
+      const target = body.conversation_id ?? data.conversations[0]?.id;
+      if (target === undefined) return sendJson(res, 400, { error: 'no conversations' });
+      try {
+        const added = addMessages(target, body.count ?? 1);
+        return sendJson(res, 200, { conversation_id: target, added: added.map((m) => m.id) });
+      } catch (e) {
+        return sendJson(res, 404, { error: (e as Error).message });
+      }
+    }
+    return sendJson(res, 404, { error: `unknown control endpoint ${req.method ?? ''} ${url.pathname}` });
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  const sandboxUrl = (): string => {
+    const address = server.address() as AddressInfo;
+    return `http://${options.host}:${address.port}`;
+  };
+
+  return {
+    url: sandboxUrl(),
+    data,
+    options,
+    get stats() {
+      return stats;
+    },
+    addMessages,
+    resetStats: () => {
+      stats = emptyStats();
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, reply: GraphErrorReply, headers: Record<string, string> | undefined): void {
+  const fbtrace_id = randomBytes(8).toString('base64url');
+  sendJson(res, reply.status, { error: { ...reply.error, fbtrace_id } }, { 'www-authenticate': 'OAuth "Facebook Platform"', ...headers });
+}
+
+function usageHeaders(meter: RateMeter, userId: string, options: SandboxOptions, now: number): Record<string, string> {
+  if (!options.usageHeaders) return {};
+  const pct = meter.usagePercent();
+  return {
+    'x-app-usage': JSON.stringify({ call_count: pct, total_time: pct, total_cputime: pct }),
+    'x-business-use-case-usage': JSON.stringify({
+      [userId]: [
+        {
+          type: 'instagram',
+          call_count: pct,
+          total_cputime: pct,
+          total_time: pct,
+          estimated_time_to_regain_access: meter.regainMinutes(now),
+        },
+      ],
+    }),
+  };
+}
