@@ -1,4 +1,5 @@
 // Type-aware linting for the whole repository (run by `npm run lint`).
+import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -8,11 +9,18 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['config/tooling/*.js'] } },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['config/tooling/*.js'] },
+        tsconfigRootDir: fileURLToPath(new globalThis.URL('../..', import.meta.url)),
+      },
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'no-console': 'error',
     },
   },

@@ -16,7 +16,9 @@ export async function readAccessToken(
     try {
       raw = await readFile(tokenFile, 'utf8');
     } catch (e) {
-      throw new UsageError(`cannot read --token-file ${tokenFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw new UsageError(
+        `cannot read --token-file ${tokenFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
     }
     const token = raw.trim();
     if (token === '') throw new UsageError(`--token-file ${tokenFile} is empty`);
@@ -24,5 +26,7 @@ export async function readAccessToken(
   }
   const token = env[TOKEN_ENV]?.trim();
   if (token) return { token, source: 'env' };
-  throw new UsageError(`no access token: set ${TOKEN_ENV} or pass --token-file <path> (a file holding only the token)`);
+  throw new UsageError(
+    `no access token: set ${TOKEN_ENV} or pass --token-file <path> (a file holding only the token)`,
+  );
 }

@@ -9,7 +9,10 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
  * defence — the client already keeps tokens out of URLs and errors.
  */
 export function createCliLogger(level: LogLevel, secrets: () => readonly string[]): Logger {
-  const base = pino({ level, base: null, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+  const base = pino(
+    { level, base: null, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ fd: 2, sync: true }),
+  );
   const emit =
     (lvl: Level) =>
     (message: string, fields?: Record<string, unknown>): void => {

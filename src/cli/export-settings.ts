@@ -9,22 +9,74 @@ import { UsageError } from './exit-codes.js';
  * their validation all come from this table. Keys are the long flag names.
  */
 export const EXPORT_FLAGS = {
-  account: { type: 'string', default: 'me', describe: 'Instagram professional account: "me" or its id (resolved to user_id with one call)' },
-  'user-id': { type: 'string', describe: "Export only the conversation with this person (their Instagram-scoped id), e.g. for a compliance request" },
-  'base-url': { type: 'string', default: 'https://graph.instagram.com', describe: 'Graph API host (point it at a sandbox for tests)' },
+  account: {
+    type: 'string',
+    default: 'me',
+    describe: 'Instagram professional account: "me" or its id (resolved to user_id with one call)',
+  },
+  'user-id': {
+    type: 'string',
+    describe:
+      'Export only the conversation with this person (their Instagram-scoped id), e.g. for a compliance request',
+  },
+  'base-url': {
+    type: 'string',
+    default: 'https://graph.instagram.com',
+    describe: 'Graph API host (point it at a sandbox for tests)',
+  },
   'api-version': { type: 'string', default: 'v23.0', describe: 'Graph API version' },
-  'token-file': { type: 'string', describe: 'File holding the access token (otherwise IG_ACCESS_TOKEN); never pass the token itself' },
-  output: { type: 'string', default: 'output', describe: 'Output root; snapshots go to <output>/account=<id>/snapshot=<id>/' },
-  'max-rps': { type: 'number', default: 2, describe: 'Calls per second for the account, shared by all stages (Meta allows 2)' },
-  'page-size': { type: 'number', default: 100, describe: 'limit= asked for on list calls (the largest page the API serves)' },
+  'token-file': {
+    type: 'string',
+    describe: 'File holding the access token (otherwise IG_ACCESS_TOKEN); never pass the token itself',
+  },
+  output: {
+    type: 'string',
+    default: 'output',
+    describe: 'Output root; snapshots go to <output>/account=<id>/snapshot=<id>/',
+  },
+  'max-rps': {
+    type: 'number',
+    default: 2,
+    describe: 'Calls per second for the account, shared by all stages (Meta allows 2)',
+  },
+  'page-size': {
+    type: 'number',
+    default: 100,
+    describe: 'limit= asked for on list calls (the largest page the API serves)',
+  },
   'conversation-concurrency': { type: 'number', default: 2, describe: 'Conversations expanded at once' },
-  'hydrate-concurrency': { type: 'number', default: 4, describe: 'Message detail requests in flight at once (all conversations)' },
-  retries: { type: 'number', default: 5, describe: 'Retries of a transient failure before an item is recorded as failed' },
-  'timeout-ms': { type: 'number', default: 30_000, describe: 'Per-request timeout; a timed-out request is retried' },
-  'backoff-base-ms': { type: 'number', default: 1_000, describe: 'First retry delay (exponential with jitter)' },
+  'hydrate-concurrency': {
+    type: 'number',
+    default: 4,
+    describe: 'Message detail requests in flight at once (all conversations)',
+  },
+  retries: {
+    type: 'number',
+    default: 5,
+    describe: 'Retries of a transient failure before an item is recorded as failed',
+  },
+  'timeout-ms': {
+    type: 'number',
+    default: 30_000,
+    describe: 'Per-request timeout; a timed-out request is retried',
+  },
+  'backoff-base-ms': {
+    type: 'number',
+    default: 1_000,
+    describe: 'First retry delay (exponential with jitter)',
+  },
   'backoff-max-ms': { type: 'number', default: 60_000, describe: 'Largest retry delay' },
-  'throttle-wait-ms': { type: 'number', default: 60_000, describe: 'Pause after a throttle that names no wait (doubles while throttles repeat)' },
-  compression: { type: 'string', default: 'zstd', choices: ['zstd', 'snappy', 'gzip', 'none'], describe: 'Parquet compression' },
+  'throttle-wait-ms': {
+    type: 'number',
+    default: 60_000,
+    describe: 'Pause after a throttle that names no wait (doubles while throttles repeat)',
+  },
+  compression: {
+    type: 'string',
+    default: 'zstd',
+    choices: ['zstd', 'snappy', 'gzip', 'none'],
+    describe: 'Parquet compression',
+  },
 } as const;
 
 type FlagName = keyof typeof EXPORT_FLAGS;
@@ -66,7 +118,9 @@ export async function loadConfigFile(path: string): Promise<Partial<ExportSettin
   try {
     raw = await readFile(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new UsageError(
+      `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
   }
   let json: unknown;
   try {
@@ -74,16 +128,24 @@ export async function loadConfigFile(path: string): Promise<Partial<ExportSettin
   } catch (e) {
     throw new UsageError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof json === 'object' && json !== null && ('token' in json || 'access-token' in json || 'access_token' in json)) {
+  if (
+    typeof json === 'object' &&
+    json !== null &&
+    ('token' in json || 'access-token' in json || 'access_token' in json)
+  ) {
     throw new UsageError(`config file ${path} must not hold the token; use IG_ACCESS_TOKEN or "token-file"`);
   }
   const parsed = configFileSchema.safeParse(json);
-  if (!parsed.success) throw new UsageError(`config file ${path} is invalid:\n${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new UsageError(`config file ${path} is invalid:\n${z.prettifyError(parsed.error)}`);
   return parsed.data as Partial<ExportSettings>;
 }
 
 /** Defaults, then the config file, then flags given on the command line; the result is validated. */
-export function mergeSettings(config: Partial<ExportSettings>, flags: Record<string, unknown>): ExportSettings {
+export function mergeSettings(
+  config: Partial<ExportSettings>,
+  flags: Record<string, unknown>,
+): ExportSettings {
   const given = Object.fromEntries(
     Object.keys(EXPORT_FLAGS).flatMap((k) => (flags[k] === undefined ? [] : [[k, flags[k]]])),
   );
@@ -96,7 +158,10 @@ export function mergeSettings(config: Partial<ExportSettings>, flags: Record<str
   return parsed.data;
 }
 
-export function toExportOptions(s: ExportSettings, token: { token: string; source: 'env' | 'file' }): ExportOptions {
+export function toExportOptions(
+  s: ExportSettings,
+  token: { token: string; source: 'env' | 'file' },
+): ExportOptions {
   return {
     baseUrl: s['base-url'],
     apiVersion: s['api-version'],

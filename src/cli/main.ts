@@ -37,18 +37,35 @@ export async function main(argv: string[]): Promise<number> {
   const cli = yargs(argv)
     .scriptName('ig-export')
     .usage('$0 <command> [options]\n\nExport Instagram Direct conversations to NDJSON and Parquet snapshots.')
-    .option('log-level', { choices: LOG_LEVELS, default: 'info' as const, describe: 'Log level (JSON lines on stderr)' })
+    .option('log-level', {
+      choices: LOG_LEVELS,
+      default: 'info' as const,
+      describe: 'Log level (JSON lines on stderr)',
+    })
     .command(
       'export',
-      'Export the account\'s conversations into a new snapshot (the main job)',
+      "Export the account's conversations into a new snapshot (the main job)",
       (y) =>
         y
           .options(exportFlagOptions())
-          .option('config', { type: 'string', describe: 'JSON config file (keys = long flag names); flags override it' })
-          .option('json', { type: 'boolean', default: false, describe: 'Print exactly one JSON summary line on stdout' })
-          .example('IG_ACCESS_TOKEN=… $0 export', 'export everything of the token\'s account into ./output')
-          .example('$0 export --token-file ~/.ig-token --config config/export.example.json --json', 'cron-style run')
-          .example('$0 export --token-file t --user-id 6521113831237472', 'one person\'s conversation (compliance)'),
+          .option('config', {
+            type: 'string',
+            describe: 'JSON config file (keys = long flag names); flags override it',
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print exactly one JSON summary line on stdout',
+          })
+          .example('IG_ACCESS_TOKEN=… $0 export', "export everything of the token's account into ./output")
+          .example(
+            '$0 export --token-file ~/.ig-token --config config/export.example.json --json',
+            'cron-style run',
+          )
+          .example(
+            '$0 export --token-file t --user-id 6521113831237472',
+            "one person's conversation (compliance)",
+          ),
       async (args) => {
         const { exportCommand } = await import('./commands/export.js');
         code = await exportCommand(args as never);
@@ -62,12 +79,20 @@ export async function main(argv: string[]): Promise<number> {
           .option('output', { type: 'string', default: 'output', describe: 'Output root' })
           .option('seed', { type: 'number', default: 1, describe: 'Sandbox data seed' })
           .option('conversations', { type: 'number', default: 40, describe: 'Conversations in the sandbox' })
-          .option('rps', { type: 'number', default: 50, describe: 'Sandbox rate limit and --max-rps (Meta allows 2)' })
-          .option('json', { type: 'boolean', default: false, describe: 'Print exactly one JSON summary line on stdout' })
+          .option('rps', {
+            type: 'number',
+            default: 50,
+            describe: 'Sandbox rate limit and --max-rps (Meta allows 2)',
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print exactly one JSON summary line on stdout',
+          })
           .example('$0 demo', 'export 40 synthetic conversations into ./output'),
       async (args) => {
         const { demoCommand } = await import('./commands/demo.js');
-        code = await demoCommand(args as never);
+        code = await demoCommand(args);
       },
     )
     .command(
@@ -79,14 +104,30 @@ export async function main(argv: string[]): Promise<number> {
           .option('host', { type: 'string', default: '127.0.0.1', describe: 'Interface to listen on' })
           .option('seed', { type: 'number', default: 1, describe: 'Data seed (same seed, same data)' })
           .option('conversations', { type: 'number', default: 50, describe: 'Number of conversations' })
-          .option('rate-limit', { type: 'number', default: 2, describe: 'Calls per second per account before throttling (0 = off)' })
-          .option('max-limit', { type: 'number', default: 100, describe: 'Largest page size served (limit= is clamped)' })
-          .option('fault-rate', { type: 'number', default: 0, describe: 'Share of requests answered with an injected fault, spread over all kinds' })
-          .option('accept-token', { type: 'string', default: 'sandbox-token', describe: 'The access token the sandbox accepts (a sandbox value, not a secret)' })
+          .option('rate-limit', {
+            type: 'number',
+            default: 2,
+            describe: 'Calls per second per account before throttling (0 = off)',
+          })
+          .option('max-limit', {
+            type: 'number',
+            default: 100,
+            describe: 'Largest page size served (limit= is clamped)',
+          })
+          .option('fault-rate', {
+            type: 'number',
+            default: 0,
+            describe: 'Share of requests answered with an injected fault, spread over all kinds',
+          })
+          .option('accept-token', {
+            type: 'string',
+            default: 'sandbox-token',
+            describe: 'The access token the sandbox accepts (a sandbox value, not a secret)',
+          })
           .example('$0 sandbox --port 8787 --fault-rate 0.1', 'a flaky sandbox for trying the client'),
       async (args) => {
         const { sandboxCommand } = await import('./commands/sandbox.js');
-        code = await sandboxCommand(args as never);
+        code = await sandboxCommand(args);
       },
     )
     .command(

@@ -10,7 +10,11 @@ import { toolVersion } from './tool-version.js';
  * Runs one export with SIGINT/SIGTERM wired to an AbortSignal (a second signal exits at once), prints the summary
  * (one JSON line with --json) and returns the exit code.
  */
-export async function runAndReport(options: ExportOptions, logger: Logger, json: boolean): Promise<{ code: number; summary?: ExportSummary }> {
+export async function runAndReport(
+  options: ExportOptions,
+  logger: Logger,
+  json: boolean,
+): Promise<{ code: number; summary?: ExportSummary }> {
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (name: NodeJS.Signals): void => {
@@ -19,7 +23,9 @@ export async function runAndReport(options: ExportOptions, logger: Logger, json:
       process.stderr.write(`second ${name}: exiting now\n`);
       process.exit(130);
     }
-    logger.warn(`${name} received: finishing in-flight work and publishing a partial snapshot (send again to exit now)`);
+    logger.warn(
+      `${name} received: finishing in-flight work and publishing a partial snapshot (send again to exit now)`,
+    );
     controller.abort(new Error(`${name} received`));
   };
   process.on('SIGINT', onSignal);

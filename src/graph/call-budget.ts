@@ -25,7 +25,7 @@ export class CallBudget {
 
   get intervalMs(): number {
     if (this.options.maxRps <= 0) return 0;
-    return (1000 / this.options.maxRps) * CallBudget.MARGIN / this.usageFactor;
+    return ((1000 / this.options.maxRps) * CallBudget.MARGIN) / this.usageFactor;
   }
 
   /** Waits until this account may make one more call, and reserves that slot. */
@@ -62,7 +62,10 @@ export class CallBudget {
     this.usageFactor =
       percent <= slowDownAbovePercent ? 1 : Math.max(0.05, (100 - percent) / (100 - slowDownAbovePercent));
     if (this.usageFactor < 1 && before === 1) {
-      this.options.onWait?.(`usage at ${percent} %: slowing to ${(this.options.maxRps * this.usageFactor).toFixed(2)} calls/s`, 0);
+      this.options.onWait?.(
+        `usage at ${percent} %: slowing to ${(this.options.maxRps * this.usageFactor).toFixed(2)} calls/s`,
+        0,
+      );
     }
   }
 }

@@ -52,15 +52,18 @@ export interface Classification {
 
 /** Graph codes that mean "rate limited" (G-RL; Airbyte's list plus the BUC range 80000–80014). */
 const THROTTLE_CODES = new Set([4, 17, 32, 341, 368, 613]);
-const isThrottleCode = (code: number): boolean => THROTTLE_CODES.has(code) || (code >= 80000 && code <= 80014);
+const isThrottleCode = (code: number): boolean =>
+  THROTTLE_CODES.has(code) || (code >= 80000 && code <= 80014);
 
 function authHint(code: number, subcode: number | undefined, message: string): string {
   if (code === 190 && subcode === 463) {
     const at = /expired on ([^.]+)\./.exec(message)?.[1];
     return `the access token expired${at ? ` on ${at}` : ''}; create a new long-lived token (or refresh it before it expires) and run again`;
   }
-  if (code === 190 && subcode === 460) return 'the token was invalidated (password change or security event); log in again to get a new token';
-  if (code === 190 || code === 102) return 'the access token is invalid; check IG_ACCESS_TOKEN / --token-file and that it is an Instagram-Login token for graph.instagram.com';
+  if (code === 190 && subcode === 460)
+    return 'the token was invalidated (password change or security event); log in again to get a new token';
+  if (code === 190 || code === 102)
+    return 'the access token is invalid; check IG_ACCESS_TOKEN / --token-file and that it is an Instagram-Login token for graph.instagram.com';
   return 'the token lacks a permission; it needs instagram_business_basic and instagram_business_manage_messages';
 }
 
@@ -72,7 +75,11 @@ export function classifyFailure(facts: FailureFacts): Classification {
     const subcode = e.error_subcode;
     const message = e.message ?? '';
     if (code === 190 || code === 102 || code === 10 || (code >= 200 && code <= 299)) {
-      return { kind: 'auth', reason: `code_${code}${subcode ? `_${subcode}` : ''}`, hint: authHint(code, subcode, message) };
+      return {
+        kind: 'auth',
+        reason: `code_${code}${subcode ? `_${subcode}` : ''}`,
+        hint: authHint(code, subcode, message),
+      };
     }
     if (isThrottleCode(code)) {
       const minutes = facts.regainMinutes ?? 0;
@@ -80,10 +87,13 @@ export function classifyFailure(facts: FailureFacts): Classification {
         ? { kind: 'throttled', reason: `code_${code}`, waitMs: minutes * 60_000 }
         : { kind: 'throttled', reason: `code_${code}` };
     }
-    if (code === 1 && /reduce the amount of data/i.test(message)) return { kind: 'shrink', reason: 'code_1_reduce_data' };
+    if (code === 1 && /reduce the amount of data/i.test(message))
+      return { kind: 'shrink', reason: 'code_1_reduce_data' };
     if (code === 100 && subcode === 33) return { kind: 'not_found_or_throttled', reason: 'code_100_33' };
-    if (code === 100 && /deleted|not available/i.test(message)) return { kind: 'gone', reason: 'code_100_deleted' };
-    if (code === 1 || code === 2 || e.is_transient === true) return { kind: 'transient', reason: `code_${code}` };
+    if (code === 100 && /deleted|not available/i.test(message))
+      return { kind: 'gone', reason: 'code_100_deleted' };
+    if (code === 1 || code === 2 || e.is_transient === true)
+      return { kind: 'transient', reason: `code_${code}` };
     if ((facts.status ?? 0) >= 500) return { kind: 'transient', reason: `http_${facts.status ?? 0}` };
     return { kind: 'fatal', reason: `code_${code}` };
   }

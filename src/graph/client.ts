@@ -117,7 +117,9 @@ export class GraphClient {
       }
       const page = select(body) as { data?: unknown; paging?: { next?: unknown } } | undefined;
       if (!page || !Array.isArray(page.data)) {
-        throw new GraphPagingError(`${endpoint}: the response has no data array (${describe(build(state.limit))})`);
+        throw new GraphPagingError(
+          `${endpoint}: the response has no data array (${describe(build(state.limit))})`,
+        );
       }
       yield page.data;
       const next = page.paging?.next;
@@ -125,7 +127,9 @@ export class GraphClient {
       const nextUrl = this.followable(next);
       const cursor = nextUrl.searchParams.get('after') ?? nextUrl.search;
       if (seenCursors.has(cursor)) {
-        throw new GraphPagingError(`${endpoint}: paging returned cursor ${cursor} twice; stopping instead of looping`);
+        throw new GraphPagingError(
+          `${endpoint}: paging returned cursor ${cursor} twice; stopping instead of looping`,
+        );
       }
       seenCursors.add(cursor);
       build = (limit) => {
@@ -145,12 +149,18 @@ export class GraphClient {
       throw new GraphPagingError(`paging.next is not a URL`);
     }
     if (url.origin !== this.origin) {
-      throw new GraphPagingError(`paging.next points to ${url.origin}, not ${this.origin}; refusing to follow it`);
+      throw new GraphPagingError(
+        `paging.next points to ${url.origin}, not ${this.origin}; refusing to follow it`,
+      );
     }
     return stripAccessToken(url);
   }
 
-  private async request(endpoint: string, build: (limit: number) => URL, limit: LimitState | undefined): Promise<unknown> {
+  private async request(
+    endpoint: string,
+    build: (limit: number) => URL,
+    limit: LimitState | undefined,
+  ): Promise<unknown> {
     const { clock, signal, logger } = this.options;
     let throttles = 0;
     let notFound = 0;
@@ -165,15 +175,25 @@ export class GraphClient {
         return result.body;
       }
       const classification = classifyFailure(result.facts);
-      const error = new GraphRequestError(classification, 'GET', describe(url), result.facts.status, result.facts.error, {
-        cause: result.cause,
-      });
+      const error = new GraphRequestError(
+        classification,
+        'GET',
+        describe(url),
+        result.facts.status,
+        result.facts.error,
+        {
+          cause: result.cause,
+        },
+      );
       this.metrics.failures[classification.reason] = (this.metrics.failures[classification.reason] ?? 0) + 1;
       switch (classification.kind) {
         case 'throttled': {
           this.metrics.throttles++;
           if (++throttles > this.options.maxThrottles) throw new AbortError(error);
-          const fallback = Math.min(15 * 60_000, this.options.throttleWaitMs * 2 ** this.consecutiveThrottles++);
+          const fallback = Math.min(
+            15 * 60_000,
+            this.options.throttleWaitMs * 2 ** this.consecutiveThrottles++,
+          );
           const wait = classification.waitMs ?? fallback;
           this.budget.pauseUntil(clock.now() + wait, `throttled (${classification.reason}) on ${endpoint}`);
           throw error;
@@ -210,7 +230,10 @@ export class GraphClient {
         this.metrics.retries[error.kind] = (this.metrics.retries[error.kind] ?? 0) + 1;
         if (error.kind === 'throttled') return; // the budget holds every call until the throttle has passed
         const wait = backoffDelay(attemptNumber, this.options.backoff, this.options.random);
-        logger.debug(`retrying ${endpoint} in ${wait} ms`, { reason: error.classification.reason, attemptNumber });
+        logger.debug(`retrying ${endpoint} in ${wait} ms`, {
+          reason: error.classification.reason,
+          attemptNumber,
+        });
         await clock.sleep(wait, signal);
       },
     });

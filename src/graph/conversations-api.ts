@@ -31,7 +31,8 @@ export interface MessageDetail {
   is_unsupported?: boolean;
 }
 
-export const MESSAGE_FIELDS = 'id,created_time,from,to,message,attachments,shares,story,reactions,is_unsupported';
+export const MESSAGE_FIELDS =
+  'id,created_time,from,to,message,attachments,shares,story,reactions,is_unsupported';
 
 export type HydrationOutcome =
   | { status: 'hydrated'; detail: MessageDetail }
@@ -49,13 +50,17 @@ export class ConversationsApi {
    * One call.
    */
   async resolveAccount(account: string): Promise<{ id: string; username: string | undefined }> {
-    const body = (await this.client.get('account', this.client.url(account, { fields: 'user_id,username' }))) as {
+    const body = (await this.client.get(
+      'account',
+      this.client.url(account, { fields: 'user_id,username' }),
+    )) as {
       user_id?: string | number;
       id?: string;
       username?: string;
     };
     const id = body.user_id ?? (account === 'me' ? undefined : account);
-    if (id === undefined) throw new Error(`GET /${account} returned no user_id; is this an Instagram professional account?`);
+    if (id === undefined)
+      throw new Error(`GET /${account} returned no user_id; is this an Instagram professional account?`);
     return { id: String(id), username: body.username };
   }
 
@@ -91,12 +96,18 @@ export class ConversationsApi {
   /** Details of one message; a deleted/unavailable answer or a give-up is an outcome, not an exception. */
   async message(messageId: string): Promise<HydrationOutcome> {
     try {
-      const detail = (await this.client.get('message', this.client.url(messageId, { fields: MESSAGE_FIELDS }))) as MessageDetail;
+      const detail = (await this.client.get(
+        'message',
+        this.client.url(messageId, { fields: MESSAGE_FIELDS }),
+      )) as MessageDetail;
       return { status: 'hydrated', detail };
     } catch (e) {
       if (!(e instanceof GraphRequestError)) throw e;
       // Auth failures are GraphAuthError and stop the run; everything else is this message's outcome.
-      return { status: e.kind === 'gone' || e.kind === 'not_found_or_throttled' ? 'unavailable' : 'failed', error: e };
+      return {
+        status: e.kind === 'gone' || e.kind === 'not_found_or_throttled' ? 'unavailable' : 'failed',
+        error: e,
+      };
     }
   }
 }

@@ -13,7 +13,10 @@ export class GraphRequestError extends Error {
     readonly graphError: GraphErrorBody | undefined,
     options?: { cause?: unknown },
   ) {
-    const code = graphError?.code === undefined ? '' : ` code ${graphError.code}${graphError.error_subcode ? `/${graphError.error_subcode}` : ''}`;
+    const code =
+      graphError?.code === undefined
+        ? ''
+        : ` code ${graphError.code}${graphError.error_subcode ? `/${graphError.error_subcode}` : ''}`;
     const trace = graphError?.fbtrace_id ? ` fbtrace_id ${graphError.fbtrace_id}` : '';
     const detail = graphError?.message ? `: ${graphError.message}` : '';
     super(

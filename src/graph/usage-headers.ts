@@ -49,7 +49,8 @@ export function parseUsageHeaders(get: HeaderGetter): UsageSnapshot | undefined 
       for (const entry of Array.isArray(entries) ? entries : [entries]) {
         seen.push(...percentages(entry));
         const regain = (entry as Record<string, unknown> | null)?.['estimated_time_to_regain_access'];
-        if (typeof regain === 'number' && Number.isFinite(regain)) regainMinutes = Math.max(regainMinutes, regain);
+        if (typeof regain === 'number' && Number.isFinite(regain))
+          regainMinutes = Math.max(regainMinutes, regain);
       }
     }
   }

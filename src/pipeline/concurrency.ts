@@ -44,7 +44,7 @@ export async function* mergeConcurrent<T, R>(
     }
   } finally {
     // Stop everything still running (consumer broke off, or one inner iterable threw).
-    await Promise.allSettled([...running.values()].map((r) => r.iterator.return?.()));
+    await Promise.allSettled([...running.values()].map(async (r) => r.iterator.return?.()));
     await input.return?.();
   }
 }

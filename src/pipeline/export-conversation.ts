@@ -52,7 +52,8 @@ export async function* exportConversation(
       }
     }
   } catch (e) {
-    if (!(e instanceof GraphRequestError || e instanceof GraphPagingError || e instanceof ContractError)) throw e;
+    if (!(e instanceof GraphRequestError || e instanceof GraphPagingError || e instanceof ContractError))
+      throw e;
     yield {
       type: 'failure',
       failure: {

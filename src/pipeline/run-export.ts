@@ -116,7 +116,14 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
   const snapshotId = snapshotIdFor(startedAt);
   const snapshot = await SnapshotWriter.open(options.outputRoot, account.id, snapshotId, options.parquet);
   const ctx = { accountId: account.id, snapshotId };
-  const counts: Counts = { conversations: 0, messages: 0, hydrated: 0, outside_window: 0, unavailable: 0, failed: 0 };
+  const counts: Counts = {
+    conversations: 0,
+    messages: 0,
+    hydrated: 0,
+    outside_window: 0,
+    unavailable: 0,
+    failed: 0,
+  };
   const failures: RecordedFailure[] = [];
   let failuresTotal = 0;
   let stopReason: StopReason | undefined;
@@ -124,7 +131,13 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
 
   try {
     const conversations = extractConversations(api, options.account, account.id, options.userId);
-    const deps2 = { api, hydrateLimit: pLimit(options.hydrateConcurrency), windowSize: options.windowSize, clock, ctx };
+    const deps2 = {
+      api,
+      hydrateLimit: pLimit(options.hydrateConcurrency),
+      windowSize: options.windowSize,
+      clock,
+      ctx,
+    };
     for await (const event of mergeConcurrent(conversations, options.conversationConcurrency, (c) =>
       exportConversation(deps2, c),
     )) {
@@ -135,13 +148,17 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
       } else if (event.type === 'conversation') {
         counts.conversations++;
         await snapshot.writeConversation(event.row);
-        if (counts.conversations % 50 === 0) logger.info(`progress: ${counts.conversations} conversations, ${counts.messages} messages`);
+        if (counts.conversations % 50 === 0)
+          logger.info(`progress: ${counts.conversations} conversations, ${counts.messages} messages`);
       } else {
         failuresTotal++;
         if (failures.length < MAX_LISTED_FAILURES) failures.push(event.failure);
-        logger.warn(`${event.failure.stage} failed for ${event.failure.message_id ?? event.failure.conversation_id ?? 'the account'}`, {
-          reason: event.failure.reason,
-        });
+        logger.warn(
+          `${event.failure.stage} failed for ${event.failure.message_id ?? event.failure.conversation_id ?? 'the account'}`,
+          {
+            reason: event.failure.reason,
+          },
+        );
       }
     }
   } catch (e) {
@@ -151,11 +168,20 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
     } else if (e instanceof GraphAuthError) {
       stopReason = 'auth';
       stopError = e;
-    } else if (e instanceof GraphRequestError || e instanceof GraphPagingError || e instanceof ContractError) {
+    } else if (
+      e instanceof GraphRequestError ||
+      e instanceof GraphPagingError ||
+      e instanceof ContractError
+    ) {
       stopReason = 'extract_failed';
       stopError = e;
       failuresTotal++;
-      failures.push({ stage: 'extract', kind: e instanceof GraphRequestError ? e.kind : e.name, reason: e.name, message: e.message });
+      failures.push({
+        stage: 'extract',
+        kind: e instanceof GraphRequestError ? e.kind : e.name,
+        reason: e.name,
+        message: e.message,
+      });
     } else {
       await snapshot.discard();
       throw e;
@@ -187,7 +213,17 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
     failures,
   };
   const snapshotDir = await snapshot.publish(manifest);
-  return { status, stopReason, stopError, snapshotId, snapshotDir, accountId: account.id, counts, calls, manifest };
+  return {
+    status,
+    stopReason,
+    stopError,
+    snapshotId,
+    snapshotDir,
+    accountId: account.id,
+    counts,
+    calls,
+    manifest,
+  };
 }
 
 /** Every option except the token (only where it came from). */

@@ -1,6 +1,11 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type ConversationRow, type MessageRow } from '../schema/tables.js';
+import {
+  CONVERSATION_COLUMNS,
+  MESSAGE_COLUMNS,
+  type ConversationRow,
+  type MessageRow,
+} from '../schema/tables.js';
 import { digestFile } from '../writers/file-digest.js';
 import { createNdjsonWriter } from '../writers/ndjson-writer.js';
 import { createParquetWriter, type ParquetWriterOptions } from '../writers/parquet-writer.js';
@@ -45,7 +50,12 @@ export class SnapshotWriter {
     ];
   }
 
-  static async open(outputRoot: string, accountId: string, snapshotId: string, parquet: ParquetWriterOptions): Promise<SnapshotWriter> {
+  static async open(
+    outputRoot: string,
+    accountId: string,
+    snapshotId: string,
+    parquet: ParquetWriterOptions,
+  ): Promise<SnapshotWriter> {
     const accountDir = join(outputRoot, `account=${accountId}`);
     const tmp = join(accountDir, `.snapshot=${snapshotId}.tmp-${process.pid}`);
     await mkdir(tmp, { recursive: true });
@@ -75,7 +85,9 @@ export class SnapshotWriter {
 
   /** Data files are closed: write the manifest last, then make the snapshot visible with one rename. */
   async publish(manifest: unknown): Promise<string> {
-    await writeFile(join(this.tmpDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
+    await writeFile(join(this.tmpDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, {
+      flag: 'wx',
+    });
     await rename(this.tmpDir, this.finalDir);
     return this.finalDir;
   }

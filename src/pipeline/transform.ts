@@ -11,9 +11,11 @@ export class ContractError extends Error {
 
 export function toListedConversation(item: unknown, accountId: string): ListedConversation {
   const c = item as ConversationItem;
-  if (typeof c?.id !== 'string') throw new ContractError(`a conversation without an id: ${JSON.stringify(item)}`);
+  if (typeof c?.id !== 'string')
+    throw new ContractError(`a conversation without an id: ${JSON.stringify(item)}`);
   const updatedMs = parseGraphTime(c.updated_time);
-  if (updatedMs === undefined) throw new ContractError(`conversation ${c.id} has no readable updated_time (${String(c.updated_time)})`);
+  if (updatedMs === undefined)
+    throw new ContractError(`conversation ${c.id} has no readable updated_time (${String(c.updated_time)})`);
   const other = (c.participants?.data ?? []).find((p) => p.id !== undefined && p.id !== accountId);
   return {
     id: c.id,
@@ -24,7 +26,8 @@ export function toListedConversation(item: unknown, accountId: string): ListedCo
 
 export function toListedMessage(item: unknown, position: number, conversationId: string): ListedMessage {
   const m = item as { id?: unknown; created_time?: unknown };
-  if (typeof m?.id !== 'string') throw new ContractError(`conversation ${conversationId}: a listed message without an id`);
+  if (typeof m?.id !== 'string')
+    throw new ContractError(`conversation ${conversationId}: a listed message without an id`);
   const createdMs = parseGraphTime(m.created_time);
   if (createdMs === undefined) {
     throw new ContractError(`message ${m.id} has no readable created_time (${String(m.created_time)})`);

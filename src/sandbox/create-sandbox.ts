@@ -51,7 +51,13 @@ export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
   maxLimit: 100,
   windowSize: 20,
   deletedErrorCode: 100,
-  rateLimit: { callsPerSecond: 2, errorCode: 80002, blockMs: 60_000, usageWindowMs: 3_600_000, usageQuota: 0 },
+  rateLimit: {
+    callsPerSecond: 2,
+    errorCode: 80002,
+    blockMs: 60_000,
+    usageWindowMs: 3_600_000,
+    usageQuota: 0,
+  },
   faults: { rates: {}, slowMs: 2_000, throttleCode: 80002 },
   usageHeaders: true,
   now: () => Date.now(),
@@ -203,14 +209,30 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     if (verdict.throttled) {
       stats.throttled++;
       const reply = graphErrors.throttled(options.rateLimit.errorCode);
-      log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code, throttled: true, duringBlock: verdict.duringBlock });
+      log({
+        ...base,
+        endpoint: 'unknown',
+        status: reply.status,
+        code: reply.error.code,
+        throttled: true,
+        duringBlock: verdict.duringBlock,
+      });
       return sendError(res, reply, usage());
     }
 
     const expiresAfter = options.faults.tokenExpiresAfter;
     if (expiresAfter !== undefined && apiRequests > expiresAfter) {
-      const reply = graphErrors.tokenExpired(new Date(options.endTimeMs), new Date(Math.max(t, options.endTimeMs)));
-      log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code, fault: 'token_expired' });
+      const reply = graphErrors.tokenExpired(
+        new Date(options.endTimeMs),
+        new Date(Math.max(t, options.endTimeMs)),
+      );
+      log({
+        ...base,
+        endpoint: 'unknown',
+        status: reply.status,
+        code: reply.error.code,
+        fault: 'token_expired',
+      });
       return sendError(res, reply, usage());
     }
 
@@ -219,7 +241,14 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       stats.throttled++;
       meter.block(t);
       const reply = graphErrors.throttled(options.faults.throttleCode);
-      log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code, fault, throttled: true });
+      log({
+        ...base,
+        endpoint: 'unknown',
+        status: reply.status,
+        code: reply.error.code,
+        fault,
+        throttled: true,
+      });
       return sendError(res, reply, usage());
     }
     if (fault === 'not_found_throttle') {
@@ -235,7 +264,9 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     if (fault === 'html_502') {
       log({ ...base, endpoint: 'unknown', status: 502, fault });
       res.writeHead(502, { 'content-type': 'text/html' });
-      res.end('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>');
+      res.end(
+        '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>',
+      );
       return;
     }
 
@@ -257,7 +288,14 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     const reduce = options.faults.reduceDataAboveLimit;
     if (reduce !== undefined && result.pageLimit !== undefined && result.pageLimit > reduce) {
       const reply = graphErrors.reduceData();
-      log({ ...base, endpoint: result.endpoint, status: reply.status, code: reply.error.code, fault: 'reduce_data', pageLimit: result.pageLimit });
+      log({
+        ...base,
+        endpoint: result.endpoint,
+        status: reply.status,
+        code: reply.error.code,
+        fault: 'reduce_data',
+        pageLimit: result.pageLimit,
+      });
       return sendError(res, reply, usage());
     }
     if (result.hydration) stats.hydrations.push(result.hydration);
@@ -266,7 +304,12 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       endpoint: result.endpoint,
       status: result.status,
       code: result.error?.error.code,
-      fault: fault === 'empty_page_with_next' && result.pageLimit !== undefined ? fault : fault === 'slow' || fault === 'socket_destroyed' || fault === 'truncated_200' ? fault : undefined,
+      fault:
+        fault === 'empty_page_with_next' && result.pageLimit !== undefined
+          ? fault
+          : fault === 'slow' || fault === 'socket_destroyed' || fault === 'truncated_200'
+            ? fault
+            : undefined,
       pageLimit: result.pageLimit,
     });
     if (fault === 'slow') await new Promise((r) => setTimeout(r, options.faults.slowMs));
@@ -278,7 +321,11 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       return;
     }
     if (fault === 'socket_destroyed') {
-      res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'content-length': String(Buffer.byteLength(body)), ...usage() });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=UTF-8',
+        'content-length': String(Buffer.byteLength(body)),
+        ...usage(),
+      });
       res.write(body.slice(0, Math.floor(body.length / 3)));
       res.socket?.destroy();
       return;
@@ -290,7 +337,15 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
-    log({ t, method: req.method ?? 'GET', path: url.pathname, endpoint: 'control', status: 200, throttled: false, duringBlock: false });
+    log({
+      t,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      endpoint: 'control',
+      status: 200,
+      throttled: false,
+      duringBlock: false,
+    });
     if (url.pathname === '/__sandbox/stats' && req.method === 'GET') {
       return sendJson(res, 200, { ...stats, requests: stats.requests.length });
     }
@@ -333,17 +388,36 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
   res.end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, reply: GraphErrorReply, headers: Record<string, string> | undefined): void {
+function sendError(
+  res: ServerResponse,
+  reply: GraphErrorReply,
+  headers: Record<string, string> | undefined,
+): void {
   const fbtrace_id = randomBytes(8).toString('base64url');
-  sendJson(res, reply.status, { error: { ...reply.error, fbtrace_id } }, { 'www-authenticate': 'OAuth "Facebook Platform"', ...headers });
+  sendJson(
+    res,
+    reply.status,
+    { error: { ...reply.error, fbtrace_id } },
+    { 'www-authenticate': 'OAuth "Facebook Platform"', ...headers },
+  );
 }
 
-function usageHeaders(meter: RateMeter, userId: string, options: SandboxOptions, now: number): Record<string, string> {
+function usageHeaders(
+  meter: RateMeter,
+  userId: string,
+  options: SandboxOptions,
+  now: number,
+): Record<string, string> {
   if (!options.usageHeaders) return {};
   const pct = meter.usagePercent();
   return {

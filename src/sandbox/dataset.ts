@@ -85,7 +85,11 @@ function drawContent(prng: Prng, m: SandboxMessage): void {
   if (kind < 0.07) {
     m.text = '';
     m.shares = {
-      data: [{ link: `https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=${digits(prng, 17)}&signature=${encodeMetaId(digits(prng, 12))}` }],
+      data: [
+        {
+          link: `https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=${digits(prng, 17)}&signature=${encodeMetaId(digits(prng, 12))}`,
+        },
+      ],
     };
   } else if (kind < 0.12) {
     m.text = '';
@@ -95,14 +99,26 @@ function drawContent(prng: Prng, m: SandboxMessage): void {
       data: [
         video
           ? { video_data: { url, preview_url: url } }
-          : { image_data: { url, preview_url: url, width: 1080, height: 1350, max_width: 1080, max_height: 1350 } },
+          : {
+              image_data: {
+                url,
+                preview_url: url,
+                width: 1080,
+                height: 1350,
+                max_width: 1080,
+                max_height: 1350,
+              },
+            },
       ],
     };
   } else if (kind < 0.15) {
     m.text = '';
     const wrapper = prng.chance(0.5) ? 'mention' : 'reply_to';
     m.story = {
-      [wrapper]: { link: `https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=${digits(prng, 17)}`, id: digits(prng, 17) },
+      [wrapper]: {
+        link: `https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=${digits(prng, 17)}`,
+        id: digits(prng, 17),
+      },
     };
   } else if (kind < 0.16) {
     m.text = '';
@@ -135,7 +151,9 @@ export function createDataset(options: DatasetOptions): Dataset {
     };
     drawContent(prng, m);
     if (prng.chance(0.1)) {
-      m.reactions = { data: [{ reaction: prng.pick(REACTIONS), users: [inbound ? business : c.participant] }] };
+      m.reactions = {
+        data: [{ reaction: prng.pick(REACTIONS), users: [inbound ? business : c.participant] }],
+      };
     }
     if (prng.chance(options.unsentRate)) m.unsent = true;
     return m;

@@ -27,7 +27,9 @@ export function parseFields(input: string): FieldSpec[] {
         continue;
       }
       if (c === closing) return specs;
-      throw new FieldSyntaxError(`Syntax error "Expected end of string instead of "${c ?? ''}"." at character ${pos}: ${input}`);
+      throw new FieldSyntaxError(
+        `Syntax error "Expected end of string instead of "${c ?? ''}"." at character ${pos}: ${input}`,
+      );
     }
   };
 
@@ -35,14 +37,16 @@ export function parseFields(input: string): FieldSpec[] {
     const start = pos;
     while (pos < input.length && /[A-Za-z0-9_]/.test(input[pos] ?? '')) pos++;
     const name = input.slice(start, pos);
-    if (name === '') throw new FieldSyntaxError(`Syntax error "Field name expected" at character ${pos}: ${input}`);
+    if (name === '')
+      throw new FieldSyntaxError(`Syntax error "Field name expected" at character ${pos}: ${input}`);
     const spec: FieldSpec = { name };
     while (peek() === '.') {
       pos++;
       const mStart = pos;
       while (pos < input.length && /[a-z_]/.test(input[pos] ?? '')) pos++;
       const modifier = input.slice(mStart, pos);
-      if (peek() !== '(') throw new FieldSyntaxError(`Syntax error "Expected "("." at character ${pos}: ${input}`);
+      if (peek() !== '(')
+        throw new FieldSyntaxError(`Syntax error "Expected "("." at character ${pos}: ${input}`);
       const close = input.indexOf(')', pos);
       if (close < 0) throw new FieldSyntaxError(`Syntax error "Expected ")"." at character ${pos}: ${input}`);
       const arg = input.slice(pos + 1, close);

@@ -18,7 +18,11 @@ export interface GraphErrorReply {
 export const graphErrors = {
   invalidToken: (): GraphErrorReply => ({
     status: 400,
-    error: { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190 },
+    error: {
+      message: 'Invalid OAuth access token - Cannot parse access token',
+      type: 'OAuthException',
+      code: 190,
+    },
   }),
   missingToken: (): GraphErrorReply => ({
     status: 400,

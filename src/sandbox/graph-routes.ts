@@ -1,4 +1,10 @@
-import { updatedMs, type Dataset, type SandboxConversation, type SandboxMessage, type SandboxUser } from './dataset.js';
+import {
+  updatedMs,
+  type Dataset,
+  type SandboxConversation,
+  type SandboxMessage,
+  type SandboxUser,
+} from './dataset.js';
 import { parseFields, type FieldSpec } from './field-spec.js';
 import { graphErrors, type GraphErrorReply } from './graph-errors.js';
 import { decodeCursor, encodeCursor } from './meta-id.js';
@@ -73,7 +79,8 @@ export class GraphRoutes {
       if (isAccount && second === 'conversations' && rest.length === 0) return this.conversations(req);
       const conversation = this.index.conversations.get(first);
       if (conversation && second === undefined) return this.conversationNode(req, conversation);
-      if (conversation && second === 'messages' && rest.length === 0) return this.messagesEdge(req, conversation);
+      if (conversation && second === 'messages' && rest.length === 0)
+        return this.messagesEdge(req, conversation);
       const entry = this.index.messages.get(first);
       if (entry && second === undefined) return this.messageNode(req, entry.conversation, entry.message);
       if (second !== undefined && (isAccount || conversation || entry)) {
@@ -108,7 +115,10 @@ export class GraphRoutes {
   private conversations(req: GraphRequest): RouteResult {
     const platform = req.query.get('platform');
     if (platform !== null && platform.toLowerCase() !== 'instagram') {
-      throw new RouteError('conversations', graphErrors.invalidParameter('Param platform must be one of {INSTAGRAM, MESSENGER}'));
+      throw new RouteError(
+        'conversations',
+        graphErrors.invalidParameter('Param platform must be one of {INSTAGRAM, MESSENGER}'),
+      );
     }
     const userId = req.query.get('user_id');
     let list = this.data.conversations.filter((c) => c.messages.length > 0);
@@ -132,7 +142,11 @@ export class GraphRoutes {
 
   private conversationNode(req: GraphRequest, c: SandboxConversation): RouteResult {
     const fields = this.fields(req, 'conversation', 'id');
-    return { endpoint: 'conversation', status: 200, body: this.renderConversation(c, fields, req, 'conversation') };
+    return {
+      endpoint: 'conversation',
+      status: 200,
+      body: this.renderConversation(c, fields, req, 'conversation'),
+    };
   }
 
   private renderConversation(
@@ -152,7 +166,10 @@ export class GraphRoutes {
           break;
         case 'participants':
           out['participants'] = {
-            data: [user(c.participant), user({ id: this.data.account.userId, username: this.data.account.username })],
+            data: [
+              user(c.participant),
+              user({ id: this.data.account.userId, username: this.data.account.username }),
+            ],
           };
           break;
         case 'messages': {
@@ -192,7 +209,11 @@ export class GraphRoutes {
   }
 
   /** Listed messages only ever carry `id` and `created_time` (details are per message, and only for 20). */
-  private renderListedMessage(m: SandboxMessage, fields: FieldSpec[], req: GraphRequest): Record<string, unknown> {
+  private renderListedMessage(
+    m: SandboxMessage,
+    fields: FieldSpec[],
+    req: GraphRequest,
+  ): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const f of fields) {
       if (f.name === 'id') out['id'] = m.id;
@@ -206,7 +227,10 @@ export class GraphRoutes {
     const hydration = { messageId: m.id, conversationId: c.id, position };
     const fields = this.fields(req, 'message', 'id,created_time');
     if (position >= this.options.windowSize || m.unsent) {
-      const reply = graphErrors.messageDeleted(this.options.deletedErrorCode, this.options.deletedErrorSubcode);
+      const reply = graphErrors.messageDeleted(
+        this.options.deletedErrorCode,
+        this.options.deletedErrorSubcode,
+      );
       return { endpoint: 'message', status: reply.status, error: reply, hydration };
     }
     const out: Record<string, unknown> = {};
@@ -237,7 +261,8 @@ export class GraphRoutes {
           if (m.story) out['story'] = m.story;
           break;
         case 'reactions':
-          if (m.reactions) out['reactions'] = { data: m.reactions.data.map((r) => ({ ...r, users: r.users.map(user) })) };
+          if (m.reactions)
+            out['reactions'] = { data: m.reactions.data.map((r) => ({ ...r, users: r.users.map(user) })) };
           break;
         case 'is_unsupported':
           if (m.isUnsupported) out['is_unsupported'] = true;
@@ -281,7 +306,9 @@ export class GraphRoutes {
         if (i < 0) {
           throw new RouteError(
             endpoint,
-            graphErrors.invalidParameter('The After Cursor specified exceeds the max limit supported by this endpoint'),
+            graphErrors.invalidParameter(
+              'The After Cursor specified exceeds the max limit supported by this endpoint',
+            ),
           );
         }
         start = i + 1;

@@ -12,34 +12,140 @@ export interface Column {
 }
 
 export const MESSAGE_COLUMNS = [
-  { name: 'account_id', type: 'string', nullable: false, description: 'Instagram professional account id (user_id of /me).' },
+  {
+    name: 'account_id',
+    type: 'string',
+    nullable: false,
+    description: 'Instagram professional account id (user_id of /me).',
+  },
   { name: 'conversation_id', type: 'string', nullable: false, description: 'Opaque Graph conversation id.' },
-  { name: 'message_id', type: 'string', nullable: false, description: 'Opaque Graph message id; unique within a snapshot.' },
-  { name: 'position', type: 'int32', nullable: false, description: 'Rank in the conversation when listed, 0 = newest. Only positions 0–19 can be hydrated.' },
-  { name: 'created_time', type: 'timestamp', nullable: false, description: 'When the message was sent (UTC; Parquet TIMESTAMP(ms, UTC), NDJSON ISO-8601 Z).' },
-  { name: 'hydration_status', type: 'string', nullable: false, description: 'hydrated | outside_window (never readable: beyond the 20 most recent) | unavailable (API said deleted) | failed (gave up after retries).' },
-  { name: 'from_id', type: 'string', nullable: true, description: 'Sender id (IGSID or the account id); null unless hydrated.' },
-  { name: 'from_username', type: 'string', nullable: true, description: 'Sender username; null when not hydrated or when Meta omits it.' },
+  {
+    name: 'message_id',
+    type: 'string',
+    nullable: false,
+    description: 'Opaque Graph message id; unique within a snapshot.',
+  },
+  {
+    name: 'position',
+    type: 'int32',
+    nullable: false,
+    description: 'Rank in the conversation when listed, 0 = newest. Only positions 0–19 can be hydrated.',
+  },
+  {
+    name: 'created_time',
+    type: 'timestamp',
+    nullable: false,
+    description: 'When the message was sent (UTC; Parquet TIMESTAMP(ms, UTC), NDJSON ISO-8601 Z).',
+  },
+  {
+    name: 'hydration_status',
+    type: 'string',
+    nullable: false,
+    description:
+      'hydrated | outside_window (never readable: beyond the 20 most recent) | unavailable (API said deleted) | failed (gave up after retries).',
+  },
+  {
+    name: 'from_id',
+    type: 'string',
+    nullable: true,
+    description: 'Sender id (IGSID or the account id); null unless hydrated.',
+  },
+  {
+    name: 'from_username',
+    type: 'string',
+    nullable: true,
+    description: 'Sender username; null when not hydrated or when Meta omits it.',
+  },
   { name: 'to_id', type: 'string', nullable: true, description: 'Recipient id; null unless hydrated.' },
-  { name: 'to_username', type: 'string', nullable: true, description: 'Recipient username; null when not hydrated or omitted.' },
-  { name: 'message', type: 'string', nullable: true, description: 'Text; "" when hydrated without text (shares, media, story mentions); null unless hydrated.' },
-  { name: 'attachments', type: 'string', nullable: true, description: 'JSON text {attachments, shares, story} of what the message carried, or null.' },
-  { name: 'reactions', type: 'string', nullable: true, description: 'JSON text of the reactions list, or null.' },
-  { name: 'is_unsupported', type: 'boolean', nullable: true, description: 'True when Meta flags unsupported content; null unless hydrated.' },
-  { name: 'snapshot_id', type: 'string', nullable: false, description: 'The snapshot (run) that wrote the row.' },
-  { name: 'extracted_at', type: 'timestamp', nullable: false, description: 'When the row was read from the API (UTC).' },
+  {
+    name: 'to_username',
+    type: 'string',
+    nullable: true,
+    description: 'Recipient username; null when not hydrated or omitted.',
+  },
+  {
+    name: 'message',
+    type: 'string',
+    nullable: true,
+    description: 'Text; "" when hydrated without text (shares, media, story mentions); null unless hydrated.',
+  },
+  {
+    name: 'attachments',
+    type: 'string',
+    nullable: true,
+    description: 'JSON text {attachments, shares, story} of what the message carried, or null.',
+  },
+  {
+    name: 'reactions',
+    type: 'string',
+    nullable: true,
+    description: 'JSON text of the reactions list, or null.',
+  },
+  {
+    name: 'is_unsupported',
+    type: 'boolean',
+    nullable: true,
+    description: 'True when Meta flags unsupported content; null unless hydrated.',
+  },
+  {
+    name: 'snapshot_id',
+    type: 'string',
+    nullable: false,
+    description: 'The snapshot (run) that wrote the row.',
+  },
+  {
+    name: 'extracted_at',
+    type: 'timestamp',
+    nullable: false,
+    description: 'When the row was read from the API (UTC).',
+  },
 ] as const satisfies readonly Column[];
 
 export const CONVERSATION_COLUMNS = [
   { name: 'account_id', type: 'string', nullable: false, description: 'Instagram professional account id.' },
   { name: 'conversation_id', type: 'string', nullable: false, description: 'Opaque Graph conversation id.' },
-  { name: 'updated_time', type: 'timestamp', nullable: false, description: 'Time of the newest message (UTC).' },
-  { name: 'message_count', type: 'int32', nullable: false, description: 'Message ids listed for the conversation in this run.' },
-  { name: 'hydrated_count', type: 'int32', nullable: false, description: 'Messages whose details were read in this run.' },
-  { name: 'participant_id', type: 'string', nullable: true, description: "The other person's Instagram-scoped id (IGSID)." },
-  { name: 'participant_username', type: 'string', nullable: true, description: "The other person's username, when Meta gives it." },
-  { name: 'snapshot_id', type: 'string', nullable: false, description: 'The snapshot (run) that wrote the row.' },
-  { name: 'extracted_at', type: 'timestamp', nullable: false, description: 'When the conversation was listed (UTC).' },
+  {
+    name: 'updated_time',
+    type: 'timestamp',
+    nullable: false,
+    description: 'Time of the newest message (UTC).',
+  },
+  {
+    name: 'message_count',
+    type: 'int32',
+    nullable: false,
+    description: 'Message ids listed for the conversation in this run.',
+  },
+  {
+    name: 'hydrated_count',
+    type: 'int32',
+    nullable: false,
+    description: 'Messages whose details were read in this run.',
+  },
+  {
+    name: 'participant_id',
+    type: 'string',
+    nullable: true,
+    description: "The other person's Instagram-scoped id (IGSID).",
+  },
+  {
+    name: 'participant_username',
+    type: 'string',
+    nullable: true,
+    description: "The other person's username, when Meta gives it.",
+  },
+  {
+    name: 'snapshot_id',
+    type: 'string',
+    nullable: false,
+    description: 'The snapshot (run) that wrote the row.',
+  },
+  {
+    name: 'extracted_at',
+    type: 'timestamp',
+    nullable: false,
+    description: 'When the conversation was listed (UTC).',
+  },
 ] as const satisfies readonly Column[];
 
 type ValueOf<T extends ColumnType> = T extends 'string'

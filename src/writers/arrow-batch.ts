@@ -19,7 +19,10 @@ function arrowType(c: Column): A.DataType {
   }
 }
 
-function validity(rows: readonly Record<string, unknown>[], name: string): { bitmap: Uint8Array; nulls: number } {
+function validity(
+  rows: readonly Record<string, unknown>[],
+  name: string,
+): { bitmap: Uint8Array; nulls: number } {
   const bitmap = new Uint8Array(Math.ceil(rows.length / 8));
   let nulls = 0;
   rows.forEach((r, i) => {
@@ -34,7 +37,11 @@ function validity(rows: readonly Record<string, unknown>[], name: string): { bit
  * Builds one Arrow record batch straight from typed arrays (UTF-8 bytes + offsets, Int32Array, BigInt64Array):
  * about 4x faster than Arrow's row builders, which matters for a 100k rows/s writer.
  */
-export function buildRecordBatch(schema: A.Schema, columns: readonly Column[], rows: readonly Record<string, unknown>[]): A.RecordBatch {
+export function buildRecordBatch(
+  schema: A.Schema,
+  columns: readonly Column[],
+  rows: readonly Record<string, unknown>[],
+): A.RecordBatch {
   const length = rows.length;
   const children = columns.map((c, index) => {
     const field = schema.fields[index];
@@ -56,7 +63,14 @@ export function buildRecordBatch(schema: A.Schema, columns: readonly Column[], r
           if (typeof v === 'string') pos += bytes.write(v, pos, 'utf8');
           offsets[i + 1] = pos;
         });
-        return A.makeData({ type: field.type as A.Utf8, length, nullCount: nulls, nullBitmap, valueOffsets: offsets, data: bytes });
+        return A.makeData({
+          type: field.type as A.Utf8,
+          length,
+          nullCount: nulls,
+          nullBitmap,
+          valueOffsets: offsets,
+          data: bytes,
+        });
       }
       case 'int32': {
         const data = new Int32Array(length);
@@ -77,7 +91,13 @@ export function buildRecordBatch(schema: A.Schema, columns: readonly Column[], r
         rows.forEach((r, i) => {
           data[i] = BigInt(Math.trunc(Number(r[c.name] ?? 0)));
         });
-        return A.makeData({ type: field.type as A.TimestampMillisecond, length, nullCount: nulls, nullBitmap, data });
+        return A.makeData({
+          type: field.type as A.TimestampMillisecond,
+          length,
+          nullCount: nulls,
+          nullBitmap,
+          data,
+        });
       }
     }
   });

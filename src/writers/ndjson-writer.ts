@@ -16,7 +16,10 @@ export function ndjsonLine(columns: readonly Column[], row: Record<string, unkno
 }
 
 /** Newline-delimited JSON, streamed with backpressure; memory stays at one 64 KiB buffer. */
-export function createNdjsonWriter<Row extends object>(path: string, columns: readonly Column[]): TableWriter<Row> {
+export function createNdjsonWriter<Row extends object>(
+  path: string,
+  columns: readonly Column[],
+): TableWriter<Row> {
   const stream = createWriteStream(path, { flags: 'wx' });
   let buffer = '';
   let rows = 0;

@@ -63,7 +63,10 @@ export function createParquetWriter<Row extends object>(
     { highWaterMark: 1 },
   );
   const done = W.transformParquetStream(batches, props).then((bytes) =>
-    pipeline(Readable.fromWeb(bytes as WebReadableStream<Uint8Array>), createWriteStream(path, { flags: 'wx' })),
+    pipeline(
+      Readable.fromWeb(bytes as WebReadableStream<Uint8Array>),
+      createWriteStream(path, { flags: 'wx' }),
+    ),
   );
   done.catch(() => undefined); // surfaced by close()
 

@@ -11,14 +11,21 @@ export function schemaCommand(args: { json: boolean }): number {
 }
 
 export function renderSchemaMarkdown(): string {
-  const parquetType = { string: 'STRING (UTF-8)', int32: 'INT32', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP(ms, UTC)' };
+  const parquetType = {
+    string: 'STRING (UTF-8)',
+    int32: 'INT32',
+    boolean: 'BOOLEAN',
+    timestamp: 'TIMESTAMP(ms, UTC)',
+  };
   return TABLES.map((t) =>
     [
       `**${t.name}** (\`${t.name}.ndjson\`, \`${t.name}.parquet\`)`,
       '',
       '| column | type | null | meaning |',
       '|---|---|---|---|',
-      ...t.columns.map((c) => `| \`${c.name}\` | ${parquetType[c.type]} | ${c.nullable ? 'yes' : 'no'} | ${c.description} |`),
+      ...t.columns.map(
+        (c) => `| \`${c.name}\` | ${parquetType[c.type]} | ${c.nullable ? 'yes' : 'no'} | ${c.description} |`,
+      ),
     ].join('\n'),
   ).join('\n\n');
 }

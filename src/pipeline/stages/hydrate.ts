@@ -15,7 +15,9 @@ export async function hydratePage(
   page: readonly ListedMessage[],
   windowSize: number,
 ): Promise<MessageOutcome[]> {
-  const outcomes: Array<Promise<MessageOutcome>> = page.map(() => Promise.resolve({ status: 'outside_window' }));
+  const outcomes: Array<Promise<MessageOutcome>> = page.map(() =>
+    Promise.resolve({ status: 'outside_window' }),
+  );
   const inWindow = page
     .map((m, index) => ({ m, index }))
     .filter(({ m }) => m.position < windowSize)

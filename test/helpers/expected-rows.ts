@@ -1,0 +1,79 @@
+import { readFile } from 'node:fs/promises';
+import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
+
+/**
+ * What an export of the sandbox must contain, computed straight from the sandbox's own data (not through the
+ * pipeline's transform code), without the per-run columns snapshot_id and extracted_at.
+ */
+export function expectedMessageRows(sandbox: Sandbox, windowSize = 20): Array<Record<string, unknown>> {
+  const accountId = sandbox.data.account.userId;
+  const rows: Array<Record<string, unknown>> = [];
+  for (const c of sandbox.data.conversations) {
+    c.messages.forEach((m, position) => {
+      const readable = position < windowSize;
+      const status = !readable ? 'outside_window' : m.unsent ? 'unavailable' : 'hydrated';
+      const hydrated = status === 'hydrated';
+      const carried: Record<string, unknown> = {};
+      if (m.attachments) carried['attachments'] = m.attachments;
+      if (m.shares) carried['shares'] = m.shares;
+      if (m.story) carried['story'] = m.story;
+      rows.push({
+        account_id: accountId,
+        conversation_id: c.id,
+        message_id: m.id,
+        position,
+        created_time: new Date(m.createdMs).toISOString(),
+        hydration_status: status,
+        from_id: hydrated ? m.from.id : null,
+        from_username: hydrated ? (m.from.username ?? null) : null,
+        to_id: hydrated ? m.to.id : null,
+        to_username: hydrated ? (m.to.username ?? null) : null,
+        message: hydrated ? m.text : null,
+        attachments: hydrated && Object.keys(carried).length > 0 ? JSON.stringify(carried) : null,
+        reactions: hydrated && m.reactions ? JSON.stringify(m.reactions) : null,
+        is_unsupported: hydrated ? m.isUnsupported === true : null,
+      });
+    });
+  }
+  return rows.map(parseJsonColumns);
+}
+
+export function expectedConversationRows(sandbox: Sandbox, windowSize = 20): Array<Record<string, unknown>> {
+  return sandbox.data.conversations
+    .filter((c) => c.messages.length > 0)
+    .map((c) => ({
+      account_id: sandbox.data.account.userId,
+      conversation_id: c.id,
+      updated_time: new Date(c.messages[0]!.createdMs).toISOString(),
+      message_count: c.messages.length,
+      hydrated_count: c.messages.slice(0, windowSize).filter((m) => !m.unsent).length,
+      participant_id: c.participant.id,
+      participant_username: c.participant.username ?? null,
+    }));
+}
+
+export async function readNdjson(path: string): Promise<Array<Record<string, unknown>>> {
+  const text = await readFile(path, 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Drops the per-run columns and parses the JSON-text columns, so key order inside them does not matter. */
+export function withoutRunColumns(rows: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+  return rows.map(({ snapshot_id: _s, extracted_at: _e, ...rest }) => parseJsonColumns(rest));
+}
+
+export function parseJsonColumns(row: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...row };
+  for (const k of ['attachments', 'reactions']) {
+    if (typeof out[k] === 'string') out[k] = JSON.parse(out[k]);
+  }
+  return out;
+}
+
+/** Sorted by a key so comparisons do not depend on the order concurrent stages finished in. */
+export function byKey<T extends Record<string, unknown>>(rows: T[], key: string): T[] {
+  return [...rows].sort((a, b) => String(a[key]).localeCompare(String(b[key])));
+}

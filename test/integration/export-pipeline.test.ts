@@ -1,0 +1,98 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { digestFile } from '../../src/writers/file-digest.js';
+import { exportSandbox, tempDir } from '../helpers/export-options.js';
+import {
+  byKey,
+  expectedConversationRows,
+  expectedMessageRows,
+  readNdjson,
+  withoutRunColumns,
+} from '../helpers/expected-rows.js';
+import { startSandbox } from '../helpers/sandbox-fixture.js';
+
+describe('export pipeline against the sandbox over HTTP', () => {
+  it('exports 300 conversations exactly, never asks outside the window, and spends the minimum calls', async () => {
+    const sandbox = await startSandbox({ seed: 7, conversations: 300 });
+    const sizes = sandbox.data.conversations.map((c) => c.messages.length);
+    expect(sizes.filter((n) => n > 500).length).toBeGreaterThan(0); // the premise: some long conversations
+    const out = await tempDir();
+
+    const summary = await exportSandbox(sandbox, out);
+
+    expect(summary.status).toBe('complete');
+    const messages = await readNdjson(join(summary.snapshotDir, 'messages.ndjson'));
+    expect(byKey(withoutRunColumns(messages), 'message_id')).toEqual(
+      byKey(expectedMessageRows(sandbox), 'message_id'),
+    );
+    const conversations = await readNdjson(join(summary.snapshotDir, 'conversations.ndjson'));
+    expect(byKey(withoutRunColumns(conversations), 'conversation_id')).toEqual(
+      byKey(expectedConversationRows(sandbox), 'conversation_id'),
+    );
+
+    // No message outside the 20 most recent was ever requested.
+    expect(sandbox.stats.hydrations.length).toBeGreaterThan(0);
+    expect(Math.max(...sandbox.stats.hydrations.map((h) => h.position))).toBeLessThan(20);
+
+    // Calls = 1 (account) + conversation pages + message-id pages + hydrations, and nothing more.
+    const conversationPages = Math.ceil(300 / 100);
+    const messagePages = sizes.reduce((a, n) => a + Math.max(1, Math.ceil(n / 100)), 0);
+    const hydrations = sizes.reduce((a, n) => a + Math.min(n, 20), 0);
+    const minimum = 1 + conversationPages + messagePages + hydrations;
+    expect(sandbox.stats.requests.length).toBe(minimum);
+    expect(summary.calls).toBe(minimum);
+    expect(summary.manifest.calls.by_endpoint).toEqual({
+      account: 1,
+      conversations: conversationPages,
+      messages: messagePages,
+      message: hydrations,
+    });
+
+    // Counts in the summary agree with the rows.
+    const status = (s: string): number => messages.filter((m) => m['hydration_status'] === s).length;
+    expect(summary.counts).toEqual({
+      conversations: 300,
+      messages: messages.length,
+      hydrated: status('hydrated'),
+      outside_window: status('outside_window'),
+      unavailable: status('unavailable'),
+      failed: 0,
+    });
+  });
+
+  it('writes a manifest whose row counts and SHA-256 match the files', async () => {
+    const sandbox = await startSandbox({ seed: 3, conversations: 12 });
+    const summary = await exportSandbox(sandbox, await tempDir());
+    const manifest = JSON.parse(
+      await readFile(join(summary.snapshotDir, 'manifest.json'), 'utf8'),
+    ) as typeof summary.manifest;
+    expect(Object.keys(manifest.files).sort()).toEqual([
+      'conversations.ndjson',
+      'conversations.parquet',
+      'messages.ndjson',
+      'messages.parquet',
+    ]);
+    for (const [name, entry] of Object.entries(manifest.files)) {
+      expect(await digestFile(join(summary.snapshotDir, name))).toEqual({
+        sha256: entry.sha256,
+        bytes: entry.bytes,
+      });
+    }
+    expect(manifest.files['messages.ndjson']?.rows).toBe(summary.counts.messages);
+    expect(manifest.files['conversations.parquet']?.rows).toBe(12);
+    expect(manifest.status).toBe('complete');
+    expect(manifest.account_id).toBe(sandbox.data.account.userId);
+    expect(JSON.stringify(manifest)).not.toContain(sandbox.options.token);
+  });
+
+  it("exports only one person's conversation with userId", async () => {
+    const sandbox = await startSandbox({ seed: 5, conversations: 30 });
+    const target = sandbox.data.conversations[17]!;
+    const summary = await exportSandbox(sandbox, await tempDir(), { userId: target.participant.id });
+    const conversations = await readNdjson(join(summary.snapshotDir, 'conversations.ndjson'));
+    expect(conversations.map((c) => c['conversation_id'])).toEqual([target.id]);
+    const messages = await readNdjson(join(summary.snapshotDir, 'messages.ndjson'));
+    expect(messages.length).toBe(target.messages.length);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { CallBudget } from '../../src/graph/call-budget.js';
+import { VirtualClock } from '../helpers/virtual-clock.js';
+
+describe('CallBudget', () => {
+  it('spaces calls evenly just under maxRps, with no burst at the start', async () => {
+    const clock = new VirtualClock(0);
+    const budget = new CallBudget({ maxRps: 2, slowDownAbovePercent: 80, clock });
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await budget.acquire();
+      times.push(clock.now());
+    }
+    expect(times).toEqual([0, 515, 1030, 1545, 2060]);
+  });
+
+  it('holds every caller while the account is throttled, and reports the wait once', async () => {
+    const clock = new VirtualClock(0);
+    const waits: Array<[string, number]> = [];
+    const budget = new CallBudget({
+      maxRps: 10,
+      slowDownAbovePercent: 80,
+      clock,
+      onWait: (r, ms) => waits.push([r, ms]),
+    });
+    await budget.acquire();
+    budget.pauseUntil(60_000, 'throttled (code_80002)');
+    budget.pauseUntil(30_000, 'an earlier end does not shorten the pause');
+    const times = await Promise.all(
+      [0, 1, 2].map(async () => {
+        await budget.acquire();
+        return clock.now();
+      }),
+    );
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(60_000);
+    expect(waits).toEqual([['throttled (code_80002)', 60_000]]);
+  });
+
+  it('slows down as reported usage passes the threshold', () => {
+    const clock = new VirtualClock(0);
+    const budget = new CallBudget({ maxRps: 2, slowDownAbovePercent: 80, clock });
+    expect(budget.intervalMs).toBeCloseTo(515);
+    budget.observeUsage(90);
+    expect(budget.intervalMs).toBeCloseTo(1030);
+    budget.observeUsage(50);
+    expect(budget.intervalMs).toBeCloseTo(515);
+  });
+
+  it('stops waiting when the run is cancelled', async () => {
+    const clock = new VirtualClock(0);
+    const budget = new CallBudget({ maxRps: 1, slowDownAbovePercent: 80, clock });
+    const controller = new AbortController();
+    controller.abort(new Error('SIGINT'));
+    await expect(budget.acquire(controller.signal)).rejects.toThrow('SIGINT');
+  });
+});

@@ -1,0 +1,34 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile, mergeSettings } from '../../src/cli/export-settings.js';
+import { UsageError } from '../../src/cli/exit-codes.js';
+import { tempDir } from '../helpers/export-options.js';
+
+describe('export settings', () => {
+  it('applies defaults, then the config file, then flags', () => {
+    const s = mergeSettings({ 'max-rps': 1, output: 'from-config' }, { output: 'from-flag' });
+    expect(s['max-rps']).toBe(1);
+    expect(s.output).toBe('from-flag');
+    expect(s['page-size']).toBe(100);
+    expect(s['base-url']).toBe('https://graph.instagram.com');
+  });
+
+  it('rejects unknown keys and bad values in a config file with the key named', async () => {
+    const dir = await tempDir();
+    const typo = join(dir, 'typo.json');
+    await writeFile(typo, JSON.stringify({ 'max-rsp': 2 }));
+    await expect(loadConfigFile(typo)).rejects.toThrow(/max-rsp/);
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ 'max-rps': -1 }));
+    await expect(loadConfigFile(bad)).rejects.toThrow(/max-rps/);
+    const secret = join(dir, 'secret.json');
+    await writeFile(secret, JSON.stringify({ token: 'x' }));
+    await expect(loadConfigFile(secret)).rejects.toThrow(/must not hold the token/);
+  });
+
+  it('validates merged flag values', () => {
+    expect(() => mergeSettings({}, { account: 'someone' })).toThrow(UsageError);
+    expect(() => mergeSettings({}, { 'api-version': '23' })).toThrow(/api-version/);
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ContractError,
+  toListedConversation,
+  toListedMessage,
+  toMessageRow,
+} from '../../src/pipeline/transform.js';
+
+const ctx = { accountId: '17841400000000001', snapshotId: 'S1' };
+const listed = { id: 'm1', createdMs: Date.UTC(2023, 0, 27, 23, 38, 6), position: 3 };
+
+describe('transform', () => {
+  it('flattens a hydrated message; "" stays "" and is_unsupported defaults to false', () => {
+    const row = toMessageRow(
+      ctx,
+      'c1',
+      listed,
+      {
+        status: 'hydrated',
+        detail: {
+          id: 'm1',
+          from: { id: '6521113831237472' },
+          to: { data: [{ id: '17841400000000001', username: 'acme' }] },
+          message: '',
+          shares: { data: [{ link: 'https://lookaside.fbsbx.com/x' }] },
+          reactions: { data: [{ reaction: '❤️', users: [] }] },
+        },
+      },
+      42,
+    );
+    expect(row).toMatchObject({
+      from_id: '6521113831237472',
+      from_username: null,
+      to_id: '17841400000000001',
+      to_username: 'acme',
+      message: '',
+      attachments: '{"shares":{"data":[{"link":"https://lookaside.fbsbx.com/x"}]}}',
+      reactions: '{"data":[{"reaction":"❤️","users":[]}]}',
+      is_unsupported: false,
+      hydration_status: 'hydrated',
+      position: 3,
+      extracted_at: 42,
+    });
+  });
+
+  it('leaves every detail null when a message was not hydrated', () => {
+    const row = toMessageRow(ctx, 'c1', listed, { status: 'outside_window' }, 42);
+    expect([row.message, row.from_id, row.to_id, row.attachments, row.reactions, row.is_unsupported]).toEqual(
+      [null, null, null, null, null, null],
+    );
+    expect(row.hydration_status).toBe('outside_window');
+  });
+
+  it('picks the participant that is not the account', () => {
+    const c = toListedConversation(
+      {
+        id: 'c1',
+        updated_time: '2023-01-27T23:38:06+0000',
+        participants: {
+          data: [
+            { id: ctx.accountId, username: 'acme' },
+            { id: '65', username: 'ann' },
+          ],
+        },
+      },
+      ctx.accountId,
+    );
+    expect(c.participant).toEqual({ id: '65', username: 'ann' });
+  });
+
+  it('refuses rows the contract cannot explain rather than inventing values', () => {
+    expect(() => toListedConversation({ updated_time: 'x' }, ctx.accountId)).toThrow(ContractError);
+    expect(() => toListedMessage({ id: 'm', created_time: 'not a time' }, 0, 'c')).toThrow(/created_time/);
+  });
+});
