@@ -66,6 +66,8 @@ export class GraphClient {
   private readonly budget: CallBudget;
   private readonly origin: string;
   private consecutiveThrottles = 0;
+  /** Set by the first auth failure: the token is dead, so no further call is spent on it. */
+  private authFailure: GraphAuthError | undefined;
 
   constructor(private readonly options: GraphClientOptions) {
     this.origin = new URL(options.baseUrl).origin;
@@ -165,7 +167,9 @@ export class GraphClient {
     let throttles = 0;
     let notFound = 0;
     const attempt = async (): Promise<unknown> => {
+      if (this.authFailure) throw new AbortError(this.authFailure);
       await this.budget.acquire(signal);
+      if (this.authFailure) throw new AbortError(this.authFailure);
       const url = build(limit?.limit ?? 0);
       this.metrics.calls[endpoint] = (this.metrics.calls[endpoint] ?? 0) + 1;
       const result = await sendGet(url, this.options.token, this.options.timeoutMs, signal);
@@ -210,7 +214,8 @@ export class GraphClient {
           if (++notFound > this.options.notFoundRetries) throw new AbortError(error);
           throw error;
         case 'auth':
-          throw new AbortError(new GraphAuthError(error, classification.hint ?? 'check the token'));
+          this.authFailure ??= new GraphAuthError(error, classification.hint ?? 'check the token');
+          throw new AbortError(this.authFailure);
         case 'gone':
         case 'fatal':
           throw new AbortError(error);

@@ -78,6 +78,8 @@ export interface RequestLogEntry {
   duringBlock: boolean;
   /** The `limit` of a list request, after clamping. */
   pageLimit?: number | undefined;
+  /** Where the client put the access token. */
+  tokenIn?: 'header' | 'query' | 'none' | undefined;
 }
 
 export interface SandboxStats {
@@ -172,8 +174,14 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     const loggedQuery = new URLSearchParams(url.searchParams);
     loggedQuery.delete('access_token');
     const q = loggedQuery.toString();
+    const tokenIn: RequestLogEntry['tokenIn'] = req.headers.authorization
+      ? 'header'
+      : url.searchParams.has('access_token')
+        ? 'query'
+        : 'none';
     const base = {
       t,
+      tokenIn,
       method: req.method ?? 'GET',
       path: `${url.pathname}${q === '' ? '' : `?${q}`}`,
       throttled: false,
@@ -304,16 +312,12 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       endpoint: result.endpoint,
       status: result.status,
       code: result.error?.error.code,
-      fault:
-        fault === 'empty_page_with_next' && result.pageLimit !== undefined
-          ? fault
-          : fault === 'slow' || fault === 'socket_destroyed' || fault === 'truncated_200'
-            ? fault
-            : undefined,
+      fault: appliedFault(fault, result),
       pageLimit: result.pageLimit,
     });
     if (fault === 'slow') await new Promise((r) => setTimeout(r, options.faults.slowMs));
     if (result.error) return sendError(res, result.error, usage());
+    // Truncation and socket faults only shape success bodies (appliedFault counts them only then).
     const body = JSON.stringify(result.body);
     if (fault === 'truncated_200') {
       res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', ...usage() });
@@ -386,6 +390,18 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
         server.close((e) => (e ? reject(e) : resolve()));
       }),
   };
+}
+
+/** The fault that really shaped this response, for the stats. */
+function appliedFault(fault: FaultKind | undefined, result: RouteResult): FaultKind | undefined {
+  if (fault === 'slow') return fault;
+  if (result.error) return undefined;
+  if (fault === 'socket_destroyed' || fault === 'truncated_200') return fault;
+  const isList =
+    result.endpoint === 'conversations' ||
+    result.endpoint === 'messages' ||
+    result.endpoint === 'conversation';
+  return fault === 'empty_page_with_next' && isList ? fault : undefined;
 }
 
 function sendJson(

@@ -1,0 +1,152 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { GraphAuthError } from '../../src/graph/errors.js';
+import type { FaultKind } from '../../src/sandbox/faults.js';
+import { exportSandbox, tempDir } from '../helpers/export-options.js';
+import { byKey, expectedMessageRows, readNdjson, withoutRunColumns } from '../helpers/expected-rows.js';
+import { startSandbox } from '../helpers/sandbox-fixture.js';
+import { VirtualClock } from '../helpers/virtual-clock.js';
+
+/** Sequential runs: with one request at a time the virtual clock is exact, so waits can be proven from the log. */
+const SEQUENTIAL = { conversationConcurrency: 1, hydrateConcurrency: 1 };
+
+/** The reason the client records for a call that met each injected fault. */
+const REASON: Partial<Record<FaultKind, string>> = {
+  transient_500: 'code_2',
+  html_502: 'http_502',
+  truncated_200: 'truncated_body',
+  socket_destroyed: 'connection',
+  throttle: 'code_80002',
+  not_found_throttle: 'code_100_33',
+};
+
+/** Failed calls a clean run has too: the details of unsent messages inside the window answer "deleted". */
+function deletedAnswers(sandbox: Awaited<ReturnType<typeof startSandbox>>): Record<string, number> {
+  const n = expectedMessageRows(sandbox).filter((r) => r['hydration_status'] === 'unavailable').length;
+  return n === 0 ? {} : { code_100_deleted: n };
+}
+
+async function runWithFaults(
+  rates: Partial<Record<FaultKind, number>>,
+  seed = 11,
+  conversations = 40,
+  notFoundRetries = 2,
+) {
+  const clock = new VirtualClock();
+  const sandbox = await startSandbox({ seed, conversations, now: () => clock.now(), faults: { rates } });
+  const summary = await exportSandbox(
+    sandbox,
+    await tempDir(),
+    { ...SEQUENTIAL, notFoundRetries },
+    { clock },
+  );
+  const rows = await readNdjson(join(summary.snapshotDir, 'messages.ndjson'));
+  return { sandbox, summary, rows, clock };
+}
+
+describe('fault injection: every transient fault is retried and the export equals a clean run', () => {
+  it.each(Object.keys(REASON) as FaultKind[])('%s', async (kind) => {
+    // 100/33 gets a few retries only (then the object counts as unavailable); allow enough for a 10 % rate here.
+    const { sandbox, summary, rows } = await runWithFaults({ [kind]: 0.1 }, 11, 40, 6);
+    const injected = sandbox.stats.faults[kind] ?? 0;
+    expect(injected).toBeGreaterThan(0);
+    expect(summary.status).toBe('complete');
+    expect(byKey(withoutRunColumns(rows), 'message_id')).toEqual(
+      byKey(expectedMessageRows(sandbox), 'message_id'),
+    );
+    expect(summary.manifest.retries.failed_calls_by_reason).toEqual({
+      [REASON[kind]!]: injected,
+      ...deletedAnswers(sandbox),
+    });
+  });
+
+  it('a throttled account gets no call until the wait it was given has passed', async () => {
+    const { sandbox, summary } = await runWithFaults({ throttle: 0.05 });
+    const log = sandbox.stats.requests;
+    const throttled = log.filter((r) => r.throttled);
+    expect(throttled.length).toBeGreaterThan(0);
+    for (const t of throttled) {
+      const next = log.find((r) => r.seq > t.seq);
+      if (next) expect(next.t - t.t).toBeGreaterThanOrEqual(60_000); // estimated_time_to_regain_access: 1 minute
+    }
+    expect(sandbox.stats.callsDuringBlock).toBe(0);
+    expect(summary.manifest.throttles).toEqual({
+      count: throttled.length,
+      wait_ms: throttled.length * 60_000,
+    });
+  });
+
+  it.each([4, 17, 613])('throttle code %i is honoured the same way', async (code) => {
+    const clock = new VirtualClock();
+    const sandbox = await startSandbox({
+      seed: 2,
+      conversations: 10,
+      now: () => clock.now(),
+      faults: { rates: { throttle: 0.1 }, throttleCode: code },
+    });
+    const summary = await exportSandbox(sandbox, await tempDir(), SEQUENTIAL, { clock });
+    expect(summary.status).toBe('complete');
+    expect(summary.manifest.retries.failed_calls_by_reason).toEqual({
+      [`code_${code}`]: sandbox.stats.faults['throttle'],
+      ...deletedAnswers(sandbox),
+    });
+    expect(sandbox.stats.callsDuringBlock).toBe(0);
+  });
+
+  it('a request that times out is retried', async () => {
+    const sandbox = await startSandbox({
+      seed: 3,
+      conversations: 6,
+      faults: { rates: { slow: 0.1 }, slowMs: 400 },
+    });
+    const summary = await exportSandbox(sandbox, await tempDir(), { timeoutMs: 100 });
+    expect(sandbox.stats.faults['slow']).toBeGreaterThan(0);
+    expect(summary.status).toBe('complete');
+    expect(summary.manifest.retries.failed_calls_by_reason).toEqual({
+      timeout: sandbox.stats.faults['slow'],
+      ...deletedAnswers(sandbox),
+    });
+  });
+
+  it('10 % mixed faults over 300 conversations: the same rows as a clean run, retries match the injected faults', async () => {
+    const rates = {
+      transient_500: 0.02,
+      html_502: 0.02,
+      truncated_200: 0.02,
+      socket_destroyed: 0.02,
+      not_found_throttle: 0.01,
+      throttle: 0.01,
+    };
+    const { sandbox, summary, rows } = await runWithFaults(rates, 21, 300);
+    expect(summary.status).toBe('complete');
+    expect(byKey(withoutRunColumns(rows), 'message_id')).toEqual(
+      byKey(expectedMessageRows(sandbox), 'message_id'),
+    );
+    const expected = {
+      ...Object.fromEntries(
+        Object.entries(sandbox.stats.faults).map(([kind, n]) => [REASON[kind as FaultKind] ?? kind, n]),
+      ),
+      ...deletedAnswers(sandbox),
+    };
+    expect(summary.manifest.retries.failed_calls_by_reason).toEqual(expected);
+    const injected = Object.values(sandbox.stats.faults).reduce((a, b) => a + b, 0);
+    expect(injected / sandbox.stats.requests.length).toBeGreaterThan(0.08);
+  });
+
+  it('a token that expires mid-run stops the run as an auth error and publishes what was done as partial', async () => {
+    const clock = new VirtualClock();
+    const sandbox = await startSandbox({
+      seed: 8,
+      conversations: 20,
+      now: () => clock.now(),
+      faults: { tokenExpiresAfter: 60 },
+    });
+    const summary = await exportSandbox(sandbox, await tempDir(), SEQUENTIAL, { clock });
+    expect(summary.status).toBe('partial');
+    expect(summary.stopReason).toBe('auth');
+    expect(summary.stopError).toBeInstanceOf(GraphAuthError);
+    expect(summary.stopError?.message).toMatch(/expired on .*create a new long-lived token/);
+    expect(sandbox.stats.requests).toHaveLength(61); // no retry of an auth failure
+    expect(summary.manifest.stop_reason).toBe('auth');
+  });
+});

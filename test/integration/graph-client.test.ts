@@ -1,0 +1,146 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { GraphClient, type GraphClientOptions } from '../../src/graph/client.js';
+import { ConversationsApi } from '../../src/graph/conversations-api.js';
+import { GraphAuthError, GraphPagingError } from '../../src/graph/errors.js';
+import { silentLogger } from '../../src/logger.js';
+import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
+import { VirtualClock } from '../helpers/virtual-clock.js';
+
+function client(baseUrl: string, overrides: Partial<GraphClientOptions> = {}): GraphClient {
+  return new GraphClient({
+    baseUrl,
+    apiVersion: 'v23.0',
+    token: TEST_TOKEN,
+    maxRps: 0,
+    timeoutMs: 5_000,
+    retries: 3,
+    backoff: { baseMs: 100, maxMs: 1_000 },
+    throttleWaitMs: 60_000,
+    maxThrottles: 5,
+    notFoundRetries: 2,
+    slowDownAbovePercent: 80,
+    clock: new VirtualClock(),
+    random: () => 0.5,
+    logger: silentLogger,
+    ...overrides,
+  });
+}
+
+async function collect(pages: AsyncIterable<unknown[]>): Promise<unknown[]> {
+  const all: unknown[] = [];
+  for await (const page of pages) all.push(...page);
+  return all;
+}
+
+/** A bare HTTP server answering every request with `reply(path)`: for paging shapes the sandbox never produces. */
+async function scriptedServer(
+  reply: (path: string, base: string) => unknown,
+  status = 200,
+): Promise<{ url: string; paths: string[] }> {
+  const paths: string[] = [];
+  const server = createServer((req, res) => {
+    paths.push(req.url ?? '');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(reply(req.url ?? '', base)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths };
+}
+
+describe('GraphClient over HTTP', () => {
+  it('sends the token only in the Authorization header, also when following next links that embed it', async () => {
+    const sandbox = await startSandbox({ conversations: 130, defaultLimit: 25 });
+    const api = new ConversationsApi(client(sandbox.url), 50);
+    const items = await collect(api.conversations('me'));
+    expect(items).toHaveLength(130);
+    expect(sandbox.stats.requests.map((r) => r.tokenIn)).toEqual(['header', 'header', 'header']);
+    expect(sandbox.stats.requests.map((r) => r.pageLimit)).toEqual([50, 50, 50]);
+  });
+
+  it('resolves the account to user_id (the id in from/to), not the app-scoped id', async () => {
+    const sandbox = await startSandbox({ conversations: 1 });
+    const account = await new ConversationsApi(client(sandbox.url), 100).resolveAccount('me');
+    expect(account.id).toBe(sandbox.data.account.userId);
+    expect(account.id).not.toBe(sandbox.data.account.appScopedId);
+  });
+
+  it('follows empty pages that still have next, to the end', async () => {
+    const sandbox = await startSandbox({
+      seed: 4,
+      conversations: 260,
+      faults: { rates: { empty_page_with_next: 0.5 } },
+    });
+    const items = await collect(new ConversationsApi(client(sandbox.url), 25).conversations('me'));
+    expect((items as Array<{ id: string }>).map((c) => c.id)).toEqual(
+      sandbox.data.conversations.map((c) => c.id),
+    );
+    expect(sandbox.stats.faults['empty_page_with_next']).toBeGreaterThan(0);
+  });
+
+  it('stops with an error when a cursor repeats instead of looping', async () => {
+    const { url, paths } = await scriptedServer((_path, base) => ({
+      data: [{ id: '1', updated_time: '2024-01-01T00:00:00+0000' }],
+      paging: {
+        cursors: { after: 'SAME' },
+        next: `${base}/v23.0/me/conversations?access_token=x&after=SAME`,
+      },
+    }));
+    const pages = new ConversationsApi(client(url), 100).conversations('me');
+    await expect(collect(pages)).rejects.toThrow(GraphPagingError);
+    expect(paths.length).toBe(2);
+  });
+
+  it('refuses to send the token to a next link on another host', async () => {
+    const { url, paths } = await scriptedServer(() => ({
+      data: [],
+      paging: { next: 'https://evil.example/v23.0/me/conversations?after=A' },
+    }));
+    await expect(collect(new ConversationsApi(client(url), 100).conversations('me'))).rejects.toThrow(
+      /refusing to follow/,
+    );
+    expect(paths.length).toBe(1);
+  });
+
+  it('a wrong token fails at once as an auth error that says what to do and does not echo the token', async () => {
+    const sandbox = await startSandbox({ conversations: 1 });
+    const wrong = 'IGAAwrong-token-value-123456';
+    const api = new ConversationsApi(client(sandbox.url, { token: wrong }), 100);
+    const error = await api.resolveAccount('me').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GraphAuthError);
+    expect((error as Error).message).toMatch(/IG_ACCESS_TOKEN/);
+    expect((error as Error).message).not.toContain(wrong);
+    expect(sandbox.stats.requests).toHaveLength(1); // auth errors are never retried
+  });
+
+  it('halves the page size on "reduce the amount of data" and keeps going', async () => {
+    const sandbox = await startSandbox({ conversations: 90, faults: { reduceDataAboveLimit: 30 } });
+    const c = client(sandbox.url);
+    const items = await collect(new ConversationsApi(c, 100).conversations('me'));
+    expect(items).toHaveLength(90);
+    expect(sandbox.stats.requests.map((r) => r.pageLimit)).toEqual([100, 50, 25, 25, 25, 25]);
+    expect(c.metrics.failures).toEqual({ code_1_reduce_data: 2 });
+  });
+
+  it('retries a persistent 100/33 a bounded number of times, then reports the message unavailable', async () => {
+    const { url, paths } = await scriptedServer(
+      () => ({
+        error: {
+          message: "Unsupported get request. Object with ID 'm1' does not exist",
+          type: 'IGApiException',
+          code: 100,
+          error_subcode: 33,
+        },
+      }),
+      400,
+    );
+    const clock = new VirtualClock();
+    const outcome = await new ConversationsApi(client(url, { notFoundRetries: 2, clock }), 100).message('m1');
+    expect(outcome.status).toBe('unavailable');
+    expect(paths).toHaveLength(3);
+    expect(clock.sleeps.filter((ms) => ms > 0)).toEqual([100, 150]); // backoff with jitter (random() = 0.5) between the tries
+  });
+});
