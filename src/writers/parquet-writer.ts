@@ -94,6 +94,15 @@ export function createParquetWriter<Row extends object>(
       if (pending.length >= options.batchSize) await flush();
     },
     async close() {
+      // An empty table still needs its schema in the file: parquet-wasm cannot finish a stream without a batch.
+      if (rows === 0) {
+        const table = W.Table.fromIPCStream(
+          A.tableToIPC(new A.Table(buildRecordBatch(schema, columns, [])), 'stream'),
+        );
+        const [empty] = table.recordBatches();
+        if (empty) controller.enqueue(empty);
+        table.free();
+      }
       await flush();
       controller.close();
       await done;

@@ -1,0 +1,258 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../../src/pipeline/run-export.js';
+import { tempDir } from '../helpers/export-options.js';
+import {
+  byKey,
+  expectedConversationRows,
+  expectedMessageRows,
+  readNdjson,
+  withoutRunColumns,
+} from '../helpers/expected-rows.js';
+import { duckdbQuery, hyparquetRead } from '../helpers/parquet-readers.js';
+import { allFiles, runCli, spawnCli } from '../helpers/run-cli.js';
+import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
+
+interface JsonSummary {
+  status: string;
+  snapshotDir: string;
+  accountId: string;
+  counts: Record<string, number>;
+  calls: number;
+}
+
+function parseSummary(stdout: string): JsonSummary {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  expect(lines).toHaveLength(1); // --json prints exactly one line
+  return JSON.parse(lines[0]!) as JsonSummary;
+}
+
+describe('ig-export CLI end to end', () => {
+  it('export: the snapshot equals the sandbox, Parquet reads back in two readers, and the token is nowhere', async () => {
+    const sandbox = await startSandbox({
+      seed: 13,
+      conversations: 60,
+      messageCounts: [650, 0, 21, 20, 19, 1],
+    });
+    const out = await tempDir();
+    const result = await runCli(
+      [
+        'export',
+        '--base-url',
+        sandbox.url,
+        '--output',
+        out,
+        '--max-rps',
+        '1000',
+        '--json',
+        '--log-level',
+        'debug',
+      ],
+      { env: { IG_ACCESS_TOKEN: TEST_TOKEN } },
+    );
+    expect(result.stderr).not.toMatch(/"level":50/);
+    expect(result.code).toBe(0);
+    const summary = parseSummary(result.stdout);
+    expect(summary).toMatchObject({ status: 'complete', accountId: sandbox.data.account.userId });
+    expect(summary.calls).toBe(sandbox.stats.requests.length);
+    expect(summary.snapshotDir).toBe(
+      join(out, `account=${sandbox.data.account.userId}`, summary.snapshotDir.split('/').pop()!),
+    );
+
+    // Every conversation, every message id, every hydrated field of the 20 most recent.
+    const messages = await readNdjson(join(summary.snapshotDir, 'messages.ndjson'));
+    expect(byKey(withoutRunColumns(messages), 'message_id')).toEqual(
+      byKey(expectedMessageRows(sandbox), 'message_id'),
+    );
+    const conversations = await readNdjson(join(summary.snapshotDir, 'conversations.ndjson'));
+    expect(byKey(withoutRunColumns(conversations), 'conversation_id')).toEqual(
+      byKey(expectedConversationRows(sandbox), 'conversation_id'),
+    );
+    expect(Math.max(...sandbox.stats.hydrations.map((h) => h.position))).toBeLessThan(20);
+
+    // DuckDB: types, and the Parquet holds exactly the NDJSON's rows.
+    const parquet = join(summary.snapshotDir, 'messages.parquet');
+    const ndjson = join(summary.snapshotDir, 'messages.ndjson');
+    const types = await duckdbQuery(
+      `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${parquet}', hive_partitioning = false))`,
+    );
+    expect(Object.fromEntries(types.map((t) => [t['column_name'], t['column_type']]))).toMatchObject({
+      created_time: 'TIMESTAMP WITH TIME ZONE',
+      extracted_at: 'TIMESTAMP WITH TIME ZONE',
+      position: 'INTEGER',
+      is_unsupported: 'BOOLEAN',
+      message: 'VARCHAR',
+    });
+    const diff = await duckdbQuery(`
+      WITH p AS (SELECT * REPLACE (strftime(created_time AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS created_time,
+                                   strftime(extracted_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS extracted_at)
+                 FROM read_parquet('${parquet}', hive_partitioning = false)),
+           j AS (SELECT * FROM read_json('${ndjson}', format = 'newline_delimited', hive_partitioning = false, columns = {
+                 account_id: 'VARCHAR', conversation_id: 'VARCHAR', message_id: 'VARCHAR', position: 'INTEGER',
+                 created_time: 'VARCHAR', hydration_status: 'VARCHAR', from_id: 'VARCHAR', from_username: 'VARCHAR',
+                 to_id: 'VARCHAR', to_username: 'VARCHAR', message: 'VARCHAR', attachments: 'VARCHAR', reactions: 'VARCHAR',
+                 is_unsupported: 'BOOLEAN', snapshot_id: 'VARCHAR', extracted_at: 'VARCHAR'}))
+      SELECT (SELECT count(*) FROM (SELECT * FROM p EXCEPT ALL SELECT * FROM j)) AS only_parquet,
+             (SELECT count(*) FROM (SELECT * FROM j EXCEPT ALL SELECT * FROM p)) AS only_ndjson,
+             (SELECT count(*) FROM p) AS rows`);
+    expect(diff).toEqual([{ only_parquet: 0n, only_ndjson: 0n, rows: BigInt(messages.length) }]);
+
+    // hyparquet, a second independent reader: same rows, created_time a UTC timestamp.
+    const { rows, schema } = await hyparquetRead(parquet);
+    expect(rows).toHaveLength(messages.length);
+    const created = (schema as Array<{ name: string; logical_type?: unknown }>).find(
+      (c) => c.name === 'created_time',
+    );
+    expect(created?.logical_type).toMatchObject({ type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' });
+    const first = byKey(rows, 'message_id')[0]!;
+    const expectedFirst = byKey(messages, 'message_id')[0]!;
+    expect((first['created_time'] as Date).toISOString()).toBe(expectedFirst['created_time']);
+    expect(first['message']).toBe(expectedFirst['message']);
+
+    // The token is in no output, log or file.
+    expect(result.stdout + result.stderr).not.toContain(TEST_TOKEN);
+    for (const file of await allFiles(out)) expect(file.bytes.includes(TEST_TOKEN), file.path).toBe(false);
+  });
+
+  it('demo: runs the main job on the built-in sandbox and exits 0', async () => {
+    const out = await tempDir();
+    const result = await runCli([
+      'demo',
+      '--output',
+      out,
+      '--conversations',
+      '15',
+      '--rps',
+      '200',
+      '--json',
+      '--log-level',
+      'warn',
+    ]);
+    expect(result.code).toBe(0);
+    const summary = parseSummary(result.stdout);
+    expect(summary.status).toBe('complete');
+    expect(summary.counts['conversations']).toBe(15);
+    const counted = await duckdbQuery(`SELECT count(*) AS n FROM '${summary.snapshotDir}/messages.parquet'`);
+    expect(counted).toEqual([{ n: BigInt(summary.counts['messages']!) }]);
+  });
+
+  it('reads the token from --token-file', async () => {
+    const sandbox = await startSandbox({ conversations: 3 });
+    const dir = await tempDir();
+    await writeFile(join(dir, 'token'), `${TEST_TOKEN}\n`);
+    const result = await runCli([
+      'export',
+      '--base-url',
+      sandbox.url,
+      '--output',
+      dir,
+      '--max-rps',
+      '500',
+      '--token-file',
+      join(dir, 'token'),
+      '--json',
+    ]);
+    expect(result.code).toBe(0);
+    expect(parseSummary(result.stdout).counts['conversations']).toBe(3);
+  });
+
+  it('never takes the token from argv (exit 2) and says where to put it', async () => {
+    const result = await runCli(['export', '--token', TEST_TOKEN]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/IG_ACCESS_TOKEN/);
+    expect(result.stderr + result.stdout).not.toContain(TEST_TOKEN);
+  });
+
+  it('exits 2 without a token, on unknown flags and on config-file errors', async () => {
+    expect((await runCli(['export'])).code).toBe(2);
+    expect((await runCli(['export', '--max-rsp', '2'], { env: { IG_ACCESS_TOKEN: 'x' } })).code).toBe(2);
+    const dir = await tempDir();
+    await writeFile(join(dir, 'bad.json'), JSON.stringify({ 'page-size': 'big' }));
+    const bad = await runCli(['export', '--config', join(dir, 'bad.json')], {
+      env: { IG_ACCESS_TOKEN: 'x' },
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/page-size/);
+  });
+
+  it('a bad token exits 3 within seconds, names the problem and the fix, and shows no token', async () => {
+    const sandbox = await startSandbox({ conversations: 3 });
+    const wrong = 'IGAAwrongWRONGwrong-0123456789';
+    const out = await tempDir();
+    const result = await runCli(['export', '--base-url', sandbox.url, '--output', out], {
+      env: { IG_ACCESS_TOKEN: wrong },
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/access token is invalid.*IG_ACCESS_TOKEN/);
+    expect(result.stdout + result.stderr).not.toContain(wrong);
+    expect(sandbox.stats.requests).toHaveLength(1);
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('a token expiring mid-run exits 3 with a clear message; what was done is published as partial', async () => {
+    const sandbox = await startSandbox({ seed: 4, conversations: 10, faults: { tokenExpiresAfter: 30 } });
+    const out = await tempDir();
+    const result = await runCli(
+      ['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '500', '--json'],
+      {
+        env: { IG_ACCESS_TOKEN: TEST_TOKEN },
+      },
+    );
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/expired on .*create a new long-lived token/);
+    expect(parseSummary(result.stdout).status).toBe('partial');
+    expect(result.stdout + result.stderr).not.toContain(TEST_TOKEN);
+  });
+
+  it('exits 4 with a partial snapshot when items still fail after retries, and the manifest lists them', async () => {
+    const sandbox = await startSandbox({
+      seed: 6,
+      conversations: 10,
+      faults: { rates: { transient_500: 0.3 } },
+    });
+    const out = await tempDir();
+    const result = await runCli(
+      ['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '1000', '--retries', '0', '--json'],
+      { env: { IG_ACCESS_TOKEN: TEST_TOKEN } },
+    );
+    expect(result.code).toBe(4);
+    const summary = parseSummary(result.stdout);
+    expect(summary.status).toBe('partial');
+    const manifest = JSON.parse(
+      await readFile(join(summary.snapshotDir, 'manifest.json'), 'utf8'),
+    ) as Manifest;
+    expect(manifest.status).toBe('partial');
+    expect(manifest.counts.failed).toBe(summary.counts['failed']);
+    expect(manifest.failures_total).toBeGreaterThan(0);
+    expect(manifest.failures.length).toBe(manifest.failures_total);
+    expect(manifest.failures[0]).toMatchObject({ kind: 'transient', reason: 'code_2' });
+    const failedRows = (await readNdjson(join(summary.snapshotDir, 'messages.ndjson'))).filter(
+      (r) => r['hydration_status'] === 'failed',
+    );
+    expect(failedRows.length).toBe(summary.counts['failed']);
+  });
+
+  it('SIGINT stops the run cleanly: a partial snapshot, exit 4, no temporary directory left', async () => {
+    const sandbox = await startSandbox({ conversations: 80, rateLimit: { callsPerSecond: 40 } });
+    const out = await tempDir();
+    const run = spawnCli(
+      ['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '40', '--json'],
+      {
+        env: { IG_ACCESS_TOKEN: TEST_TOKEN },
+      },
+    );
+    await run.waitForStderr(/progress|exporting account/);
+    run.child.kill('SIGINT');
+    const result = await run.result;
+    expect(result.code, result.stderr).toBe(4);
+    const summary = parseSummary(result.stdout);
+    const manifest = JSON.parse(
+      await readFile(join(summary.snapshotDir, 'manifest.json'), 'utf8'),
+    ) as Manifest;
+    expect(manifest).toMatchObject({ status: 'partial', stop_reason: 'cancelled' });
+    const accountDir = join(out, `account=${sandbox.data.account.userId}`);
+    expect((await readdir(accountDir)).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(manifest.files['messages.ndjson']?.rows).toBe(summary.counts['messages']);
+  });
+});
