@@ -133,11 +133,19 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       'schema',
       'Print the output columns (Markdown, or JSON with --json)',
-      (y) => y.option('json', { type: 'boolean', default: false, describe: 'JSON instead of Markdown' }),
+      (y) =>
+        y
+          .option('json', { type: 'boolean', default: false, describe: 'JSON instead of Markdown' })
+          .example('$0 schema', 'the column tables of messages and conversations'),
       async (args) => {
         const { schemaCommand } = await import('./commands/schema.js');
         code = schemaCommand(args);
       },
+    )
+    .example('$0 demo', 'try it: export the built-in sandbox into ./output')
+    .example('IG_ACCESS_TOKEN=… $0 export --json', 'export a real account; one JSON summary line on stdout')
+    .epilogue(
+      'Exit codes: 0 complete, 1 error, 2 usage/config, 3 token or permission refused, 4 partial snapshot.',
     )
     .demandCommand(1, 'Name a command: export, demo, sandbox or schema.')
     .strict()

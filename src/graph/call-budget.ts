@@ -15,7 +15,7 @@ export interface CallBudgetOptions {
  * `maxRps`, slow down as Meta's usage percentage nears 100 %, and stop entirely while the account is throttled.
  */
 export class CallBudget {
-  private nextSlot = Number.NEGATIVE_INFINITY;
+  private lastSlot = Number.NEGATIVE_INFINITY;
   private pausedUntil = Number.NEGATIVE_INFINITY;
   private usageFactor = 1;
   /** Spacing margin: arrival jitter must not squeeze three calls into one second of a 2/s window. */
@@ -38,8 +38,9 @@ export class CallBudget {
         await clock.sleep(this.pausedUntil - now, signal);
         continue;
       }
-      const slot = Math.max(now, this.nextSlot);
-      this.nextSlot = slot + this.intervalMs;
+      // The interval is read now, so the latest usage reading applies to this very call.
+      const slot = Math.max(now, this.lastSlot + this.intervalMs);
+      this.lastSlot = slot;
       if (slot > now) await clock.sleep(slot - now, signal);
       if (clock.now() < this.pausedUntil) continue; // throttled while we waited: our slot is void
       return;
@@ -51,7 +52,6 @@ export class CallBudget {
     if (until <= this.pausedUntil) return;
     const now = this.options.clock.now();
     this.pausedUntil = until;
-    this.nextSlot = Math.max(this.nextSlot, until);
     this.options.onWait?.(reason, until - now);
   }
 

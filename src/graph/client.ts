@@ -142,6 +142,18 @@ export class GraphClient {
     }
   }
 
+  /**
+   * Meta may announce a block (`estimated_time_to_regain_access`) on any response, errors included; Airbyte's
+   * reading it only on successes made its syncs fail (airbytehq/airbyte#86316).
+   */
+  private honourAnnouncedBlock(regainMinutes: number | undefined): void {
+    if (regainMinutes === undefined || regainMinutes <= 0) return;
+    this.budget.pauseUntil(
+      this.options.clock.now() + regainMinutes * 60_000,
+      `usage headers: regain access in ${regainMinutes} min`,
+    );
+  }
+
   /** A `paging.next` URL minus its embedded token; refuses to send our token to another host. */
   private followable(next: string): URL {
     let url: URL;
@@ -175,10 +187,13 @@ export class GraphClient {
       const result = await sendGet(url, this.options.token, this.options.timeoutMs, signal);
       if (result.usage) this.budget.observeUsage(result.usage.maxPercent);
       if (result.ok) {
+        this.honourAnnouncedBlock(result.usage?.regainMinutes);
         this.consecutiveThrottles = 0;
         return result.body;
       }
       const classification = classifyFailure(result.facts);
+      // A throttle reply's own wait is applied below; any other reply may still announce a block.
+      if (classification.kind !== 'throttled') this.honourAnnouncedBlock(result.usage?.regainMinutes);
       const error = new GraphRequestError(
         classification,
         'GET',

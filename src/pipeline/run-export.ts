@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -69,6 +70,8 @@ export interface Manifest {
   manifest_version: 1;
   status: 'complete' | 'partial';
   stop_reason: StopReason | null;
+  /** Unique per run, even for two runs that start in the same millisecond. */
+  run_id: string;
   snapshot_id: string;
   account_id: string;
   account_username: string | null;
@@ -196,6 +199,7 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
     manifest_version: 1,
     status,
     stop_reason: stopReason ?? null,
+    run_id: randomUUID(),
     snapshot_id: snapshotId,
     account_id: account.id,
     account_username: account.username ?? null,

@@ -255,4 +255,19 @@ describe('ig-export CLI end to end', () => {
     expect((await readdir(accountDir)).filter((n) => n.startsWith('.'))).toEqual([]);
     expect(manifest.files['messages.ndjson']?.rows).toBe(summary.counts['messages']);
   });
+
+  it('a second SIGINT exits at once', async () => {
+    const sandbox = await startSandbox({ conversations: 80, rateLimit: { callsPerSecond: 5 } });
+    const out = await tempDir();
+    const run = spawnCli(['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '5'], {
+      env: { IG_ACCESS_TOKEN: TEST_TOKEN },
+    });
+    await run.waitForStderr(/exporting account/);
+    run.child.kill('SIGINT');
+    await run.waitForStderr(/SIGINT received/);
+    run.child.kill('SIGINT');
+    const result = await run.result;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/second SIGINT: exiting now/);
+  });
 });

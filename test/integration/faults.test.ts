@@ -150,3 +150,24 @@ describe('fault injection: every transient fault is retried and the export equal
     expect(summary.manifest.stop_reason).toBe('auth');
   });
 });
+
+describe('usage headers', () => {
+  it('slow the account down before it reaches 100 % of its quota', async () => {
+    const clock = new VirtualClock();
+    const sandbox = await startSandbox({
+      seed: 5,
+      conversations: 5,
+      messageCounts: [15, 15, 15, 15, 15],
+      now: () => clock.now(),
+      rateLimit: { usageQuota: 86, usageWindowMs: 3_600_000 }, // 82 calls reach 95 %
+    });
+    const summary = await exportSandbox(sandbox, await tempDir(), { ...SEQUENTIAL, maxRps: 10 }, { clock });
+    expect(summary.status).toBe('complete');
+    const t = sandbox.stats.requests.map((r) => r.t);
+    expect(t).toHaveLength(82);
+    const gap = (i: number): number => t[i]! - t[i - 1]!;
+    expect(gap(10)).toBe(103); // 10 calls/s less a 3 % margin, while usage is low
+    expect(gap(81)).toBeGreaterThan(2 * 103); // above 80 % usage the budget spreads calls out
+    expect(sandbox.stats.throttled).toBe(0);
+  });
+});

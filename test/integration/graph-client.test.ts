@@ -38,12 +38,13 @@ async function collect(pages: AsyncIterable<unknown[]>): Promise<unknown[]> {
 async function scriptedServer(
   reply: (path: string, base: string) => unknown,
   status = 200,
+  headers: (n: number) => Record<string, string> = () => ({}),
 ): Promise<{ url: string; paths: string[] }> {
   const paths: string[] = [];
   const server = createServer((req, res) => {
     paths.push(req.url ?? '');
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    res.writeHead(status, { 'content-type': 'application/json' });
+    res.writeHead(status, { 'content-type': 'application/json', ...headers(paths.length) });
     res.end(JSON.stringify(reply(req.url ?? '', base)));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -142,5 +143,26 @@ describe('GraphClient over HTTP', () => {
     expect(outcome.status).toBe('unavailable');
     expect(paths).toHaveLength(3);
     expect(clock.sleeps.filter((ms) => ms > 0)).toEqual([100, 150]); // backoff with jitter (random() = 0.5) between the tries
+  });
+
+  it('pauses the account when a successful reply announces a block in its usage headers', async () => {
+    const clock = new VirtualClock(0);
+    const { url } = await scriptedServer(
+      () => ({ id: '1', user_id: '17841400000000001' }),
+      200,
+      (n) => ({
+        'x-business-use-case-usage': JSON.stringify({
+          '17841400000000001': [
+            { type: 'instagram', call_count: 99, estimated_time_to_regain_access: n === 1 ? 2 : 0 },
+          ],
+        }),
+      }),
+    );
+    const c = client(url, { clock, maxRps: 2 });
+    await c.get('account', c.url('me'));
+    const before = clock.now();
+    await c.get('account', c.url('me'));
+    expect(clock.now() - before).toBeGreaterThanOrEqual(120_000);
+    expect(c.metrics.throttleWaitMs).toBe(120_000);
   });
 });
