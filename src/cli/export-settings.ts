@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { ExportOptions } from '../pipeline/run-export.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../writers/parquet-writer.js';
@@ -77,9 +78,31 @@ export const EXPORT_FLAGS = {
     choices: ['zstd', 'snappy', 'gzip', 'none'],
     describe: 'Parquet compression',
   },
+  full: {
+    type: 'boolean',
+    default: false,
+    describe: 'Full export even when state exists (default: incremental once the account has state)',
+  },
+  'state-dir': { type: 'string', describe: 'Run state and lock (default: <output>/_state)' },
+  'checkpoint-minutes': {
+    type: 'number',
+    default: 10,
+    describe: 'Publish a snapshot and commit state at least this often during a long run',
+  },
+  'checkpoint-conversations': {
+    type: 'number',
+    default: 0,
+    describe: 'Also checkpoint after this many conversations (0 = only by time)',
+  },
 } as const;
 
 type FlagName = keyof typeof EXPORT_FLAGS;
+
+/**
+ * Incremental runs look again at conversations updated up to 5 minutes before the previous run's newest one, in case
+ * Meta makes an update visible late; unchanged ones cost no call (their state matches).
+ */
+export const OVERLAP_MS = 5 * 60_000;
 
 const positiveInt = z.number().int().positive();
 const settingsShape = {
@@ -99,6 +122,10 @@ const settingsShape = {
   'backoff-max-ms': z.number().int().min(0),
   'throttle-wait-ms': z.number().int().min(0),
   compression: z.enum(['zstd', 'snappy', 'gzip', 'none']),
+  full: z.boolean(),
+  'state-dir': z.string().min(1).optional(),
+  'checkpoint-minutes': z.number().positive(),
+  'checkpoint-conversations': z.number().int().min(0),
 } satisfies Record<FlagName, z.ZodType>;
 
 const settingsSchema = z.strictObject(settingsShape);
@@ -170,6 +197,11 @@ export function toExportOptions(
     account: s.account,
     userId: s['user-id'],
     outputRoot: s.output,
+    stateDir: s['state-dir'] ?? join(s.output, '_state'),
+    mode: s.full ? 'full' : 'auto',
+    checkpointMs: s['checkpoint-minutes'] * 60_000,
+    checkpointConversations: s['checkpoint-conversations'],
+    overlapMs: OVERLAP_MS,
     maxRps: s['max-rps'],
     pageSize: s['page-size'],
     conversationConcurrency: s['conversation-concurrency'],

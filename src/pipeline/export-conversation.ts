@@ -2,6 +2,9 @@ import type { LimitFunction } from 'p-limit';
 import type { Clock } from '../clock.js';
 import type { ConversationsApi } from '../graph/conversations-api.js';
 import { GraphPagingError, GraphRequestError } from '../graph/errors.js';
+import { KNOWN_PER_CONVERSATION, type ConversationCommit, type KnownMessage } from '../state/state-store.js';
+import type { ConversationActivity } from './loss-report.js';
+import { MessageBoundary } from './message-boundary.js';
 import { expandMessages } from './stages/expand.js';
 import { hydratePage } from './stages/hydrate.js';
 import { ContractError, toConversationRow, toMessageRow } from './transform.js';
@@ -13,47 +16,84 @@ export interface ConversationDeps {
   windowSize: number;
   clock: Clock;
   ctx: RowContext;
+  /** Messages created after this instant arrived since the previous run (loss accounting); undefined on a first run. */
+  previousRunStartedMs: number | undefined;
+}
+
+/** What is already archived for a conversation (incremental runs); undefined for a full export of it. */
+export interface ConversationPlan {
+  conversation: ListedConversation;
+  known: ReadonlyMap<string, KnownMessage> | undefined;
+  /** When it was last listed, for message-rate estimates. */
+  lastCheckedMs: number | undefined;
 }
 
 /**
  * Expand → hydrate → transform for one conversation. Emits its message rows page by page, then the conversation
- * row. A conversation whose listing fails after retries is reported as a failure (with what was listed so far).
+ * row with what the state must remember. In an incremental run, listing stops at the page where archived messages
+ * begin. A listing that fails after retries is reported as a failure and leaves the conversation incomplete.
  */
 export async function* exportConversation(
   deps: ConversationDeps,
-  conversation: ListedConversation,
+  plan: ConversationPlan,
 ): AsyncGenerator<ExportEvent> {
-  const { api, hydrateLimit, windowSize, clock, ctx } = deps;
+  const { api, hydrateLimit, windowSize, clock, ctx, previousRunStartedMs } = deps;
+  const { conversation } = plan;
   const listedAt = clock.now();
-  let messages = 0;
+  const boundary = plan.known
+    ? new MessageBoundary(plan.known, windowSize)
+    : MessageBoundary.none(windowSize);
+  const remembered: ConversationCommit['messages'] = [];
+  let written = 0;
   let hydrated = 0;
+  let newMessages = 0;
+  let lost = 0;
+  let complete = true;
   try {
-    for await (const page of expandMessages(api, conversation.id)) {
+    for await (const listed of expandMessages(api, conversation.id)) {
+      const fresh = listed
+        .map((m) => ({ m, decision: boundary.decide(m) }))
+        .filter((x) => x.decision !== 'known');
+      const page = fresh.map((x) => x.m);
       const outcomes = await hydratePage(api, hydrateLimit, page, windowSize);
       const extractedAt = clock.now();
-      for (const [i, listed] of page.entries()) {
+      for (const [i, m] of page.entries()) {
         const outcome = outcomes[i] ?? { status: 'outside_window' };
-        messages++;
+        written++;
         if (outcome.status === 'hydrated') hydrated++;
+        if (fresh[i]?.decision === 'new') newMessages++;
+        const arrivedSincePreviousRun =
+          previousRunStartedMs !== undefined && m.createdMs > previousRunStartedMs;
+        if (outcome.status === 'outside_window' && arrivedSincePreviousRun) lost++;
         if (outcome.status === 'failed') {
           yield {
             type: 'failure',
             failure: {
               stage: 'hydrate',
               conversation_id: conversation.id,
-              message_id: listed.id,
+              message_id: m.id,
               kind: outcome.error.kind,
               reason: outcome.error.classification.reason,
               message: outcome.error.message,
             },
           };
         }
-        yield { type: 'message', row: toMessageRow(ctx, conversation.id, listed, outcome, extractedAt) };
+        if (m.position < KNOWN_PER_CONVERSATION) {
+          remembered.push({
+            messageId: m.id,
+            createdMs: m.createdMs,
+            status: outcome.status,
+            position: m.position,
+          });
+        }
+        yield { type: 'message', row: toMessageRow(ctx, conversation.id, m, outcome, extractedAt) };
       }
+      if (boundary.boundaryReached) break; // older pages were archived by earlier runs: no call for them
     }
   } catch (e) {
     if (!(e instanceof GraphRequestError || e instanceof GraphPagingError || e instanceof ContractError))
       throw e;
+    complete = false;
     yield {
       type: 'failure',
       failure: {
@@ -65,5 +105,24 @@ export async function* exportConversation(
       },
     };
   }
-  yield { type: 'conversation', row: toConversationRow(ctx, conversation, { messages, hydrated }, listedAt) };
+  const activity: ConversationActivity = {
+    conversationId: conversation.id,
+    newMessages,
+    lost,
+    elapsedMs: plan.lastCheckedMs === undefined ? undefined : listedAt - plan.lastCheckedMs,
+  };
+  const commit: ConversationCommit = {
+    conversationId: conversation.id,
+    updatedMs: conversation.updatedMs,
+    checkedMs: listedAt,
+    complete,
+    messages: remembered,
+    windowSize,
+  };
+  yield {
+    type: 'conversation',
+    row: toConversationRow(ctx, conversation, { messages: written, hydrated }, listedAt),
+    commit,
+    activity,
+  };
 }

@@ -1,4 +1,6 @@
 import type { ConversationRow, MessageRow } from '../schema/tables.js';
+import type { ConversationCommit } from '../state/state-store.js';
+import type { ConversationActivity } from './loss-report.js';
 
 export type HydrationStatus = 'hydrated' | 'outside_window' | 'unavailable' | 'failed';
 
@@ -28,7 +30,7 @@ export interface RecordedFailure {
 
 export type ExportEvent =
   | { type: 'message'; row: MessageRow }
-  | { type: 'conversation'; row: ConversationRow }
+  | { type: 'conversation'; row: ConversationRow; commit: ConversationCommit; activity: ConversationActivity }
   | { type: 'failure'; failure: RecordedFailure };
 
 /** Identifies the rows of one run. */

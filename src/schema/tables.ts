@@ -114,13 +114,14 @@ export const CONVERSATION_COLUMNS = [
     name: 'message_count',
     type: 'int32',
     nullable: false,
-    description: 'Message ids listed for the conversation in this run.',
+    description:
+      'Message rows this snapshot holds for the conversation (all of them in a full export, the new ones in an incremental one).',
   },
   {
     name: 'hydrated_count',
     type: 'int32',
     nullable: false,
-    description: 'Messages whose details were read in this run.',
+    description: 'Of those rows, how many were hydrated.',
   },
   {
     name: 'participant_id',

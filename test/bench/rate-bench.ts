@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mergeSettings, toExportOptions } from '../../src/cli/export-settings.js';
 import { systemClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/logger.js';
 import { runExport } from '../../src/pipeline/run-export.js';
 import { createSandbox } from '../../src/sandbox/create-sandbox.js';
-import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 
 /**
  * Rate-limit bench (issue #3): the sandbox throttles above N calls/s (sliding one-second window, Meta-style block
@@ -22,28 +22,9 @@ export async function rateBench(rps: number, conversations: number): Promise<boo
   const out = await mkdtemp(join(tmpdir(), 'ig-export-bench-'));
   try {
     const started = performance.now();
+    const settings = mergeSettings({}, { output: out, 'base-url': sandbox.url, 'max-rps': rps });
     const summary = await runExport(
-      {
-        baseUrl: sandbox.url,
-        apiVersion: 'v23.0',
-        token: sandbox.options.token,
-        tokenSource: 'env',
-        account: 'me',
-        outputRoot: out,
-        maxRps: rps,
-        pageSize: 100,
-        conversationConcurrency: 2,
-        hydrateConcurrency: 4,
-        retries: 5,
-        timeoutMs: 30_000,
-        backoff: { baseMs: 1_000, maxMs: 60_000 },
-        throttleWaitMs: 60_000,
-        maxThrottles: 20,
-        notFoundRetries: 2,
-        slowDownAbovePercent: 80,
-        windowSize: 20,
-        parquet: DEFAULT_PARQUET_OPTIONS,
-      },
+      toExportOptions(settings, { token: sandbox.options.token, source: 'env' }),
       { clock: systemClock, random: Math.random, logger: silentLogger, toolVersion: 'bench' },
     );
     const seconds = (performance.now() - started) / 1000;

@@ -242,7 +242,7 @@ describe('ig-export CLI end to end', () => {
         env: { IG_ACCESS_TOKEN: TEST_TOKEN },
       },
     );
-    await run.waitForStderr(/progress|exporting account/);
+    await run.waitForStderr(/progress|export of account/);
     run.child.kill('SIGINT');
     const result = await run.result;
     expect(result.code, result.stderr).toBe(4);
@@ -262,7 +262,7 @@ describe('ig-export CLI end to end', () => {
     const run = spawnCli(['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '5'], {
       env: { IG_ACCESS_TOKEN: TEST_TOKEN },
     });
-    await run.waitForStderr(/exporting account/);
+    await run.waitForStderr(/export of account/);
     run.child.kill('SIGINT');
     await run.waitForStderr(/SIGINT received/);
     run.child.kill('SIGINT');

@@ -36,7 +36,8 @@ describe('README stays true', () => {
     const [all, archive, emoji] = await Promise.all(
       statements.map((s) => duckdbQuery(s.replaceAll("'output/", `'${out}/`))),
     );
-    expect(all).toHaveLength(2 * first.counts.messages + 3);
+    // The second run is incremental: its snapshot holds the 3 new messages only.
+    expect(all).toHaveLength(first.counts.messages + 3);
     expect(typeof all![0]!['account']).toBe('string'); // folder key kept as text
     expect(typeof all![0]!['account_id']).toBe('string');
     expect(archive).toHaveLength(first.counts.messages + 3);

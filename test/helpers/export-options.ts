@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
+import { mergeSettings, toExportOptions } from '../../src/cli/export-settings.js';
 import type { Clock } from '../../src/clock.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { runExport, type ExportOptions, type ExportSummary } from '../../src/pipeline/run-export.js';
-import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -16,31 +16,19 @@ export async function tempDir(prefix = 'ig-export-'): Promise<string> {
   return dir;
 }
 
+/** The CLI's defaults pointed at a sandbox, unpaced (tests that need pacing set maxRps) and with fast backoff. */
 export function exportOptionsFor(
   sandbox: Sandbox,
   outputRoot: string,
   overrides: Partial<ExportOptions> = {},
 ): ExportOptions {
+  const settings = mergeSettings({}, { output: outputRoot, 'base-url': sandbox.url });
   return {
-    baseUrl: sandbox.url,
-    apiVersion: 'v23.0',
-    token: sandbox.options.token,
-    tokenSource: 'env',
-    account: 'me',
-    outputRoot,
+    ...toExportOptions(settings, { token: sandbox.options.token, source: 'env' }),
     maxRps: 0,
-    pageSize: 100,
     conversationConcurrency: 4,
     hydrateConcurrency: 8,
-    retries: 5,
     timeoutMs: 10_000,
-    backoff: { baseMs: 1_000, maxMs: 60_000 },
-    throttleWaitMs: 60_000,
-    maxThrottles: 20,
-    notFoundRetries: 2,
-    slowDownAbovePercent: 80,
-    windowSize: 20,
-    parquet: DEFAULT_PARQUET_OPTIONS,
     ...overrides,
   };
 }

@@ -45,3 +45,24 @@ describe('mergeConcurrent', () => {
     expect(pulled.length).toBeLessThan(10);
   });
 });
+
+describe('mergeConcurrent with a waiting source', () => {
+  it('keeps draining running iterables while the source is blocked', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    async function* source(): AsyncGenerator<number> {
+      yield 1;
+      await gate; // e.g. a checkpoint that waits for in-flight work to finish
+      yield 2;
+    }
+    const seen: number[] = [];
+    for await (const v of mergeConcurrent(source(), 2, async function* (i) {
+      await Promise.resolve();
+      yield i;
+      if (i === 1) release(); // only possible if item 1 is drained while the source waits
+    })) {
+      seen.push(v);
+    }
+    expect(seen).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,80 @@
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  KNOWN_PER_CONVERSATION,
+  type ConversationCommit,
+  type KnownStatus,
+  type StateStore,
+} from '../state/state-store.js';
+import type { Manifest } from './snapshot-sequence.js';
+
+async function* lines(path: string): AsyncGenerator<Record<string, unknown>> {
+  for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
+    if (line !== '') yield JSON.parse(line) as Record<string, unknown>;
+  }
+}
+
+/**
+ * Brings the state up to date with the snapshots on disk, for the crash window between a snapshot's rename and its
+ * state commit (and for snapshots written before any state existed): every published snapshot the state has not
+ * recorded is read back and committed. Also removes temporary directories left by killed runs (the caller holds
+ * the account's lock, so none of them is in use). Returns the snapshot ids it committed.
+ */
+export async function reconcileSnapshots(
+  store: StateStore,
+  accountDir: string,
+  windowSize: number,
+): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(accountDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  for (const name of entries.filter((n) => n.startsWith('.snapshot=') && n.includes('.tmp-'))) {
+    await rm(join(accountDir, name), { recursive: true, force: true });
+  }
+  const committed: string[] = [];
+  for (const name of entries.filter((n) => n.startsWith('snapshot=')).sort()) {
+    const snapshotId = name.slice('snapshot='.length);
+    if (store.hasSnapshot(snapshotId)) continue;
+    const dir = join(accountDir, name);
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    const incomplete = new Set(
+      manifest.failures.filter((f) => f.stage === 'expand').map((f) => f.conversation_id),
+    );
+    const checkedMs = Date.parse(manifest.ended_at);
+    const messages = new Map<string, ConversationCommit['messages']>();
+    for await (const row of lines(join(dir, 'messages.ndjson'))) {
+      const position = Number(row['position']);
+      if (position >= KNOWN_PER_CONVERSATION) continue;
+      const conversationId = String(row['conversation_id']);
+      const list = messages.get(conversationId) ?? [];
+      list.push({
+        messageId: String(row['message_id']),
+        createdMs: Date.parse(String(row['created_time'])),
+        status: row['hydration_status'] as KnownStatus,
+        position,
+      });
+      messages.set(conversationId, list);
+    }
+    const commits: ConversationCommit[] = [];
+    for await (const row of lines(join(dir, 'conversations.ndjson'))) {
+      const conversationId = String(row['conversation_id']);
+      commits.push({
+        conversationId,
+        updatedMs: Date.parse(String(row['updated_time'])),
+        checkedMs,
+        complete: !incomplete.has(conversationId),
+        messages: messages.get(conversationId) ?? [],
+        windowSize,
+      });
+    }
+    store.commitSnapshot(snapshotId, manifest.run_id, commits, checkedMs);
+    committed.push(snapshotId);
+  }
+  return committed;
+}

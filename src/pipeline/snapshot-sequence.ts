@@ -1,0 +1,225 @@
+import type { ClientMetrics } from '../graph/client.js';
+import type { ConversationRow, MessageRow } from '../schema/tables.js';
+import type { ConversationCommit, StateStore } from '../state/state-store.js';
+import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
+import { lossReport, type ConversationActivity, type LossReport } from './loss-report.js';
+import { SnapshotWriter, snapshotIdFor, type FileEntry } from './snapshot.js';
+import type { HydrationStatus, RecordedFailure } from './types.js';
+
+export type Counts = { conversations: number; messages: number; lost: number } & Record<
+  HydrationStatus,
+  number
+>;
+export type StopReason = 'cancelled' | 'auth' | 'extract_failed';
+
+export interface Manifest {
+  manifest_version: 1;
+  /** complete: everything this snapshot holds was read in full; partial: see stop_reason and failures. */
+  status: 'complete' | 'partial';
+  stop_reason: StopReason | null;
+  /** Unique per run; the checkpoints of one run share it. */
+  run_id: string;
+  snapshot_id: string;
+  /** A long run publishes a snapshot at each checkpoint; `final` marks the run's last. */
+  checkpoint: { index: number; final: boolean };
+  /** full: every message of every listed conversation; incremental: changed conversations, new messages only. */
+  mode: 'full' | 'incremental';
+  account_id: string;
+  account_username: string | null;
+  run_started_at: string;
+  started_at: string;
+  ended_at: string;
+  tool: { name: 'ig-export'; version: string };
+  api: { base_url: string; version: string };
+  options: Record<string, unknown>;
+  files: Record<string, FileEntry>;
+  counts: Counts;
+  calls: { total: number; by_endpoint: Record<string, number> };
+  retries: { by_kind: Record<string, number>; failed_calls_by_reason: Record<string, number> };
+  throttles: { count: number; wait_ms: number };
+  window_loss: LossReport;
+  failures_total: number;
+  failures: RecordedFailure[];
+}
+
+export const emptyCounts = (): Counts => ({
+  conversations: 0,
+  messages: 0,
+  lost: 0,
+  hydrated: 0,
+  outside_window: 0,
+  unavailable: 0,
+  failed: 0,
+});
+
+const MAX_LISTED_FAILURES = 1000;
+
+/** Run-level facts every manifest repeats. */
+export interface RunInfo {
+  runId: string;
+  runStartedMs: number;
+  mode: 'full' | 'incremental';
+  accountId: string;
+  accountUsername: string | undefined;
+  toolVersion: string;
+  baseUrl: string;
+  apiVersion: string;
+  options: Record<string, unknown>;
+  windowSize: number;
+}
+
+function diff(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(now)) if (v - (before[k] ?? 0) > 0) out[k] = v - (before[k] ?? 0);
+  return out;
+}
+
+function cloneMetrics(m: ClientMetrics): ClientMetrics {
+  return {
+    calls: { ...m.calls },
+    failures: { ...m.failures },
+    retries: { ...m.retries },
+    throttles: m.throttles,
+    throttleWaitMs: m.throttleWaitMs,
+  };
+}
+
+/**
+ * The snapshots one run publishes: one at each checkpoint and one at the end. Publishing is data files → manifest →
+ * rename → state, so a crash at any moment leaves either no visible snapshot or a complete one whose state can be
+ * rebuilt from its files.
+ */
+export class SnapshotSequence {
+  private writer: SnapshotWriter | undefined;
+  private index = 0;
+  private startedMs = 0;
+  private counts = emptyCounts();
+  private commits: ConversationCommit[] = [];
+  private activities: ConversationActivity[] = [];
+  private failures: RecordedFailure[] = [];
+  private failuresTotal = 0;
+  private metricsAtOpen: ClientMetrics;
+  readonly published: string[] = [];
+  lastManifest: Manifest | undefined;
+
+  constructor(
+    private readonly outputRoot: string,
+    private readonly parquet: ParquetWriterOptions,
+    private readonly run: RunInfo,
+    private readonly metrics: ClientMetrics,
+    private readonly store: StateStore | undefined,
+    private readonly now: () => number,
+  ) {
+    // The first snapshot also accounts for the calls made before it opened (resolving the account).
+    this.metricsAtOpen = { calls: {}, failures: {}, retries: {}, throttles: 0, throttleWaitMs: 0 };
+  }
+
+  get snapshotId(): string {
+    if (!this.writer) throw new Error('no snapshot is open');
+    return this.writer.snapshotId;
+  }
+
+  /** Conversations written since the last checkpoint. */
+  get conversationsInSnapshot(): number {
+    return this.counts.conversations;
+  }
+
+  get openedMs(): number {
+    return this.startedMs;
+  }
+
+  async open(): Promise<void> {
+    let startedMs = this.now();
+    // Snapshot ids must be unique and increasing even when two checkpoints fall in the same millisecond.
+    if (startedMs <= this.startedMs) startedMs = this.startedMs + 1;
+    this.startedMs = startedMs;
+    this.writer = await SnapshotWriter.open(
+      this.outputRoot,
+      this.run.accountId,
+      snapshotIdFor(startedMs),
+      this.parquet,
+    );
+    this.counts = emptyCounts();
+    this.commits = [];
+    this.activities = [];
+    this.failures = [];
+    this.failuresTotal = 0;
+    if (this.index > 0) this.metricsAtOpen = cloneMetrics(this.metrics);
+  }
+
+  async writeMessage(row: MessageRow): Promise<void> {
+    this.counts.messages++;
+    this.counts[row.hydration_status as HydrationStatus]++;
+    await this.writer?.writeMessage(row);
+  }
+
+  async writeConversation(
+    row: ConversationRow,
+    commit: ConversationCommit,
+    activity: ConversationActivity,
+  ): Promise<void> {
+    this.counts.conversations++;
+    this.counts.lost += activity.lost;
+    this.commits.push(commit);
+    this.activities.push(activity);
+    await this.writer?.writeConversation(row);
+  }
+
+  recordFailure(failure: RecordedFailure): void {
+    this.failuresTotal++;
+    if (this.failures.length < MAX_LISTED_FAILURES) this.failures.push(failure);
+  }
+
+  /** Publishes the open snapshot and commits its state; returns its manifest. */
+  async publish(final: boolean, stopReason: StopReason | undefined): Promise<Manifest> {
+    const writer = this.writer;
+    if (!writer) throw new Error('no snapshot is open');
+    const files = await writer.close();
+    const m = this.metrics;
+    const calls = diff(m.calls, this.metricsAtOpen.calls);
+    const manifest: Manifest = {
+      manifest_version: 1,
+      status: stopReason === undefined && this.failuresTotal === 0 ? 'complete' : 'partial',
+      stop_reason: stopReason ?? null,
+      run_id: this.run.runId,
+      snapshot_id: writer.snapshotId,
+      checkpoint: { index: this.index, final },
+      mode: this.run.mode,
+      account_id: this.run.accountId,
+      account_username: this.run.accountUsername ?? null,
+      run_started_at: new Date(this.run.runStartedMs).toISOString(),
+      started_at: new Date(this.startedMs).toISOString(),
+      ended_at: new Date(this.now()).toISOString(),
+      tool: { name: 'ig-export', version: this.run.toolVersion },
+      api: { base_url: this.run.baseUrl, version: this.run.apiVersion },
+      options: this.run.options,
+      files,
+      counts: { ...this.counts },
+      calls: { total: Object.values(calls).reduce((a, b) => a + b, 0), by_endpoint: calls },
+      retries: {
+        by_kind: diff(m.retries, this.metricsAtOpen.retries),
+        failed_calls_by_reason: diff(m.failures, this.metricsAtOpen.failures),
+      },
+      throttles: {
+        count: m.throttles - this.metricsAtOpen.throttles,
+        wait_ms: m.throttleWaitMs - this.metricsAtOpen.throttleWaitMs,
+      },
+      window_loss: lossReport(this.activities, this.run.windowSize),
+      failures_total: this.failuresTotal,
+      failures: this.failures,
+    };
+    const dir = await writer.publish(manifest);
+    this.store?.commitSnapshot(writer.snapshotId, this.run.runId, this.commits, this.now());
+    this.published.push(dir);
+    this.lastManifest = manifest;
+    this.writer = undefined;
+    this.index++;
+    return manifest;
+  }
+
+  /** Nothing more is published (an unexpected error): drop the open snapshot. */
+  async discard(): Promise<void> {
+    await this.writer?.discard();
+    this.writer = undefined;
+  }
+}

@@ -1,0 +1,171 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+/**
+ * Per-account run state in SQLite (better-sqlite3 12; 13 needs Node 22). It is a cache of what the published
+ * snapshots hold — every commit happens after the snapshot it describes was renamed into place — so it can always
+ * be rebuilt from the snapshots (see `reconcile-snapshots.ts`). One transaction per commit: a crash leaves the state
+ * before or after, never between.
+ */
+
+/** How many of a conversation's newest messages are remembered: more than the window, so a page always meets one. */
+export const KNOWN_PER_CONVERSATION = 50;
+
+export type KnownStatus = 'hydrated' | 'outside_window' | 'unavailable' | 'failed';
+
+export interface KnownMessage {
+  createdMs: number;
+  status: KnownStatus;
+}
+
+export interface ConversationState {
+  updatedMs: number;
+  /** When the conversation was last listed to its known boundary (for message-rate estimates). */
+  checkedMs: number;
+  /** The last run left something to do here (a failed listing or failed messages). */
+  needsRetry: boolean;
+}
+
+/** What a published snapshot did for one conversation. */
+export interface ConversationCommit {
+  conversationId: string;
+  updatedMs: number;
+  checkedMs: number;
+  /** Every message id down to the known boundary was listed. */
+  complete: boolean;
+  /** The rows written for it (newest first is not required). */
+  messages: Array<{ messageId: string; createdMs: number; status: KnownStatus; position: number }>;
+  windowSize: number;
+}
+
+export interface AccountState {
+  /** Conversations updated before this instant (less the overlap) were all archived when it was set. */
+  watermarkMs: number | undefined;
+  lastRunStartedMs: number | undefined;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS account (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  watermark_ms INTEGER,
+  last_run_started_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS conversations (
+  conversation_id TEXT PRIMARY KEY,
+  updated_ms INTEGER NOT NULL,
+  checked_ms INTEGER NOT NULL,
+  needs_retry INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS known_messages (
+  conversation_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  PRIMARY KEY (conversation_id, message_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+  snapshot_id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  committed_ms INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO account (id) VALUES (1);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
+`;
+
+export class StateStore {
+  private constructor(private readonly db: Database.Database) {}
+
+  static open(path: string): StateStore {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(SCHEMA);
+    return new StateStore(db);
+  }
+
+  account(): AccountState {
+    const row = this.db
+      .prepare('SELECT watermark_ms, last_run_started_ms FROM account WHERE id = 1')
+      .get() as {
+      watermark_ms: number | null;
+      last_run_started_ms: number | null;
+    };
+    return {
+      watermarkMs: row.watermark_ms ?? undefined,
+      lastRunStartedMs: row.last_run_started_ms ?? undefined,
+    };
+  }
+
+  conversation(conversationId: string): ConversationState | undefined {
+    const row = this.db
+      .prepare('SELECT updated_ms, checked_ms, needs_retry FROM conversations WHERE conversation_id = ?')
+      .get(conversationId) as { updated_ms: number; checked_ms: number; needs_retry: number } | undefined;
+    return row && { updatedMs: row.updated_ms, checkedMs: row.checked_ms, needsRetry: row.needs_retry === 1 };
+  }
+
+  knownMessages(conversationId: string): Map<string, KnownMessage> {
+    const rows = this.db
+      .prepare('SELECT message_id, created_ms, status FROM known_messages WHERE conversation_id = ?')
+      .all(conversationId) as Array<{ message_id: string; created_ms: number; status: KnownStatus }>;
+    return new Map(rows.map((r) => [r.message_id, { createdMs: r.created_ms, status: r.status }]));
+  }
+
+  hasSnapshot(snapshotId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM snapshots WHERE snapshot_id = ?').get(snapshotId) !== undefined;
+  }
+
+  /** Records a published snapshot and what it did, in one transaction. */
+  commitSnapshot(
+    snapshotId: string,
+    runId: string,
+    commits: readonly ConversationCommit[],
+    now: number,
+  ): void {
+    const upsertConversation = this.db.prepare(`
+      INSERT INTO conversations (conversation_id, updated_ms, checked_ms, needs_retry) VALUES (?, ?, ?, ?)
+      ON CONFLICT (conversation_id) DO UPDATE SET
+        updated_ms = excluded.updated_ms, checked_ms = excluded.checked_ms, needs_retry = excluded.needs_retry`);
+    const markRetry = this.db.prepare(`
+      INSERT INTO conversations (conversation_id, updated_ms, checked_ms, needs_retry) VALUES (?, 0, ?, 1)
+      ON CONFLICT (conversation_id) DO UPDATE SET needs_retry = 1`);
+    const upsertMessage = this.db.prepare(`
+      INSERT INTO known_messages (conversation_id, message_id, created_ms, status) VALUES (?, ?, ?, ?)
+      ON CONFLICT (conversation_id, message_id) DO UPDATE SET status = excluded.status`);
+    const trim = this.db.prepare(`
+      DELETE FROM known_messages WHERE conversation_id = ? AND message_id NOT IN (
+        SELECT message_id FROM known_messages WHERE conversation_id = ? ORDER BY created_ms DESC, message_id LIMIT ?)`);
+    const recordSnapshot = this.db.prepare(
+      'INSERT OR IGNORE INTO snapshots (snapshot_id, run_id, committed_ms) VALUES (?, ?, ?)',
+    );
+    this.db.transaction(() => {
+      for (const c of commits) {
+        if (!c.complete) {
+          // Its listing did not reach the known boundary: keep the old boundary, do it again next run.
+          markRetry.run(c.conversationId, c.checkedMs);
+          continue;
+        }
+        const failedInWindow = c.messages.some((m) => m.status === 'failed' && m.position < c.windowSize);
+        upsertConversation.run(c.conversationId, c.updatedMs, c.checkedMs, failedInWindow ? 1 : 0);
+        for (const m of c.messages) upsertMessage.run(c.conversationId, m.messageId, m.createdMs, m.status);
+        trim.run(c.conversationId, c.conversationId, KNOWN_PER_CONVERSATION);
+      }
+      recordSnapshot.run(snapshotId, runId, now);
+    })();
+  }
+
+  /** At the end of a run: where the next run may stop listing conversations, and when this run started. */
+  finishRun(watermarkMs: number | undefined, runStartedMs: number): void {
+    this.db
+      .prepare(
+        'UPDATE account SET watermark_ms = coalesce(?, watermark_ms), last_run_started_ms = ? WHERE id = 1',
+      )
+      .run(watermarkMs ?? null, runStartedMs);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
