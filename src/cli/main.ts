@@ -2,6 +2,7 @@
 import yargs, { type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { GraphAuthError } from '../graph/errors.js';
+import { RunLockedError } from '../state/run-lock.js';
 import { EXPORT_FLAGS } from './export-settings.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 
@@ -145,7 +146,7 @@ export async function main(argv: string[]): Promise<number> {
     .example('$0 demo', 'try it: export the built-in sandbox into ./output')
     .example('IG_ACCESS_TOKEN=… $0 export --json', 'export a real account; one JSON summary line on stdout')
     .epilogue(
-      'Exit codes: 0 complete, 1 error, 2 usage/config, 3 token or permission refused, 4 partial snapshot.',
+      'Exit codes: 0 complete, 1 error, 2 usage/config, 3 token or permission refused, 4 partial snapshot, 5 another run holds the lock.',
     )
     .demandCommand(1, 'Name a command: export, demo, sandbox or schema.')
     .strict()
@@ -170,6 +171,10 @@ function reportError(e: unknown): number {
   if (e instanceof UsageError) {
     process.stderr.write(`ig-export: ${e.message}\nRun "ig-export <command> --help" for usage.\n`);
     return ExitCode.Usage;
+  }
+  if (e instanceof RunLockedError) {
+    process.stderr.write(`ig-export: ${e.message}\n`);
+    return ExitCode.Locked;
   }
   if (e instanceof GraphAuthError) {
     process.stderr.write(`ig-export: ${e.message}\n`);

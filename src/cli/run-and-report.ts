@@ -58,8 +58,11 @@ function report(s: ExportSummary, json: boolean): void {
         status: s.status,
         snapshotDir: s.snapshotDir,
         accountId: s.accountId,
+        mode: s.mode,
         counts: s.counts,
         calls: s.calls,
+        recommendedIntervalMinutes: s.loss.recommended_interval_minutes,
+        snapshotDirs: s.snapshotDirs,
       })}\n`,
     );
     return;
@@ -68,7 +71,7 @@ function report(s: ExportSummary, json: boolean): void {
   process.stdout.write(
     [
       `${s.status === 'complete' ? 'Snapshot complete' : `Snapshot PARTIAL (${s.stopReason ?? 'some items failed'}; see manifest.json)`}: ${s.snapshotDir}`,
-      `  conversations ${c.conversations}, messages ${c.messages}: hydrated ${c.hydrated}, outside_window ${c.outside_window}, unavailable ${c.unavailable}, failed ${c.failed}`,
+      `  ${s.mode} export: conversations ${c.conversations}, messages ${c.messages}: hydrated ${c.hydrated}, outside_window ${c.outside_window} (lost since the last run: ${c.lost}), unavailable ${c.unavailable}, failed ${c.failed}`,
       `  API calls ${s.calls}`,
       '',
     ].join('\n'),

@@ -74,6 +74,10 @@ export async function reconcileSnapshots(
       });
     }
     store.commitSnapshot(snapshotId, manifest.run_id, commits, checkedMs);
+    if (manifest.checkpoint.final && manifest.stop_reason === null) {
+      // A finished run: later runs count losses from its start (its watermark is unknown: the next run lists all).
+      store.finishRun(undefined, Date.parse(manifest.run_started_at));
+    }
     committed.push(snapshotId);
   }
   return committed;

@@ -129,9 +129,10 @@ export class SnapshotSequence {
   }
 
   async open(): Promise<void> {
-    let startedMs = this.now();
-    // Snapshot ids must be unique and increasing even when two checkpoints fall in the same millisecond.
-    if (startedMs <= this.startedMs) startedMs = this.startedMs + 1;
+    let startedMs = Math.max(this.now(), this.startedMs + 1);
+    // Snapshot ids must be unique and increasing, even when two snapshots fall in the same millisecond.
+    while (await SnapshotWriter.exists(this.outputRoot, this.run.accountId, snapshotIdFor(startedMs)))
+      startedMs++;
     this.startedMs = startedMs;
     this.writer = await SnapshotWriter.open(
       this.outputRoot,

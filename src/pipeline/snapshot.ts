@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CONVERSATION_COLUMNS,
@@ -48,6 +48,13 @@ export class SnapshotWriter {
       createNdjsonWriter(join(this.tmpDir, 'conversations.ndjson'), CONVERSATION_COLUMNS),
       createParquetWriter(join(this.tmpDir, 'conversations.parquet'), CONVERSATION_COLUMNS, parquet),
     ];
+  }
+
+  static async exists(outputRoot: string, accountId: string, snapshotId: string): Promise<boolean> {
+    return access(join(outputRoot, `account=${accountId}`, `snapshot=${snapshotId}`)).then(
+      () => true,
+      () => false,
+    );
   }
 
   static async open(

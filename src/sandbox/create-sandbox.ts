@@ -244,7 +244,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       return sendError(res, reply, usage());
     }
 
-    const fault = faults.draw();
+    const fault = apiRequests > (options.faults.startAfterRequests ?? 0) ? faults.draw() : undefined;
     if (fault === 'throttle') {
       stats.throttled++;
       meter.block(t);

@@ -23,6 +23,8 @@ export interface FaultOptions {
   slowMs: number;
   /** Graph code of injected throttles: 80002 (default), 4, 17, 613. */
   throttleCode: number;
+  /** No fault is injected into the first this-many API requests (e.g. 2: let /me and the first list page through). */
+  startAfterRequests?: number | undefined;
   /** The token expires (190/463) after this many API requests; undefined = never. */
   tokenExpiresAfter?: number | undefined;
   /** List requests asking for more than this many items fail with code 1 "reduce the amount of data". */

@@ -160,7 +160,8 @@ export class StateStore {
   finishRun(watermarkMs: number | undefined, runStartedMs: number): void {
     this.db
       .prepare(
-        'UPDATE account SET watermark_ms = coalesce(?, watermark_ms), last_run_started_ms = ? WHERE id = 1',
+        `UPDATE account SET watermark_ms = coalesce(?, watermark_ms),
+           last_run_started_ms = max(coalesce(last_run_started_ms, 0), ?) WHERE id = 1`,
       )
       .run(watermarkMs ?? null, runStartedMs);
   }

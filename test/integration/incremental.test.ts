@@ -1,0 +1,172 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ExportSummary } from '../../src/pipeline/run-export.js';
+import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
+import { acquireRunLock, RunLockedError } from '../../src/state/run-lock.js';
+import { exportSandbox, tempDir } from '../helpers/export-options.js';
+import { byKey, expectedMessageRows, readNdjson, withoutRunColumns } from '../helpers/expected-rows.js';
+import { startSandbox } from '../helpers/sandbox-fixture.js';
+import { VirtualClock } from '../helpers/virtual-clock.js';
+
+async function rowsOf(summary: ExportSummary, table = 'messages'): Promise<Array<Record<string, unknown>>> {
+  return (await Promise.all(summary.snapshotDirs.map((d) => readNdjson(join(d, `${table}.ndjson`))))).flat();
+}
+
+/** Calls one incremental run must make when `changed` maps conversations to how many messages they got. */
+function minimumCalls(changed: Map<string, number>): number {
+  let calls = 1 + 1; // account + the first conversations page
+  for (const n of changed.values()) calls += 1 + Math.min(n, 20); // the first message page holds the boundary
+  return calls;
+}
+
+async function setup(conversations = 30, seed = 31) {
+  const clock = new VirtualClock();
+  const sandbox = await startSandbox({ seed, conversations, now: () => clock.now() });
+  const out = await tempDir();
+  const run = () => exportSandbox(sandbox, out, {}, { clock });
+  return { clock, sandbox, out, run };
+}
+
+function addTo(sandbox: Sandbox, clock: VirtualClock, counts: number[]): Map<string, number> {
+  const changed = new Map<string, number>();
+  counts.forEach((n, i) => {
+    const c = sandbox.data.conversations[(i * 7) % sandbox.data.conversations.length]!;
+    clock.advance(60_000);
+    sandbox.addMessages(c.id, n);
+    changed.set(c.id, (changed.get(c.id) ?? 0) + n);
+  });
+  return changed;
+}
+
+describe('incremental runs', () => {
+  it('full, after changes, no change: each run makes exactly the minimum calls, shown in its manifest', async () => {
+    const { clock, sandbox, run } = await setup();
+    const full = await run();
+    expect(full.mode).toBe('full');
+    expect(full.status).toBe('complete');
+
+    clock.advance(3_600_000);
+    const changed = addTo(sandbox, clock, [1, 5, 19, 3]);
+    sandbox.resetStats();
+    const delta = await run();
+    expect(delta.mode).toBe('incremental');
+    expect(sandbox.stats.requests).toHaveLength(minimumCalls(changed));
+    expect(delta.calls).toBe(minimumCalls(changed));
+    expect(delta.manifest.calls.total).toBe(minimumCalls(changed));
+    // Exactly the new messages appear, and only the changed conversations.
+    const rows = await rowsOf(delta);
+    const added = [...changed.entries()].flatMap(([id, n]) =>
+      sandbox.data.conversations.find((c) => c.id === id)!.messages.slice(0, n),
+    );
+    expect(rows.map((r) => r['message_id']).sort()).toEqual(added.map((m) => m.id).sort());
+    expect((await rowsOf(delta, 'conversations')).map((r) => r['conversation_id']).sort()).toEqual(
+      [...changed.keys()].sort(),
+    );
+    expect(delta.counts.lost).toBe(0);
+
+    clock.advance(3_600_000);
+    sandbox.resetStats();
+    const quiet = await run();
+    expect(sandbox.stats.requests.map((r) => r.endpoint)).toEqual(['me', 'conversations']);
+    expect(quiet.manifest.calls).toEqual({ total: 2, by_endpoint: { account: 1, conversations: 1 } });
+    expect(quiet.counts.messages).toBe(0);
+    expect(quiet.status).toBe('complete');
+  });
+
+  it('the union of all snapshots, deduplicated by message_id, is the sandbox', async () => {
+    const { clock, sandbox, out, run } = await setup(20, 32);
+    await run();
+    for (let day = 0; day < 3; day++) {
+      clock.advance(86_400_000);
+      addTo(sandbox, clock, [2, 4, 1]);
+      await run();
+    }
+    const accountDir = join(out, `account=${sandbox.data.account.userId}`);
+    const snapshots = (await readdir(accountDir)).filter((n) => n.startsWith('snapshot='));
+    expect(snapshots).toHaveLength(4);
+    const perSnapshot = await Promise.all(
+      snapshots.map((n) => readNdjson(join(accountDir, n, 'messages.ndjson'))),
+    );
+    for (const rows of perSnapshot) expect(new Set(rows.map((r) => r['message_id'])).size).toBe(rows.length);
+    const all = perSnapshot.flat();
+    const latest = new Map<string, Record<string, unknown>>();
+    for (const r of all) {
+      const seen = latest.get(String(r['message_id']));
+      if (!seen || (r['hydration_status'] === 'hydrated' && seen['hydration_status'] !== 'hydrated'))
+        latest.set(String(r['message_id']), r);
+    }
+    const union = withoutRunColumns([...latest.values()]).map(({ position: _p, ...r }) => r);
+    const expected = expectedMessageRows(sandbox).map(({ position: _p, ...r }) => r);
+    // Messages that were hydrated when they were new stay hydrated in the archive, even after sliding out.
+    expect(byKey(union, 'message_id').map((r) => r['message_id'])).toEqual(
+      byKey(expected, 'message_id').map((r) => r['message_id']),
+    );
+    const hydratedNow = new Set(
+      expected.filter((r) => r['hydration_status'] === 'hydrated').map((r) => r['message_id']),
+    );
+    for (const r of union)
+      if (hydratedNow.has(r['message_id'])) expect(r['hydration_status']).toBe('hydrated');
+  });
+
+  it('a conversation that got 30 new messages reports 10 lost, names itself and recommends an interval', async () => {
+    const { clock, sandbox, run } = await setup(10, 33);
+    await run();
+    clock.advance(2 * 3_600_000);
+    const target = sandbox.data.conversations[3]!;
+    sandbox.addMessages(target.id, 30);
+    const delta = await run();
+    expect(delta.counts.lost).toBe(10);
+    expect(delta.counts.hydrated + delta.counts.unavailable).toBe(20);
+    expect(delta.loss.worst).toEqual([{ conversation_id: target.id, lost: 10, new_messages: 30 }]);
+    // 30 messages in 2 hours: 20 arrive in 80 minutes, so runs at most 80 minutes apart would have lost nothing.
+    expect(delta.loss.recommended_interval_minutes).toBe(80);
+    expect(delta.manifest.window_loss.lost).toBe(10);
+  });
+
+  it('retries messages that failed in an earlier run while they are still in the window', async () => {
+    const clock = new VirtualClock();
+    const sandbox = await startSandbox({
+      seed: 34,
+      conversations: 8,
+      now: () => clock.now(),
+      faults: { rates: { transient_500: 0.3 }, startAfterRequests: 2 },
+    });
+    const out = await tempDir();
+    const first = await exportSandbox(sandbox, out, { retries: 0 }, { clock });
+    expect(first.counts.failed).toBeGreaterThan(0);
+    expect(first.status).toBe('partial');
+    sandbox.options.faults.rates.transient_500 = 0;
+    const second = await exportSandbox(sandbox, out, { retries: 0 }, { clock });
+    const retried = await rowsOf(second);
+    const failedBefore = (await rowsOf(first))
+      .filter((r) => r['hydration_status'] === 'failed')
+      .map((r) => r['message_id']);
+    const after = new Map(retried.map((r) => [r['message_id'], r['hydration_status']]));
+    for (const id of failedBefore) expect(['hydrated', 'unavailable']).toContain(after.get(id));
+    expect(second.counts.failed).toBe(0);
+    expect(second.status).toBe('complete');
+  });
+
+  it('rebuilds lost state from the published snapshots instead of exporting again', async () => {
+    const { sandbox, out, run } = await setup(15, 35);
+    await run();
+    await rm(join(out, '_state'), { recursive: true });
+    sandbox.resetStats();
+    const again = await run();
+    expect(again.mode).toBe('incremental'); // the state was rebuilt from the snapshots on disk
+    expect(again.counts.messages).toBe(0);
+    expect(sandbox.stats.requests.map((r) => r.endpoint)).toEqual(['me', 'conversations']);
+  });
+
+  it("one run at a time: a held lock refuses a second run with its owner; a dead owner's lock is taken over", async () => {
+    const { sandbox, out, run } = await setup(3, 36);
+    const target = join(out, '_state', `account=${sandbox.data.account.userId}`);
+    const release = await acquireRunLock(target, () => Date.now());
+    const refused = await run().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RunLockedError);
+    expect((refused as Error).message).toMatch(new RegExp(`another run is in progress .*pid ${process.pid}`));
+    await release();
+    expect((await run()).status).toBe('complete');
+  });
+});
