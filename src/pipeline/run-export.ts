@@ -305,7 +305,8 @@ async function exportWithState(
 
   const manifest = await sequence.publish(true, stopReason);
   const anyPartial = stopReason !== undefined || unfinished.length > 0 || totals.failed > 0;
-  if (listingComplete && stopReason === undefined) {
+  // A one-person run (--user-id) saw one conversation: it says nothing about the account's other conversations.
+  if (listingComplete && stopReason === undefined && options.userId === undefined) {
     // Next run may stop listing at the newest conversation seen, unless something older was left unfinished.
     const watermark = unfinished.length > 0 ? Math.min(...unfinished) - 1 : newestListedMs;
     store.finishRun(watermark, runStartedMs);

@@ -170,3 +170,20 @@ describe('incremental runs', () => {
     expect((await run()).status).toBe('complete');
   });
 });
+
+describe('one-person runs and the account state', () => {
+  it('a --user-id run does not move the account watermark, so the next account run misses nothing', async () => {
+    const { clock, sandbox, out, run } = await setup(12, 37);
+    await run();
+    clock.advance(3_600_000);
+    const older = sandbox.data.conversations[6]!;
+    const newer = sandbox.data.conversations[2]!;
+    sandbox.addMessages(older.id, 2);
+    clock.advance(600_000); // more than the 5-minute overlap
+    sandbox.addMessages(newer.id, 1); // now the newest conversation of the account
+    await exportSandbox(sandbox, out, { userId: newer.participant.id }, { clock });
+    const next = await run();
+    expect((await rowsOf(next, 'conversations')).map((r) => r['conversation_id'])).toEqual([older.id]);
+    expect(next.counts.messages).toBe(2);
+  });
+});
