@@ -1,11 +1,9 @@
-import { createWriteStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import * as A from 'apache-arrow';
-import * as W from 'parquet-wasm';
 import type { Column } from '../schema/tables.js';
-import { arrowSchema, buildRecordBatch } from './arrow-batch.js';
+import { arrowSchema, buildColumnBuffers, ScratchBuffer } from './arrow-batch.js';
 import type { TableWriter } from './table-writer.js';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'none';
@@ -21,19 +19,68 @@ export interface ParquetWriterOptions {
 export const DEFAULT_PARQUET_OPTIONS: ParquetWriterOptions = {
   compression: 'zstd',
   rowGroupSize: 122_880,
-  batchSize: 16_384,
+  batchSize: 4_096,
 };
 
-const CODECS: Record<ParquetCompression, W.Compression> = {
-  zstd: W.Compression.ZSTD,
-  snappy: W.Compression.SNAPPY,
-  gzip: W.Compression.GZIP,
-  none: W.Compression.UNCOMPRESSED,
-};
+/** Arrow batches handed to the encoder and not yet taken: enough to keep both threads busy, few enough to bound memory. */
+const MAX_IN_FLIGHT = 4;
+
+/**
+ * The encoder thread: Arrow IPC batches in, parquet-wasm (arrow-rs) `transformParquetStream` out to the file.
+ * Plain JavaScript run with `eval`, so it works from the compiled build and from the TypeScript sources alike.
+ */
+const ENCODER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createWriteStream } = require('node:fs');
+const { Readable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+(async () => {
+  const A = await import(workerData.apacheArrow);
+  const W = await import(workerData.parquetWasm);
+  const schema = A.tableFromIPC(new Uint8Array(workerData.schemaIpc)).schema;
+  const codecs = { zstd: W.Compression.ZSTD, snappy: W.Compression.SNAPPY, gzip: W.Compression.GZIP, none: W.Compression.UNCOMPRESSED };
+  const props = new W.WriterPropertiesBuilder()
+    .setCompression(codecs[workerData.compression])
+    .setMaxRowGroupSize(workerData.rowGroupSize)
+    .setCreatedBy('ig-export (parquet-wasm / arrow-rs)')
+    .build();
+  let controller;
+  const batches = new ReadableStream({ start: (c) => { controller = c; } });
+  const done = W.transformParquetStream(batches, props).then((bytes) =>
+    pipeline(Readable.fromWeb(bytes), createWriteStream(workerData.path, { flags: 'wx' })));
+  const fail = (e) => parentPort.postMessage({ type: 'error', message: String((e && e.stack) || e) });
+  done.catch(fail);
+  parentPort.on('message', async (message) => {
+    try {
+      if (message.type === 'batch') {
+        const { length, columns } = message;
+        const children = schema.fields.map((field, i) => A.makeData({ type: field.type, length, ...columns[i] }));
+        const batch = new A.RecordBatch(schema, A.makeData({ type: new A.Struct(schema.fields), length, nullCount: 0, children }));
+        const table = W.Table.fromIPCStream(A.tableToIPC(new A.Table(batch), 'stream'));
+        for (const b of table.recordBatches()) controller.enqueue(b);
+        table.free();
+        parentPort.postMessage({ type: 'taken' });
+      } else if (message.type === 'end') {
+        controller.close();
+        await done;
+        parentPort.postMessage({ type: 'closed' });
+      }
+    } catch (e) {
+      fail(e);
+    }
+  });
+  parentPort.postMessage({ type: 'ready' });
+})().catch((e) => parentPort.postMessage({ type: 'error', message: String((e && e.stack) || e) }));
+`;
+
+const resolve = createRequire(import.meta.url).resolve;
+const parquetWasmPath = pathToFileURL(resolve('parquet-wasm')).href;
+const apacheArrowPath = pathToFileURL(resolve('apache-arrow')).href;
 
 /**
  * Streaming Parquet through apache-arrow and parquet-wasm (arrow-rs): row groups are written as rows arrive, so
- * memory stays flat however large the export. arrow-rs writes UTF-8 min/max statistics in byte order, which
+ * memory stays flat however large the export. This thread builds Arrow batches while a worker thread encodes the
+ * previous ones (the two overlap on two cores). arrow-rs writes UTF-8 min/max statistics in byte order, which
  * parquetjs-lite gets wrong (see README, "Parquet writer").
  */
 export function createParquetWriter<Row extends object>(
@@ -42,79 +89,90 @@ export function createParquetWriter<Row extends object>(
   options: ParquetWriterOptions = DEFAULT_PARQUET_OPTIONS,
 ): TableWriter<Row> {
   const schema = arrowSchema(columns);
-  const props = new W.WriterPropertiesBuilder()
-    .setCompression(CODECS[options.compression])
-    .setMaxRowGroupSize(options.rowGroupSize)
-    .setCreatedBy('ig-export (parquet-wasm / arrow-rs)')
-    .build();
-
-  let controller!: ReadableStreamDefaultController<W.RecordBatch>;
-  let wantMore: (() => void) | undefined;
-  const batches = new ReadableStream<W.RecordBatch>(
-    {
-      start: (c) => {
-        controller = c;
-      },
-      pull: () => {
-        wantMore?.();
-        wantMore = undefined;
-      },
+  const worker = new Worker(ENCODER, {
+    eval: true,
+    workerData: {
+      path,
+      parquetWasm: parquetWasmPath,
+      apacheArrow: apacheArrowPath,
+      schemaIpc: A.tableToIPC(new A.Table(schema), 'stream'),
+      compression: options.compression,
+      rowGroupSize: options.rowGroupSize,
     },
-    { highWaterMark: 1 },
-  );
-  const done = W.transformParquetStream(batches, props).then((bytes) =>
-    pipeline(
-      Readable.fromWeb(bytes as WebReadableStream<Uint8Array>),
-      createWriteStream(path, { flags: 'wx' }),
-    ),
-  );
-  done.catch(() => undefined); // surfaced by close()
+  });
+  let inFlight = 0;
+  let failure: Error | undefined;
+  const waiters: Array<() => void> = [];
+  let closed: (() => void) | undefined;
+  const wake = (): void => {
+    for (const w of waiters.splice(0)) w();
+  };
+  worker.on('message', (m: { type: string; message?: string }) => {
+    if (m.type === 'taken') inFlight--;
+    else if (m.type === 'closed') closed?.();
+    else if (m.type === 'error')
+      failure ??= new Error(`Parquet encoder failed for ${path}: ${m.message ?? ''}`);
+    wake();
+  });
+  worker.on('error', (e) => {
+    failure ??= e;
+    wake();
+  });
+  worker.on('exit', () => {
+    failure ??= new Error(`Parquet encoder for ${path} stopped`);
+    wake();
+  });
+  const until = async (ready: () => boolean): Promise<void> => {
+    while (!ready() && !failure) await new Promise<void>((r) => waiters.push(r));
+    if (failure) throw failure;
+  };
 
   let pending: Record<string, unknown>[] = [];
   let rows = 0;
-
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const batch = buildRecordBatch(schema, columns, pending);
-    pending = [];
-    const table = W.Table.fromIPCStream(A.tableToIPC(new A.Table(batch), 'stream'));
-    for (const b of table.recordBatches()) controller.enqueue(b);
-    table.free();
-    while ((controller.desiredSize ?? 1) <= 0) {
-      await new Promise<void>((resolve) => {
-        wantMore = resolve;
-      });
-    }
+  const scratch = new ScratchBuffer();
+  const send = async (batchRows: readonly Record<string, unknown>[]): Promise<void> => {
+    const columnBuffers = buildColumnBuffers(columns, batchRows, scratch);
+    await until(() => inFlight < MAX_IN_FLIGHT);
+    inFlight++;
+    // The buffers move to the encoder thread (transferred, not copied); Arrow assembly and encoding happen there.
+    const transfer = columnBuffers.flatMap((b) =>
+      [b.nullBitmap, b.valueOffsets, b.data].flatMap((a) =>
+        a === undefined ? [] : [a.buffer as ArrayBuffer],
+      ),
+    );
+    worker.postMessage({ type: 'batch', length: batchRows.length, columns: columnBuffers }, [
+      ...new Set(transfer),
+    ]);
   };
 
   return {
     async write(row) {
+      if (failure) throw failure;
       pending.push(row as Record<string, unknown>);
       rows++;
-      if (pending.length >= options.batchSize) await flush();
+      if (pending.length >= options.batchSize) {
+        const batch = pending;
+        pending = [];
+        await send(batch);
+      }
     },
     async close() {
-      // An empty table still needs its schema in the file: parquet-wasm cannot finish a stream without a batch.
-      if (rows === 0) {
-        const table = W.Table.fromIPCStream(
-          A.tableToIPC(new A.Table(buildRecordBatch(schema, columns, [])), 'stream'),
-        );
-        const [empty] = table.recordBatches();
-        if (empty) controller.enqueue(empty);
-        table.free();
-      }
-      await flush();
-      controller.close();
-      await done;
+      // An empty table still gets its schema into the file: the encoder needs at least one (empty) batch.
+      if (pending.length > 0 || rows === 0) await send(pending);
+      pending = [];
+      let isClosed = false;
+      closed = () => {
+        isClosed = true;
+      };
+      worker.postMessage({ type: 'end' });
+      await until(() => isClosed);
+      worker.removeAllListeners('exit');
+      await worker.terminate();
       return { rows };
     },
     async abort() {
-      try {
-        controller.error(new Error('aborted'));
-      } catch {
-        // already closed or errored: nothing left to stop
-      }
-      await done.catch(() => undefined);
+      worker.removeAllListeners('exit');
+      await worker.terminate();
     },
   };
 }

@@ -1,19 +1,23 @@
 import { parseArgs } from 'node:util';
 import { rateBench } from './rate-bench.js';
+import { writerBench } from './writer-bench.js';
 
 /**
- * `npm run bench [-- rate|parquet] [--rps N] [--conversations N] [--rows N]`: prints figures and ratios.
- * Speed is measured here, never asserted inside tests.
+ * `npm run bench [-- writers|rate] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]`: prints figures and
+ * ratios, exits non-zero when a target is missed. Speed is measured here, never asserted inside tests.
  */
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    rows: { type: 'string', default: '1000000' },
     rps: { type: 'string', default: '10' },
     conversations: { type: 'string', default: '25' },
   },
 });
 const which = positionals[0] ?? 'all';
 let ok = true;
+if (which === 'all' || which === 'writers')
+  ok = (await writerBench(values.rows.split(',').map(Number))) && ok;
 if (which === 'all' || which === 'rate')
   ok = (await rateBench(Number(values.rps), Number(values.conversations))) && ok;
 process.exitCode = ok ? 0 : 1;
