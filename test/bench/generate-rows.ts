@@ -26,7 +26,7 @@ export function* generateRows(count: number): Generator<MessageRow> {
   };
   const base = Date.UTC(2023, 0, 1);
   for (let i = 0; i < count; i++) {
-    const status = STATUSES[next() < 0.3 ? 0 : next() < 0.95 ? 1 : next() < 0.5 ? 2 : 3]!;
+    const status = STATUSES[next() < 0.3 ? 0 : next() < 0.95 ? 1 : next() < 0.5 ? 2 : 3];
     const hydrated = status === 'hydrated';
     const text = TEXTS[Math.floor(next() * TEXTS.length)]!;
     yield {
