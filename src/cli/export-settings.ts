@@ -89,6 +89,11 @@ export const EXPORT_FLAGS = {
     default: 10,
     describe: 'Publish a snapshot and commit state at least this often during a long run',
   },
+  compact: {
+    type: 'boolean',
+    default: false,
+    describe: 'Rebuild the current view (ig-export compact) after the export',
+  },
   'checkpoint-conversations': {
     type: 'number',
     default: 0,
@@ -126,6 +131,7 @@ const settingsShape = {
   'state-dir': z.string().min(1).optional(),
   'checkpoint-minutes': z.number().positive(),
   'checkpoint-conversations': z.number().int().min(0),
+  compact: z.boolean(),
 } satisfies Record<FlagName, z.ZodType>;
 
 const settingsSchema = z.strictObject(settingsShape);

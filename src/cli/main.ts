@@ -132,6 +132,39 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'compact',
+      'Build the current view (one row per message and per conversation) from all snapshots',
+      (y) =>
+        y
+          .option('output', {
+            type: 'string',
+            default: 'output',
+            describe: 'Output root holding account=<id>/snapshot=<id>/',
+          })
+          .option('account', {
+            type: 'string',
+            describe: 'Only this account id (default: every account under --output)',
+          })
+          .option('compression', {
+            choices: ['zstd', 'snappy', 'gzip', 'none'] as const,
+            default: 'zstd' as const,
+            describe: 'Parquet compression',
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print exactly one JSON summary line on stdout',
+          })
+          .example(
+            '$0 compact',
+            'writes output/current/account=<id>/messages.parquet and conversations.parquet',
+          ),
+      async (args) => {
+        const { compactCommand } = await import('./commands/compact.js');
+        code = await compactCommand(args);
+      },
+    )
+    .command(
       'schema',
       'Print the output columns (Markdown, or JSON with --json)',
       (y) =>
@@ -148,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     .epilogue(
       'Exit codes: 0 complete, 1 error, 2 usage/config, 3 token or permission refused, 4 partial snapshot, 5 another run holds the lock.',
     )
-    .demandCommand(1, 'Name a command: export, demo, sandbox or schema.')
+    .demandCommand(1, 'Name a command: export, demo, compact, sandbox or schema.')
     .strict()
     .recommendCommands()
     .help()

@@ -1,3 +1,5 @@
+import { systemClock } from '../../clock.js';
+import { compactAccount } from '../../pipeline/compact-current-view.js';
 import { loadConfigFile, mergeSettings, toExportOptions } from '../export-settings.js';
 import { readAccessToken } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
@@ -16,6 +18,13 @@ export async function exportCommand(args: ExportArgs): Promise<number> {
   const settings = mergeSettings(config, args);
   const token = await readAccessToken(settings['token-file'], process.env);
   const logger = createCliLogger(args['log-level'], () => [token.token]);
-  const { code } = await runAndReport(toExportOptions(settings, token), logger, args.json);
+  const options = toExportOptions(settings, token);
+  const { code, summary } = await runAndReport(options, logger, args.json);
+  if (settings.compact && summary) {
+    const current = await compactAccount(options.outputRoot, summary.accountId, options.parquet, () =>
+      systemClock.now(),
+    );
+    logger.info(`current view rebuilt from ${current.snapshots} snapshots: ${current.dir}`);
+  }
   return code;
 }

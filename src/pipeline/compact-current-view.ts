@@ -1,0 +1,137 @@
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type Column } from '../schema/tables.js';
+import { digestFile } from '../writers/file-digest.js';
+import { createParquetWriter, type ParquetWriterOptions } from '../writers/parquet-writer.js';
+import type { FileEntry } from './snapshot.js';
+
+export interface CompactResult {
+  accountId: string;
+  dir: string;
+  snapshots: number;
+  files: Record<string, FileEntry>;
+}
+
+const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/** The column list of a table, with timestamps as epoch milliseconds (what our writer takes). */
+function selectList(columns: readonly Column[], alias = ''): string {
+  return columns
+    .map((c) =>
+      c.type === 'timestamp' ? `epoch_ms(${alias}${c.name})::DOUBLE AS ${c.name}` : `${alias}${c.name}`,
+    )
+    .join(', ');
+}
+
+/**
+ * The current view of one account: every snapshot folded into one row per message (a hydrated row beats any
+ * other; otherwise the latest snapshot wins) and one row per conversation (its latest row, with counts over the
+ * current messages). DuckDB does the folding with a memory limit (it spills to disk), so time grows with the data
+ * and memory stays bounded; rows stream from DuckDB into the same Parquet writer as the snapshots, so the current
+ * view has exactly their schema. Each file is written under a temporary name and renamed into place; the manifest is
+ * written last.
+ */
+export async function compactAccount(
+  outputRoot: string,
+  accountId: string,
+  parquet: ParquetWriterOptions,
+  now: () => number,
+): Promise<CompactResult> {
+  const accountDir = join(outputRoot, `account=${accountId}`);
+  const snapshots = (await readdir(accountDir)).filter((n) => n.startsWith('snapshot=')).length;
+  const dir = join(outputRoot, 'current', `account=${accountId}`);
+  await mkdir(dir, { recursive: true });
+  const tag = `${process.pid}-${now()}`;
+  const spill = join(outputRoot, 'current', `.duckdb-spill-${tag}`);
+  const db = await DuckDBInstance.create(':memory:', {
+    memory_limit: '256MB',
+    threads: '2',
+    temp_directory: spill,
+  });
+  const connection = await db.connect();
+  const files: Record<string, FileEntry> = {};
+  try {
+    const glob = (table: string): string =>
+      `read_parquet(${sqlString(join(accountDir, `snapshot=*/${table}.parquet`))}, hive_partitioning = false)`;
+    const tmpMessages = join(dir, `.messages.parquet.tmp-${tag}`);
+    const messages = await copyQuery(
+      connection,
+      `SELECT ${selectList(MESSAGE_COLUMNS)} FROM ${glob('messages')}
+       QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY hydration_status = 'hydrated' DESC, snapshot_id DESC) = 1
+       ORDER BY conversation_id, created_time DESC, message_id`,
+      tmpMessages,
+      MESSAGE_COLUMNS,
+      parquet,
+    );
+    const tmpConversations = join(dir, `.conversations.parquet.tmp-${tag}`);
+    const conversations = await copyQuery(
+      connection,
+      `WITH latest AS (
+         SELECT * FROM ${glob('conversations')}
+         QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY updated_time DESC, snapshot_id DESC) = 1),
+       counts AS (
+         SELECT conversation_id, count(*) AS n, count(*) FILTER (hydration_status = 'hydrated') AS h
+         FROM read_parquet(${sqlString(tmpMessages)}) GROUP BY conversation_id)
+       SELECT ${CONVERSATION_COLUMNS.map((c) =>
+         c.name === 'message_count'
+           ? 'coalesce(counts.n, 0)::INTEGER AS message_count'
+           : c.name === 'hydrated_count'
+             ? 'coalesce(counts.h, 0)::INTEGER AS hydrated_count'
+             : c.type === 'timestamp'
+               ? `epoch_ms(latest.${c.name})::DOUBLE AS ${c.name}`
+               : `latest.${c.name}`,
+       ).join(', ')}
+       FROM latest LEFT JOIN counts USING (conversation_id)
+       ORDER BY updated_time DESC, conversation_id`,
+      tmpConversations,
+      CONVERSATION_COLUMNS,
+      parquet,
+    );
+    for (const [name, tmp, rows] of [
+      ['messages.parquet', tmpMessages, messages],
+      ['conversations.parquet', tmpConversations, conversations],
+    ] as const) {
+      files[name] = { rows, ...(await digestFile(tmp)) };
+      await rename(tmp, join(dir, name));
+    }
+    const manifest = { built_at: new Date(now()).toISOString(), account_id: accountId, snapshots, files };
+    const tmpManifest = join(dir, `.manifest.json.tmp-${tag}`);
+    await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(tmpManifest, join(dir, 'manifest.json'));
+    return { accountId, dir, snapshots, files };
+  } finally {
+    connection.closeSync();
+    db.closeSync();
+    await rm(spill, { recursive: true, force: true });
+    for (const name of await readdir(dir))
+      if (name.includes(`.tmp-${tag}`)) await rm(join(dir, name), { force: true });
+  }
+}
+
+/** Streams a query's rows, chunk by chunk, into a Parquet file; returns the row count. */
+async function copyQuery(
+  connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  sql: string,
+  path: string,
+  columns: readonly Column[],
+  parquet: ParquetWriterOptions,
+): Promise<number> {
+  const writer = createParquetWriter<Record<string, unknown>>(path, columns, parquet);
+  try {
+    const result = await connection.stream(sql);
+    for await (const rows of result.yieldRowObjectJs()) {
+      for (const row of rows) await writer.write(row);
+    }
+    return (await writer.close()).rows;
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+}
+
+/** Every account with snapshots under the output root. */
+export async function accountsIn(outputRoot: string): Promise<string[]> {
+  const names = await readdir(outputRoot).catch(() => [] as string[]);
+  return names.filter((n) => n.startsWith('account=')).map((n) => n.slice('account='.length));
+}
