@@ -42,6 +42,8 @@ const { pipeline } = require('node:stream/promises');
   const props = new W.WriterPropertiesBuilder()
     .setCompression(codecs[workerData.compression])
     .setMaxRowGroupSize(workerData.rowGroupSize)
+    // Row-group min/max (what DuckDB prunes with) but no page index, whose entries the encoder keeps until the end.
+    .setStatisticsEnabled(W.EnabledStatistics.Chunk)
     .setCreatedBy('ig-export (parquet-wasm / arrow-rs)')
     .build();
   let controller;
@@ -91,6 +93,8 @@ export function createParquetWriter<Row extends object>(
   const schema = arrowSchema(columns);
   const worker = new Worker(ENCODER, {
     eval: true,
+    // A small young generation keeps the encoder's heap (and so the process RSS) flat however many batches pass.
+    resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 },
     workerData: {
       path,
       parquetWasm: parquetWasmPath,

@@ -110,6 +110,22 @@ describe('ig-export CLI end to end', () => {
     expect((first['created_time'] as Date).toISOString()).toBe(expectedFirst['created_time']);
     expect(first['message']).toBe(expectedFirst['message']);
 
+    // The conversations table too, in both readers.
+    const convParquet = join(summary.snapshotDir, 'conversations.parquet');
+    const convTypes = await duckdbQuery(
+      `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${convParquet}', hive_partitioning = false))`,
+    );
+    expect(Object.fromEntries(convTypes.map((t) => [t['column_name'], t['column_type']]))).toMatchObject({
+      updated_time: 'TIMESTAMP WITH TIME ZONE',
+      message_count: 'INTEGER',
+      hydrated_count: 'INTEGER',
+      participant_username: 'VARCHAR',
+    });
+    const convRows = await hyparquetRead(convParquet);
+    expect(
+      byKey(convRows.rows, 'conversation_id').map((r) => [r['conversation_id'], r['message_count']]),
+    ).toEqual(byKey(conversations, 'conversation_id').map((r) => [r['conversation_id'], r['message_count']]));
+
     // The token is in no output, log or file.
     expect(result.stdout + result.stderr).not.toContain(TEST_TOKEN);
     for (const file of await allFiles(out)) expect(file.bytes.includes(TEST_TOKEN), file.path).toBe(false);

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderSchemaMarkdown } from '../../src/cli/commands/schema.js';
+import { compactAccount } from '../../src/pipeline/compact-current-view.js';
+import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { duckdbQuery } from '../helpers/parquet-readers.js';
 import { REPO_ROOT } from '../helpers/run-cli.js';
@@ -32,10 +34,12 @@ describe('README stays true', () => {
       .split(';')
       .map((s) => s.replace(/--.*$/gm, '').trim())
       .filter((s) => s !== '');
-    expect(statements).toHaveLength(3);
-    const [all, archive, emoji] = await Promise.all(
+    expect(statements).toHaveLength(4);
+    await compactAccount(out, sandbox.data.account.userId, DEFAULT_PARQUET_OPTIONS, () => Date.now());
+    const [current, all, archive, emoji] = await Promise.all(
       statements.map((s) => duckdbQuery(s.replaceAll("'output/", `'${out}/`))),
     );
+    expect(current!.reduce((a, r) => a + Number(r['count_star()']), 0)).toBe(first.counts.messages + 3);
     // The second run is incremental: its snapshot holds the 3 new messages only.
     expect(all).toHaveLength(first.counts.messages + 3);
     expect(typeof all![0]!['account']).toBe('string'); // folder key kept as text
