@@ -3,13 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/pipeline/run-export.js';
 import { tempDir } from '../helpers/export-options.js';
-import {
-  byKey,
-  expectedConversationRows,
-  expectedMessageRows,
-  readNdjson,
-  withoutRunColumns,
-} from '../helpers/expected-rows.js';
+import { byKey, expectSnapshotEqualsSandbox, readNdjson } from '../helpers/expected-rows.js';
 import { duckdbQuery, hyparquetRead } from '../helpers/parquet-readers.js';
 import { allFiles, runCli, spawnCli } from '../helpers/run-cli.js';
 import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
@@ -61,14 +55,7 @@ describe('ig-export CLI end to end', () => {
     );
 
     // Every conversation, every message id, every hydrated field of the 20 most recent.
-    const messages = await readNdjson(join(summary.snapshotDir, 'messages.ndjson'));
-    expect(byKey(withoutRunColumns(messages), 'message_id')).toEqual(
-      byKey(expectedMessageRows(sandbox), 'message_id'),
-    );
-    const conversations = await readNdjson(join(summary.snapshotDir, 'conversations.ndjson'));
-    expect(byKey(withoutRunColumns(conversations), 'conversation_id')).toEqual(
-      byKey(expectedConversationRows(sandbox), 'conversation_id'),
-    );
+    const messages = await expectSnapshotEqualsSandbox(summary.snapshotDir, sandbox);
     expect(Math.max(...sandbox.stats.hydrations.map((h) => h.position))).toBeLessThan(20);
 
     // DuckDB: types, and the Parquet holds exactly the NDJSON's rows.
@@ -122,6 +109,7 @@ describe('ig-export CLI end to end', () => {
       participant_username: 'VARCHAR',
     });
     const convRows = await hyparquetRead(convParquet);
+    const conversations = await readNdjson(join(summary.snapshotDir, 'conversations.ndjson'));
     expect(
       byKey(convRows.rows, 'conversation_id').map((r) => [r['conversation_id'], r['message_count']]),
     ).toEqual(byKey(conversations, 'conversation_id').map((r) => [r['conversation_id'], r['message_count']]));

@@ -1,17 +1,22 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 
 /**
  * What an export of the sandbox must contain, computed straight from the sandbox's own data (not through the
- * pipeline's transform code), without the per-run columns snapshot_id and extracted_at.
+ * pipeline's transform code), without the per-run columns snapshot_id and extracted_at. By default a message was
+ * readable when it is among the 20 most recent now; `readable` says otherwise for archives built over several runs.
  */
-export function expectedMessageRows(sandbox: Sandbox, windowSize = 20): Array<Record<string, unknown>> {
+export function expectedMessageRows(
+  sandbox: Sandbox,
+  readable: (messageId: string, position: number) => boolean = (_id, position) => position < 20,
+): Array<Record<string, unknown>> {
   const accountId = sandbox.data.account.userId;
   const rows: Array<Record<string, unknown>> = [];
   for (const c of sandbox.data.conversations) {
     c.messages.forEach((m, position) => {
-      const readable = position < windowSize;
-      const status = !readable ? 'outside_window' : m.unsent ? 'unavailable' : 'hydrated';
+      const status = !readable(m.id, position) ? 'outside_window' : m.unsent ? 'unavailable' : 'hydrated';
       const hydrated = status === 'hydrated';
       const carried: Record<string, unknown> = {};
       if (m.attachments) carried['attachments'] = m.attachments;
@@ -71,6 +76,22 @@ export function parseJsonColumns(row: Record<string, unknown>): Record<string, u
     if (typeof out[k] === 'string') out[k] = JSON.parse(out[k]);
   }
   return out;
+}
+
+/** Asserts that a snapshot holds exactly the sandbox: every conversation, every message id, every hydrated field. */
+export async function expectSnapshotEqualsSandbox(
+  snapshotDir: string,
+  sandbox: Sandbox,
+): Promise<Array<Record<string, unknown>>> {
+  const messages = await readNdjson(join(snapshotDir, 'messages.ndjson'));
+  expect(byKey(withoutRunColumns(messages), 'message_id')).toEqual(
+    byKey(expectedMessageRows(sandbox), 'message_id'),
+  );
+  const conversations = await readNdjson(join(snapshotDir, 'conversations.ndjson'));
+  expect(byKey(withoutRunColumns(conversations), 'conversation_id')).toEqual(
+    byKey(expectedConversationRows(sandbox), 'conversation_id'),
+  );
+  return messages;
 }
 
 /** Sorted by a key so comparisons do not depend on the order concurrent stages finished in. */

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { compactAccount } from '../../src/pipeline/compact-current-view.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
-import { byKey, expectedConversationRows, parseJsonColumns } from '../helpers/expected-rows.js';
+import {
+  byKey,
+  expectedConversationRows,
+  expectedMessageRows,
+  parseJsonColumns,
+} from '../helpers/expected-rows.js';
 import { duckdbQuery } from '../helpers/parquet-readers.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startSandbox } from '../helpers/sandbox-fixture.js';
@@ -39,36 +44,13 @@ describe('compact: the current view', () => {
     const rows = await duckdbQuery(`SELECT * EXCLUDE (position, snapshot_id, extracted_at, created_time),
         strftime(created_time AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS created_time
         FROM read_parquet('${path}', hive_partitioning = false)`);
-    const all = sandbox.data.conversations.flatMap((c) => c.messages.map((m) => ({ c, m })));
-    expect(rows).toHaveLength(all.length);
-    expect(new Set(rows.map((r) => r['message_id'])).size).toBe(all.length);
-    const expected = all.map(({ c, m }) => {
-      // New messages arrived a few at a time, so every one of them was read while in the window.
-      const readable =
-        readableAtFirstRun.has(m.id) ||
-        (!sandbox.data.conversations.some(() => false) && m.createdMs > Date.UTC(2026, 10, 20, 12));
-      const status = !readable ? 'outside_window' : m.unsent ? 'unavailable' : 'hydrated';
-      const hydrated = status === 'hydrated';
-      const carried: Record<string, unknown> = {};
-      if (m.attachments) carried['attachments'] = m.attachments;
-      if (m.shares) carried['shares'] = m.shares;
-      if (m.story) carried['story'] = m.story;
-      return parseJsonColumns({
-        account_id: accountId,
-        conversation_id: c.id,
-        message_id: m.id,
-        created_time: new Date(m.createdMs).toISOString(),
-        hydration_status: status,
-        from_id: hydrated ? m.from.id : null,
-        from_username: hydrated ? (m.from.username ?? null) : null,
-        to_id: hydrated ? m.to.id : null,
-        to_username: hydrated ? (m.to.username ?? null) : null,
-        message: hydrated ? m.text : null,
-        attachments: hydrated && Object.keys(carried).length > 0 ? JSON.stringify(carried) : null,
-        reactions: hydrated && m.reactions ? JSON.stringify(m.reactions) : null,
-        is_unsupported: hydrated ? m.isUnsupported === true : null,
-      });
-    });
+    const total = sandbox.data.conversations.reduce((a, c) => a + c.messages.length, 0);
+    expect(rows).toHaveLength(total);
+    expect(new Set(rows.map((r) => r['message_id'])).size).toBe(total);
+    // New messages arrived a few at a time, so every one of them was read while in the window.
+    const expected = expectedMessageRows(sandbox, (id) => readableAtFirstRun.has(id) || added.has(id)).map(
+      ({ position: _p, ...r }) => r,
+    );
     expect(byKey(rows.map(parseJsonColumns), 'message_id')).toEqual(byKey(expected, 'message_id'));
 
     const conversations = await duckdbQuery(

@@ -3,13 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { digestFile } from '../../src/writers/file-digest.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
-import {
-  byKey,
-  expectedConversationRows,
-  expectedMessageRows,
-  readNdjson,
-  withoutRunColumns,
-} from '../helpers/expected-rows.js';
+import { expectSnapshotEqualsSandbox, readNdjson } from '../helpers/expected-rows.js';
 import { startSandbox } from '../helpers/sandbox-fixture.js';
 
 describe('export pipeline against the sandbox over HTTP', () => {
@@ -22,14 +16,7 @@ describe('export pipeline against the sandbox over HTTP', () => {
     const summary = await exportSandbox(sandbox, out);
 
     expect(summary.status).toBe('complete');
-    const messages = await readNdjson(join(summary.snapshotDir, 'messages.ndjson'));
-    expect(byKey(withoutRunColumns(messages), 'message_id')).toEqual(
-      byKey(expectedMessageRows(sandbox), 'message_id'),
-    );
-    const conversations = await readNdjson(join(summary.snapshotDir, 'conversations.ndjson'));
-    expect(byKey(withoutRunColumns(conversations), 'conversation_id')).toEqual(
-      byKey(expectedConversationRows(sandbox), 'conversation_id'),
-    );
+    const messages = await expectSnapshotEqualsSandbox(summary.snapshotDir, sandbox);
 
     // No message outside the 20 most recent was ever requested.
     expect(sandbox.stats.hydrations.length).toBeGreaterThan(0);
