@@ -85,6 +85,11 @@ export async function main(argv: string[]): Promise<number> {
             default: 50,
             describe: 'Sandbox rate limit and --max-rps (Meta allows 2)',
           })
+          .option('full', {
+            type: 'boolean',
+            default: false,
+            describe: 'Full export even if the output already holds the demo account',
+          })
           .option('json', {
             type: 'boolean',
             default: false,

@@ -8,6 +8,7 @@ export interface DemoArgs {
   seed: number;
   conversations: number;
   rps: number;
+  full: boolean;
   json: boolean;
   'log-level': LogLevel;
 }
@@ -25,7 +26,10 @@ export async function demoCommand(args: DemoArgs): Promise<number> {
   });
   try {
     const logger = createCliLogger(args['log-level'], () => [sandbox.options.token]);
-    const settings = mergeSettings({}, { output: args.output, 'base-url': sandbox.url, 'max-rps': args.rps });
+    const settings = mergeSettings(
+      {},
+      { output: args.output, 'base-url': sandbox.url, 'max-rps': args.rps, full: args.full },
+    );
     const options = toExportOptions(settings, { token: sandbox.options.token, source: 'env' });
     if (!args.json) {
       process.stdout.write(
@@ -34,6 +38,12 @@ export async function demoCommand(args: DemoArgs): Promise<number> {
     }
     const { code, summary } = await runAndReport(options, logger, args.json);
     if (!args.json && summary) {
+      if (summary.mode === 'incremental') {
+        process.stdout.write(
+          'This run was incremental: the output already held this account, so only what changed since the last run was\n' +
+            'fetched (the sandbox starts from the same data every time). Pass --full to export everything again.\n',
+        );
+      }
       process.stdout.write(
         `Sandbox served ${sandbox.stats.requests.length} requests, throttled ${sandbox.stats.throttled}.\n` +
           `Try: duckdb -c "SELECT hydration_status, count(*) FROM '${summary.snapshotDir}/messages.parquet' GROUP BY 1"\n`,
