@@ -2,7 +2,9 @@
 import yargs, { type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { GraphAuthError } from '../graph/errors.js';
+import { redactText } from '../graph/redact.js';
 import { RunLockedError } from '../state/run-lock.js';
+import { TOKEN_ENV } from './access-token.js';
 import { EXPORT_FLAGS } from './export-settings.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 
@@ -218,7 +220,9 @@ function reportError(e: unknown): number {
     process.stderr.write(`ig-export: ${e.message}\n`);
     return ExitCode.Auth;
   }
-  process.stderr.write(`ig-export: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  // Last line of defence: even an unexpected error's text must not carry the token.
+  const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(`ig-export: ${redactText(text, [process.env[TOKEN_ENV] ?? ''])}\n`);
   return ExitCode.Error;
 }
 

@@ -92,10 +92,15 @@ describe('ig-export CLI end to end', () => {
       (c) => c.name === 'created_time',
     );
     expect(created?.logical_type).toMatchObject({ type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' });
-    const first = byKey(rows, 'message_id')[0]!;
-    const expectedFirst = byKey(messages, 'message_id')[0]!;
-    expect((first['created_time'] as Date).toISOString()).toBe(expectedFirst['created_time']);
-    expect(first['message']).toBe(expectedFirst['message']);
+    // Every value, emoji, RTL, CJK, "" and null included, as the NDJSON has it.
+    const asNdjson = (r: Record<string, unknown>): Record<string, unknown> => ({
+      ...r,
+      created_time: (r['created_time'] as Date).toISOString(),
+      extracted_at: (r['extracted_at'] as Date).toISOString(),
+    });
+    expect(byKey(rows.map(asNdjson), 'message_id')).toEqual(byKey(messages, 'message_id'));
+    expect(messages.some((m) => m['message'] === '')).toBe(true);
+    expect(messages.some((m) => /[\u0590-\u06ff]/.test(String(m['message'])))).toBe(true);
 
     // The conversations table too, in both readers.
     const convParquet = join(summary.snapshotDir, 'conversations.parquet');

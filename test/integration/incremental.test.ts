@@ -187,3 +187,19 @@ describe('one-person runs and the account state', () => {
     expect(next.counts.messages).toBe(2);
   });
 });
+
+describe('sandbox time travel over HTTP', () => {
+  it('POST /__sandbox/add-messages adds messages that the next run finds', async () => {
+    const { sandbox, run } = await setup(6, 38);
+    await run();
+    const target = sandbox.data.conversations[4]!;
+    const response = await fetch(`${sandbox.url}/__sandbox/add-messages`, {
+      method: 'POST',
+      body: JSON.stringify({ conversation_id: target.id, count: 3 }),
+    });
+    const added = (await response.json()) as { conversation_id: string; added: string[] };
+    expect(added.added).toEqual(target.messages.slice(0, 3).map((m) => m.id));
+    const next = await run();
+    expect((await rowsOf(next)).map((r) => r['message_id']).sort()).toEqual([...added.added].sort());
+  });
+});
