@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GraphAuthError } from '../../src/graph/errors.js';
+import { silentLogger } from '../../src/logger.js';
 import type { FaultKind } from '../../src/sandbox/faults.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { byKey, expectedMessageRows, readNdjson, withoutRunColumns } from '../helpers/expected-rows.js';
@@ -34,16 +35,18 @@ async function runWithFaults(
 ) {
   const clock = new VirtualClock();
   const sandbox = await startSandbox({ seed, conversations, now: () => clock.now(), faults: { rates } });
+  const warnings: string[] = [];
+  const logger = { ...silentLogger, warn: (message: string) => warnings.push(message) };
   const summary = await exportSandbox(
     sandbox,
     await tempDir(),
     { ...SEQUENTIAL, notFoundRetries },
-    { clock },
+    { clock, logger },
   );
   const rows = (
     await Promise.all(summary.snapshotDirs.map((d) => readNdjson(join(d, 'messages.ndjson'))))
   ).flat();
-  return { sandbox, summary, rows, clock };
+  return { sandbox, summary, rows, clock, warnings };
 }
 
 describe('fault injection: every transient fault is retried and the export equals a clean run', () => {
@@ -63,10 +66,14 @@ describe('fault injection: every transient fault is retried and the export equal
   });
 
   it('a throttled account gets no call until the wait it was given has passed', async () => {
-    const { sandbox, summary } = await runWithFaults({ throttle: 0.05 });
+    const { sandbox, summary, warnings } = await runWithFaults({ throttle: 0.05 });
     const log = sandbox.stats.requests;
     const throttled = log.filter((r) => r.throttled);
     expect(throttled.length).toBeGreaterThan(0);
+    // Each wait is logged once, with its reason and length.
+    const waits = warnings.filter((w) => w.startsWith('pausing all calls'));
+    expect(waits).toHaveLength(throttled.length);
+    expect(waits[0]).toMatch(/^pausing all calls for 60 s: throttled \(code_80002\) on \w+$/);
     for (const t of throttled) {
       const next = log.find((r) => r.seq > t.seq);
       if (next) expect(next.t - t.t).toBeGreaterThanOrEqual(60_000); // estimated_time_to_regain_access: 1 minute
