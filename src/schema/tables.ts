@@ -11,13 +11,23 @@ export interface Column {
   readonly description: string;
 }
 
+/** Columns both tables carry. */
+const ACCOUNT_ID = {
+  name: 'account_id',
+  type: 'string',
+  nullable: false,
+  description: "Instagram professional account id (user_id of /me, the id in messages' from/to).",
+} as const satisfies Column;
+
+const SNAPSHOT_ID = {
+  name: 'snapshot_id',
+  type: 'string',
+  nullable: false,
+  description: 'The snapshot (run) that wrote the row.',
+} as const satisfies Column;
+
 export const MESSAGE_COLUMNS = [
-  {
-    name: 'account_id',
-    type: 'string',
-    nullable: false,
-    description: 'Instagram professional account id (user_id of /me).',
-  },
+  ACCOUNT_ID,
   { name: 'conversation_id', type: 'string', nullable: false, description: 'Opaque Graph conversation id.' },
   {
     name: 'message_id',
@@ -87,12 +97,7 @@ export const MESSAGE_COLUMNS = [
     nullable: true,
     description: 'True when Meta flags unsupported content; null unless hydrated.',
   },
-  {
-    name: 'snapshot_id',
-    type: 'string',
-    nullable: false,
-    description: 'The snapshot (run) that wrote the row.',
-  },
+  SNAPSHOT_ID,
   {
     name: 'extracted_at',
     type: 'timestamp',
@@ -135,12 +140,7 @@ export const CONVERSATION_COLUMNS = [
     nullable: true,
     description: "The other person's username, when Meta gives it.",
   },
-  {
-    name: 'snapshot_id',
-    type: 'string',
-    nullable: false,
-    description: 'The snapshot (run) that wrote the row.',
-  },
+  SNAPSHOT_ID,
   {
     name: 'extracted_at',
     type: 'timestamp',
