@@ -107,7 +107,7 @@ export const MESSAGE_COLUMNS = [
 ] as const satisfies readonly Column[];
 
 export const CONVERSATION_COLUMNS = [
-  { name: 'account_id', type: 'string', nullable: false, description: 'Instagram professional account id.' },
+  ACCOUNT_ID,
   { name: 'conversation_id', type: 'string', nullable: false, description: 'Opaque Graph conversation id.' },
   {
     name: 'updated_time',
