@@ -243,7 +243,7 @@ describe('ig-export CLI end to end', () => {
   });
 
   it('SIGINT stops the run cleanly: a partial snapshot, exit 4, no temporary directory left', async () => {
-    const sandbox = await startSandbox({ conversations: 80, rateLimit: { callsPerSecond: 40 } });
+    const sandbox = await startSandbox({ conversations: 80 });
     const out = await tempDir();
     const run = spawnCli(
       ['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '40', '--json'],
@@ -266,7 +266,7 @@ describe('ig-export CLI end to end', () => {
   });
 
   it('a second SIGINT exits at once', async () => {
-    const sandbox = await startSandbox({ conversations: 80, rateLimit: { callsPerSecond: 5 } });
+    const sandbox = await startSandbox({ conversations: 80 });
     const out = await tempDir();
     const run = spawnCli(['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '5'], {
       env: { IG_ACCESS_TOKEN: TEST_TOKEN },

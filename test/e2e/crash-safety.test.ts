@@ -84,7 +84,6 @@ describe('crash safety and one run at a time (spawned CLI)', () => {
     const sandbox = await startSandbox({
       conversations: 4,
       maxMessagesPerConversation: 30,
-      rateLimit: { callsPerSecond: 20 },
     });
     const out = await tempDir();
     const run = spawnCli(['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '20'], { env });

@@ -104,10 +104,12 @@ describe('fault injection: every transient fault is retried and the export equal
   it('a request that times out is retried', async () => {
     const sandbox = await startSandbox({
       seed: 3,
-      conversations: 6,
-      faults: { rates: { slow: 0.1 }, slowMs: 400 },
+      conversations: 3,
+      messageCounts: [6, 6, 6],
+      // A wide margin between a normal reply and the timeout: a loaded CI machine must not time out a normal call.
+      faults: { rates: { slow: 0.2 }, slowMs: 3_000 },
     });
-    const summary = await exportSandbox(sandbox, await tempDir(), { timeoutMs: 100 });
+    const summary = await exportSandbox(sandbox, await tempDir(), { timeoutMs: 1_000 });
     expect(sandbox.stats.faults['slow']).toBeGreaterThan(0);
     expect(summary.status).toBe('complete');
     expect(summary.metrics.failures).toEqual({
