@@ -6,10 +6,6 @@ export class CheckpointGate {
   private waiting: Promise<void> | undefined;
   private release: (() => void) | undefined;
 
-  get closed(): boolean {
-    return this.waiting !== undefined;
-  }
-
   close(): void {
     this.waiting ??= new Promise<void>((resolve) => {
       this.release = resolve;

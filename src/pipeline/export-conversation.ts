@@ -7,6 +7,7 @@ import type { ConversationActivity } from './loss-report.js';
 import { MessageBoundary } from './message-boundary.js';
 import { expandMessages } from './stages/expand.js';
 import { hydratePage } from './stages/hydrate.js';
+import { recordedFailure } from './recorded-failure.js';
 import { ContractError, toConversationRow, toMessageRow } from './transform.js';
 import type { ExportEvent, ListedConversation, RowContext } from './types.js';
 
@@ -68,14 +69,10 @@ export async function* exportConversation(
         if (outcome.status === 'failed') {
           yield {
             type: 'failure',
-            failure: {
-              stage: 'hydrate',
+            failure: recordedFailure('hydrate', outcome.error, {
               conversation_id: conversation.id,
               message_id: m.id,
-              kind: outcome.error.kind,
-              reason: outcome.error.classification.reason,
-              message: outcome.error.message,
-            },
+            }),
           };
         }
         if (m.position < KNOWN_PER_CONVERSATION) {
@@ -94,16 +91,7 @@ export async function* exportConversation(
     if (!(e instanceof GraphRequestError || e instanceof GraphPagingError || e instanceof ContractError))
       throw e;
     complete = false;
-    yield {
-      type: 'failure',
-      failure: {
-        stage: 'expand',
-        conversation_id: conversation.id,
-        kind: e instanceof GraphRequestError ? e.kind : e.name,
-        reason: e instanceof GraphRequestError ? e.classification.reason : e.name,
-        message: e.message,
-      },
-    };
+    yield { type: 'failure', failure: recordedFailure('expand', e, { conversation_id: conversation.id }) };
   }
   const activity: ConversationActivity = {
     conversationId: conversation.id,

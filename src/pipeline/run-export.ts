@@ -8,12 +8,13 @@ import { GraphClient, type ClientMetrics } from '../graph/client.js';
 import { ConversationsApi } from '../graph/conversations-api.js';
 import { GraphAuthError, GraphPagingError, GraphRequestError } from '../graph/errors.js';
 import { acquireRunLock } from '../state/run-lock.js';
-import { StateStore } from '../state/state-store.js';
+import { needsRetry, StateStore } from '../state/state-store.js';
 import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
 import { CheckpointGate } from './checkpoint-gate.js';
 import { mergeConcurrent } from './concurrency.js';
 import { exportConversation, type ConversationPlan } from './export-conversation.js';
 import { lossReport, lossWarning, type ConversationActivity, type LossReport } from './loss-report.js';
+import { recordedFailure } from './recorded-failure.js';
 import { reconcileSnapshots } from './reconcile-snapshots.js';
 import {
   emptyCounts,
@@ -255,10 +256,7 @@ async function exportWithState(
         totals.conversations++;
         totals.lost += event.activity.lost;
         activities.push(event.activity);
-        const failedInWindow = event.commit.messages.some(
-          (m) => m.status === 'failed' && m.position < options.windowSize,
-        );
-        if (!event.commit.complete || failedInWindow) unfinished.push(event.commit.updatedMs);
+        if (needsRetry(event.commit)) unfinished.push(event.commit.updatedMs);
         if (totals.conversations % 50 === 0) {
           logger.info(`progress: ${totals.conversations} conversations, ${totals.messages} messages`);
         }
@@ -289,12 +287,7 @@ async function exportWithState(
     ) {
       stopReason = 'extract_failed';
       stopError = e;
-      sequence.recordFailure({
-        stage: 'extract',
-        kind: e instanceof GraphRequestError ? e.kind : e.name,
-        reason: e.name,
-        message: e.message,
-      });
+      sequence.recordFailure(recordedFailure('extract', e));
     } else {
       await sequence.discard();
       throw e;

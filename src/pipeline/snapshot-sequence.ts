@@ -100,7 +100,6 @@ export class SnapshotSequence {
   private failuresTotal = 0;
   private metricsAtOpen: ClientMetrics;
   readonly published: string[] = [];
-  lastManifest: Manifest | undefined;
 
   constructor(
     private readonly outputRoot: string,
@@ -134,7 +133,7 @@ export class SnapshotSequence {
     while (await SnapshotWriter.exists(this.outputRoot, this.run.accountId, snapshotIdFor(startedMs)))
       startedMs++;
     this.startedMs = startedMs;
-    this.writer = await SnapshotWriter.open(
+    this.writer = SnapshotWriter.open(
       this.outputRoot,
       this.run.accountId,
       snapshotIdFor(startedMs),
@@ -212,7 +211,6 @@ export class SnapshotSequence {
     const dir = await writer.publish(manifest);
     this.store?.commitSnapshot(writer.snapshotId, this.run.runId, this.commits, this.now());
     this.published.push(dir);
-    this.lastManifest = manifest;
     this.writer = undefined;
     this.index++;
     return manifest;

@@ -1,4 +1,5 @@
-import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { access, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CONVERSATION_COLUMNS,
@@ -40,6 +41,7 @@ export class SnapshotWriter {
   ) {
     this.finalDir = join(accountDir, `snapshot=${snapshotId}`);
     this.tmpDir = join(accountDir, `.snapshot=${snapshotId}.tmp-${process.pid}`);
+    mkdirSync(this.tmpDir, { recursive: true });
     this.messages = [
       createNdjsonWriter(join(this.tmpDir, 'messages.ndjson'), MESSAGE_COLUMNS),
       createParquetWriter(join(this.tmpDir, 'messages.parquet'), MESSAGE_COLUMNS, parquet),
@@ -57,16 +59,13 @@ export class SnapshotWriter {
     );
   }
 
-  static async open(
+  static open(
     outputRoot: string,
     accountId: string,
     snapshotId: string,
     parquet: ParquetWriterOptions,
-  ): Promise<SnapshotWriter> {
-    const accountDir = join(outputRoot, `account=${accountId}`);
-    const tmp = join(accountDir, `.snapshot=${snapshotId}.tmp-${process.pid}`);
-    await mkdir(tmp, { recursive: true });
-    return new SnapshotWriter(snapshotId, accountDir, parquet);
+  ): SnapshotWriter {
+    return new SnapshotWriter(snapshotId, join(outputRoot, `account=${accountId}`), parquet);
   }
 
   async writeMessage(row: MessageRow): Promise<void> {

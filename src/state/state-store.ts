@@ -39,6 +39,11 @@ export interface ConversationCommit {
   windowSize: number;
 }
 
+/** The next run must look at this conversation again: its listing failed, or a message in the window failed. */
+export function needsRetry(c: ConversationCommit): boolean {
+  return !c.complete || c.messages.some((m) => m.status === 'failed' && m.position < c.windowSize);
+}
+
 export interface AccountState {
   /** Conversations updated before this instant (less the overlap) were all archived when it was set. */
   watermarkMs: number | undefined;
@@ -147,8 +152,7 @@ export class StateStore {
           markRetry.run(c.conversationId, c.checkedMs);
           continue;
         }
-        const failedInWindow = c.messages.some((m) => m.status === 'failed' && m.position < c.windowSize);
-        upsertConversation.run(c.conversationId, c.updatedMs, c.checkedMs, failedInWindow ? 1 : 0);
+        upsertConversation.run(c.conversationId, c.updatedMs, c.checkedMs, needsRetry(c) ? 1 : 0);
         for (const m of c.messages) upsertMessage.run(c.conversationId, m.messageId, m.createdMs, m.status);
         trim.run(c.conversationId, c.conversationId, KNOWN_PER_CONVERSATION);
       }
