@@ -226,6 +226,12 @@ function reportError(e: unknown): number {
   return ExitCode.Error;
 }
 
+// `ig-export schema | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 main(hideBin(process.argv)).then(
   (code) => {
     process.exitCode = code;
