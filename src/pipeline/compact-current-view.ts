@@ -1,6 +1,7 @@
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { ensureDirSync } from '../output-path.js';
 import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type Column } from '../schema/tables.js';
 import { digestFile } from '../writers/file-digest.js';
 import { createParquetWriter, type ParquetWriterOptions } from '../writers/parquet-writer.js';
@@ -41,7 +42,7 @@ export async function compactAccount(
   const accountDir = join(outputRoot, `account=${accountId}`);
   const snapshots = (await readdir(accountDir)).filter((n) => n.startsWith('snapshot=')).length;
   const dir = join(outputRoot, 'current', `account=${accountId}`);
-  await mkdir(dir, { recursive: true });
+  ensureDirSync(dir);
   const tag = `${process.pid}-${now()}`;
   const spill = join(outputRoot, 'current', `.duckdb-spill-${tag}`);
   const db = await DuckDBInstance.create(':memory:', {

@@ -17,8 +17,6 @@ export interface ConversationDeps {
   windowSize: number;
   clock: Clock;
   ctx: RowContext;
-  /** Messages created after this instant arrived since the previous run (loss accounting); undefined on a first run. */
-  previousRunStartedMs: number | undefined;
 }
 
 /** What is already archived for a conversation (incremental runs); undefined for a full export of it. */
@@ -27,6 +25,8 @@ export interface ConversationPlan {
   known: ReadonlyMap<string, KnownMessage> | undefined;
   /** When it was last listed, for message-rate estimates. */
   lastCheckedMs: number | undefined;
+  /** Messages created after this instant arrived since it was last read (loss accounting); undefined on a first read. */
+  lossSinceMs: number | undefined;
 }
 
 /**
@@ -38,7 +38,7 @@ export async function* exportConversation(
   deps: ConversationDeps,
   plan: ConversationPlan,
 ): AsyncGenerator<ExportEvent> {
-  const { api, hydrateLimit, windowSize, clock, ctx, previousRunStartedMs } = deps;
+  const { api, hydrateLimit, windowSize, clock, ctx } = deps;
   const { conversation } = plan;
   const listedAt = clock.now();
   const boundary = plan.known
@@ -63,8 +63,7 @@ export async function* exportConversation(
         written++;
         if (outcome.status === 'hydrated') hydrated++;
         if (fresh[i]?.decision === 'new') newMessages++;
-        const arrivedSincePreviousRun =
-          previousRunStartedMs !== undefined && m.createdMs > previousRunStartedMs;
+        const arrivedSincePreviousRun = plan.lossSinceMs !== undefined && m.createdMs > plan.lossSinceMs;
         if (outcome.status === 'outside_window' && arrivedSincePreviousRun) lost++;
         if (outcome.status === 'failed') {
           yield {

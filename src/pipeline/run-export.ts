@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -9,23 +9,24 @@ import { ConversationsApi } from '../graph/conversations-api.js';
 import { GraphAuthError, GraphPagingError, GraphRequestError } from '../graph/errors.js';
 import { acquireRunLock } from '../state/run-lock.js';
 import { needsRetry, StateStore } from '../state/state-store.js';
+import { accountForToken, rememberAccountForToken } from '../state/token-accounts.js';
 import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
 import { CheckpointGate } from './checkpoint-gate.js';
+import { OpenConversations } from './open-conversations.js';
 import { mergeConcurrent } from './concurrency.js';
 import { exportConversation, type ConversationPlan } from './export-conversation.js';
 import { lossReport, lossWarning, type ConversationActivity, type LossReport } from './loss-report.js';
 import { recordedFailure } from './recorded-failure.js';
 import { reconcileSnapshots } from './reconcile-snapshots.js';
 import {
-  emptyCounts,
   SnapshotSequence,
   type Counts,
   type Manifest,
   type StopReason,
 } from './snapshot-sequence.js';
 import { extractConversations } from './stages/extract.js';
-import { ContractError } from './transform.js';
-import type { RowContext } from './types.js';
+import { ContractError, toConversationRow } from './transform.js';
+import type { HydrationStatus, RowContext } from './types.js';
 
 export type { Counts, Manifest, StopReason } from './snapshot-sequence.js';
 
@@ -77,27 +78,33 @@ export interface ExportDeps {
 export interface ExportSummary {
   status: 'complete' | 'partial';
   mode: 'full' | 'incremental';
+  /** The unfinished full export this run continued, if any. */
+  resumedFromRunId: string | undefined;
+  /** Listed conversations that needed no call: archived by an earlier snapshot and unchanged since. */
+  skippedConversations: number;
   stopReason: StopReason | undefined;
   /** The error that stopped the run early, if any (an auth error maps to exit 3). */
   stopError: Error | undefined;
-  /** The run's last snapshot. */
-  snapshotId: string;
-  snapshotDir: string;
+  runId: string;
+  /** The run's last snapshot; undefined when nothing changed and no snapshot was published. */
+  snapshotDir: string | undefined;
   /** Every snapshot the run published (one per checkpoint), oldest first. */
   snapshotDirs: string[];
   accountId: string;
+  /** The rows of the snapshots in `snapshotDirs`, added up. */
   counts: Counts;
   calls: number;
   /** The whole run's client metrics (each manifest has its own snapshot's share). */
   metrics: ClientMetrics;
   loss: LossReport;
-  /** The last snapshot's manifest. */
-  manifest: Manifest;
+  /** The last snapshot's manifest (undefined when none was published). */
+  manifest: Manifest | undefined;
 }
 
 /**
- * The composition root of one export: resolves the account, takes its lock, brings the state up to date with the
- * snapshots on disk, runs the stages, and publishes a snapshot at each checkpoint and at the end.
+ * The composition root of one export: takes the account's lock (before any call when the account is known),
+ * resolves the account, brings the state up to date with the snapshots on disk, runs the stages, and publishes a
+ * snapshot at each checkpoint and at the end.
  */
 export async function runExport(options: ExportOptions, deps: ExportDeps): Promise<ExportSummary> {
   const { clock, logger, signal } = deps;
@@ -119,28 +126,39 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
     signal,
   });
   const api = new ConversationsApi(client, options.pageSize);
-  const account = await api.resolveAccount(options.account);
-
-  const stateBase = join(options.stateDir, `account=${account.id}`);
-  const release = await acquireRunLock(
-    stateBase,
-    () => clock.now(),
-    30_000,
-    (e) => logger.error(`the run lock was compromised: ${e.message}`),
-  );
-  const store = StateStore.open(`${stateBase}.sqlite`);
-  try {
-    const recovered = await reconcileSnapshots(
-      store,
-      join(options.outputRoot, `account=${account.id}`),
-      options.windowSize,
+  const lock = (accountId: string): Promise<() => Promise<void>> =>
+    acquireRunLock(
+      join(options.stateDir, `account=${accountId}`),
+      () => clock.now(),
+      30_000,
+      (e) => logger.error(`the run lock was compromised: ${e.message}`),
     );
-    if (recovered.length > 0)
-      logger.warn(`state brought up to date from ${recovered.length} published snapshot(s)`);
-    return await exportWithState(options, deps, client, api, account, store);
+
+  // Lock first: an overlapping run must not spend the running export's call budget before it sees the lock.
+  const knownId =
+    options.account === 'me' ? await accountForToken(options.stateDir, options.token) : options.account;
+  const releases: Array<() => Promise<void>> = [];
+  try {
+    if (knownId !== undefined) releases.push(await lock(knownId));
+    const account = await api.resolveAccount(options.account);
+    if (account.id !== knownId) releases.push(await lock(account.id));
+    if (options.account === 'me') await rememberAccountForToken(options.stateDir, options.token, account.id);
+
+    const store = StateStore.open(join(options.stateDir, `account=${account.id}.sqlite`));
+    try {
+      const recovered = await reconcileSnapshots(
+        store,
+        join(options.outputRoot, `account=${account.id}`),
+        options.windowSize,
+      );
+      if (recovered.length > 0)
+        logger.warn(`state brought up to date from ${recovered.length} published snapshot(s)`);
+      return await exportWithState(options, deps, client, api, account, store);
+    } finally {
+      store.close();
+    }
   } finally {
-    store.close();
-    await release();
+    for (const release of releases.reverse()) await release();
   }
 }
 
@@ -155,17 +173,26 @@ async function exportWithState(
   const { clock, logger, signal } = deps;
   const prior = store.account();
   const incremental = options.mode === 'auto' && prior.lastRunStartedMs !== undefined;
+  // A full export that an earlier run left unfinished (stopped, killed, or a checkpoint was its last word) is
+  // continued: what it published unchanged costs no call.
+  const resuming = options.mode === 'auto' && !incremental && store.conversationCount() > 0;
+  const resumedFromRunId = resuming ? store.lastSnapshotRunId() : undefined;
   const mode = incremental ? 'incremental' : 'full';
-  logger.info(`${mode} export of account ${account.id}${account.username ? ` (@${account.username})` : ''}`);
+  logger.info(
+    `${resuming ? 'resuming the unfinished full' : mode} export of account ${account.id}${account.username ? ` (@${account.username})` : ''}`,
+    resuming ? { resumed_from_run_id: resumedFromRunId } : undefined,
+  );
 
+  const runId = randomUUID();
   const runStartedMs = clock.now();
   const sequence = new SnapshotSequence(
     options.outputRoot,
     options.parquet,
     {
-      runId: randomUUID(),
+      runId,
       runStartedMs,
       mode,
+      resumedFromRunId,
       accountId: account.id,
       accountUsername: account.username,
       toolVersion: deps.toolVersion,
@@ -187,13 +214,14 @@ async function exportWithState(
   };
 
   const gate = new CheckpointGate();
-  let inFlight = 0;
+  const open = new OpenConversations();
+  const usesState = incremental || resuming;
   let listingComplete = false;
   let newestListedMs: number | undefined;
+  let skipped = 0;
   /** updated_time of conversations this run could not finish: the next run must list down to them. */
   const unfinished: number[] = [];
   const activities: ConversationActivity[] = [];
-  const totals = emptyCounts();
 
   async function* plans(): AsyncGenerator<ConversationPlan> {
     for await (const c of extractConversations(api, options.account, account.id, options.userId)) {
@@ -205,14 +233,20 @@ async function exportWithState(
       ) {
         break; // every older conversation was archived when the watermark was set: no further page is needed
       }
-      const state = store.conversation(c.id);
-      if (incremental && state && state.updatedMs === c.updatedMs && !state.needsRetry) continue;
+      const state = usesState ? store.conversation(c.id) : undefined;
+      if (state && state.updatedMs === c.updatedMs && !state.needsRetry) {
+        skipped++;
+        sequence.recordSkipped();
+        continue;
+      }
       await gate.pass();
-      inFlight++;
+      open.start(c, clock.now());
       yield {
         conversation: c,
-        known: incremental && state ? store.knownMessages(c.id) : undefined,
-        lastCheckedMs: incremental ? state?.checkedMs : undefined,
+        known: state ? store.knownMessages(c.id) : undefined,
+        lastCheckedMs: state?.checkedMs,
+        // Losses are counted for messages that arrived since this conversation was last read; none on a first read.
+        lossSinceMs: state === undefined ? undefined : incremental ? prior.lastRunStartedMs : state.checkedMs,
       };
     }
     listingComplete = true;
@@ -229,7 +263,6 @@ async function exportWithState(
     windowSize: options.windowSize,
     clock,
     ctx,
-    previousRunStartedMs: prior.lastRunStartedMs,
   };
 
   let stopReason: StopReason | undefined;
@@ -240,8 +273,7 @@ async function exportWithState(
     )) {
       if (event.type === 'message') {
         await sequence.writeMessage(event.row);
-        totals.messages++;
-        totals[event.row.hydration_status as keyof Counts]++;
+        open.row(event.row.conversation_id, event.row.hydration_status as HydrationStatus);
       } else if (event.type === 'failure') {
         sequence.recordFailure(event.failure);
         logger.warn(
@@ -251,19 +283,18 @@ async function exportWithState(
           },
         );
       } else {
-        inFlight--;
+        open.finish(event.row.conversation_id);
         await sequence.writeConversation(event.row, event.commit, event.activity);
-        totals.conversations++;
-        totals.lost += event.activity.lost;
         activities.push(event.activity);
         if (needsRetry(event.commit)) unfinished.push(event.commit.updatedMs);
-        if (totals.conversations % 50 === 0) {
-          logger.info(`progress: ${totals.conversations} conversations, ${totals.messages} messages`);
+        const done = activities.length;
+        if (done % 50 === 0) {
+          logger.info(`progress: ${done} conversations, ${sequence.publishedCounts.messages} messages published`);
         }
         if (checkpointDue()) {
           gate.close();
-          if (inFlight === 0) {
-            const m = await sequence.publish(false, undefined);
+          if (open.size === 0) {
+            const m = await sequence.publish(false, 'checkpoint');
             logger.info(
               `checkpoint ${m.checkpoint.index} published: ${m.counts.conversations} conversations`,
             );
@@ -292,12 +323,16 @@ async function exportWithState(
       await sequence.discard();
       throw e;
     }
+    await writeInterrupted(sequence, open, ctx, stopReason);
   } finally {
     gate.open();
   }
 
-  const manifest = await sequence.publish(true, stopReason);
-  const anyPartial = stopReason !== undefined || unfinished.length > 0 || totals.failed > 0;
+  // A run that found nothing to do publishes nothing: the state and the run's summary record that it ran.
+  const publish = !(stopReason === undefined && sequence.isEmpty && sequence.published.length === 0);
+  const manifest = publish ? await sequence.publish(true, stopReason) : undefined;
+  if (!publish) await sequence.discard();
+  const anyPartial = stopReason !== undefined || unfinished.length > 0 || sequence.publishedCounts.failed > 0;
   // A one-person run (--user-id) saw one conversation: it says nothing about the account's other conversations.
   if (listingComplete && stopReason === undefined && options.userId === undefined) {
     // Next run may stop listing at the newest conversation seen, unless something older was left unfinished.
@@ -311,22 +346,75 @@ async function exportWithState(
       lost: loss.lost,
       recommended_interval_minutes: loss.recommended_interval_minutes,
     });
+  if (!publish) logger.info('nothing changed since the last run: no snapshot published');
   const metrics = structuredClone(client.metrics);
-  return {
+  const summary: ExportSummary = {
     status: anyPartial ? 'partial' : 'complete',
     mode,
+    resumedFromRunId,
+    skippedConversations: skipped,
     stopReason,
     stopError,
-    snapshotId: manifest.snapshot_id,
-    snapshotDir: sequence.published[sequence.published.length - 1] ?? '',
+    runId,
+    snapshotDir: sequence.published[sequence.published.length - 1],
     snapshotDirs: [...sequence.published],
     accountId: account.id,
-    counts: totals,
+    counts: { ...sequence.publishedCounts },
     calls: Object.values(metrics.calls).reduce((a, b) => a + b, 0),
     metrics,
     loss,
     manifest,
   };
+  store.recordRun({
+    runId,
+    startedMs: runStartedMs,
+    endedMs: clock.now(),
+    mode: resuming ? 'resume' : mode,
+    status: summary.status,
+    snapshots: summary.snapshotDirs.length,
+    calls: summary.calls,
+    summary: {
+      stop_reason: stopReason ?? null,
+      counts: summary.counts,
+      calls_by_endpoint: metrics.calls,
+      skipped_conversations: skipped,
+      snapshot_ids: summary.snapshotDirs.map((d) => basename(d).slice('snapshot='.length)),
+    },
+  });
+  return summary;
+}
+
+/**
+ * The run stopped while conversations were half written: each gets its conversation row with the rows written so
+ * far and a recorded failure saying why, and the state marks it for the next run to export again.
+ */
+async function writeInterrupted(
+  sequence: SnapshotSequence,
+  open: OpenConversations,
+  ctx: RowContext,
+  reason: StopReason,
+): Promise<void> {
+  for (const c of open.withRows()) {
+    await sequence.writeConversation(
+      toConversationRow(ctx, c.conversation, { messages: c.rows, hydrated: c.hydrated }, c.listedAt),
+      {
+        conversationId: c.conversation.id,
+        updatedMs: c.conversation.updatedMs,
+        checkedMs: c.listedAt,
+        complete: false,
+        messages: [],
+        windowSize: 0,
+      },
+      { conversationId: c.conversation.id, newMessages: 0, lost: 0, elapsedMs: undefined },
+    );
+    sequence.recordFailure({
+      stage: 'expand',
+      conversation_id: c.conversation.id,
+      kind: 'interrupted',
+      reason,
+      message: `the run stopped (${reason}) after ${c.rows} message rows of this conversation were written; the next run exports it again`,
+    });
+  }
 }
 
 /** Every option except the token (only where it came from). */

@@ -10,7 +10,11 @@ export type Counts = { conversations: number; messages: number; lost: number } &
   HydrationStatus,
   number
 >;
-export type StopReason = 'cancelled' | 'auth' | 'extract_failed';
+/**
+ * Why a snapshot is partial: the run was stopped (`cancelled`, `auth`, `extract_failed`), or the snapshot is a
+ * checkpoint of a run that had not finished yet (`checkpoint`: later snapshots of the same run hold the rest).
+ */
+export type StopReason = 'cancelled' | 'auth' | 'extract_failed' | 'checkpoint';
 
 export interface Manifest {
   manifest_version: 1;
@@ -24,6 +28,13 @@ export interface Manifest {
   checkpoint: { index: number; final: boolean };
   /** full: every message of every listed conversation; incremental: changed conversations, new messages only. */
   mode: 'full' | 'incremental';
+  /**
+   * Set when this run continues a full export that an earlier run left unfinished: conversations that run already
+   * published unchanged were skipped (`skipped_conversations`, counted per snapshot).
+   */
+  resumed_from_run_id: string | null;
+  /** Conversations listed while this snapshot was open that needed no call: archived and unchanged. */
+  skipped_conversations: number;
   account_id: string;
   account_username: string | null;
   run_started_at: string;
@@ -59,6 +70,7 @@ export interface RunInfo {
   runId: string;
   runStartedMs: number;
   mode: 'full' | 'incremental';
+  resumedFromRunId: string | undefined;
   accountId: string;
   accountUsername: string | undefined;
   toolVersion: string;
@@ -98,8 +110,11 @@ export class SnapshotSequence {
   private activities: ConversationActivity[] = [];
   private failures: RecordedFailure[] = [];
   private failuresTotal = 0;
+  private skipped = 0;
   private metricsAtOpen: ClientMetrics;
   readonly published: string[] = [];
+  /** The counts of every snapshot published so far, added up. */
+  readonly publishedCounts = emptyCounts();
 
   constructor(
     private readonly outputRoot: string,
@@ -144,6 +159,7 @@ export class SnapshotSequence {
     this.activities = [];
     this.failures = [];
     this.failuresTotal = 0;
+    this.skipped = 0;
     if (this.index > 0) this.metricsAtOpen = cloneMetrics(this.metrics);
   }
 
@@ -163,6 +179,16 @@ export class SnapshotSequence {
     this.commits.push(commit);
     this.activities.push(activity);
     await this.writer?.writeConversation(row);
+  }
+
+  /** A listed conversation that needed nothing (archived and unchanged). */
+  recordSkipped(): void {
+    this.skipped++;
+  }
+
+  /** The open snapshot holds no row and no failure. */
+  get isEmpty(): boolean {
+    return this.counts.conversations === 0 && this.counts.messages === 0 && this.failuresTotal === 0;
   }
 
   recordFailure(failure: RecordedFailure): void {
@@ -185,6 +211,8 @@ export class SnapshotSequence {
       snapshot_id: writer.snapshotId,
       checkpoint: { index: this.index, final },
       mode: this.run.mode,
+      resumed_from_run_id: this.run.resumedFromRunId ?? null,
+      skipped_conversations: this.skipped,
       account_id: this.run.accountId,
       account_username: this.run.accountUsername ?? null,
       run_started_at: new Date(this.run.runStartedMs).toISOString(),
@@ -211,6 +239,7 @@ export class SnapshotSequence {
     const dir = await writer.publish(manifest);
     this.store?.commitSnapshot(writer.snapshotId, this.run.runId, this.commits, this.now());
     this.published.push(dir);
+    for (const [k, v] of Object.entries(manifest.counts)) this.publishedCounts[k as keyof Counts] += v;
     this.writer = undefined;
     this.index++;
     return manifest;

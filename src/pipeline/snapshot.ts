@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { access, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureDirSync } from '../output-path.js';
 import {
   CONVERSATION_COLUMNS,
   MESSAGE_COLUMNS,
@@ -41,7 +41,7 @@ export class SnapshotWriter {
   ) {
     this.finalDir = join(accountDir, `snapshot=${snapshotId}`);
     this.tmpDir = join(accountDir, `.snapshot=${snapshotId}.tmp-${process.pid}`);
-    mkdirSync(this.tmpDir, { recursive: true });
+    ensureDirSync(this.tmpDir);
     this.messages = [
       createNdjsonWriter(join(this.tmpDir, 'messages.ndjson'), MESSAGE_COLUMNS),
       createParquetWriter(join(this.tmpDir, 'messages.parquet'), MESSAGE_COLUMNS, parquet),

@@ -1,7 +1,8 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import lockfile from 'proper-lockfile';
+import { ensureDirSync } from '../output-path.js';
 
 /** Another run holds the account's lock (exit code 5). */
 export class RunLockedError extends Error {
@@ -37,7 +38,7 @@ export async function acquireRunLock(
   const lockPath = `${target}.lock`;
   const ownerPath = `${target}.owner.json`;
   const options = { realpath: false, stale: staleMs, lockfilePath: lockPath, onCompromised };
-  await mkdir(dirname(target), { recursive: true });
+  ensureDirSync(dirname(target));
   const take = async (): Promise<() => Promise<void>> => {
     const release = await lockfile.lock(target, options);
     const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date(now()).toISOString() };

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ensureDirSync } from '../output-path.js';
 
 /**
  * Per-account run state in SQLite (better-sqlite3 12; 13 needs Node 22). It is a cache of what the published
@@ -75,15 +75,38 @@ CREATE TABLE IF NOT EXISTS snapshots (
   run_id TEXT NOT NULL,
   committed_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER NOT NULL,
+  mode TEXT NOT NULL,
+  status TEXT NOT NULL,
+  snapshots INTEGER NOT NULL,
+  calls INTEGER NOT NULL,
+  summary TEXT NOT NULL
+);
 INSERT OR IGNORE INTO account (id) VALUES (1);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 `;
+
+/** One run as the state remembers it: every run is recorded, including those that published no snapshot. */
+export interface RunRecord {
+  runId: string;
+  startedMs: number;
+  endedMs: number;
+  mode: string;
+  status: string;
+  snapshots: number;
+  calls: number;
+  /** The run's JSON summary (no secrets: it is built from counts and ids). */
+  summary: Record<string, unknown>;
+}
 
 export class StateStore {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string): StateStore {
-    mkdirSync(dirname(path), { recursive: true });
+    ensureDirSync(dirname(path));
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -116,6 +139,66 @@ export class StateStore {
       .prepare('SELECT message_id, created_ms, status FROM known_messages WHERE conversation_id = ?')
       .all(conversationId) as Array<{ message_id: string; created_ms: number; status: KnownStatus }>;
     return new Map(rows.map((r) => [r.message_id, { createdMs: r.created_ms, status: r.status }]));
+  }
+
+  /** How many conversations an earlier snapshot archived (0: nothing to resume from). */
+  conversationCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM conversations').get() as { n: number }).n;
+  }
+
+  /** The run that published the newest snapshot the state knows, if any. */
+  lastSnapshotRunId(): string | undefined {
+    const row = this.db
+      .prepare('SELECT run_id FROM snapshots ORDER BY committed_ms DESC, snapshot_id DESC LIMIT 1')
+      .get() as { run_id: string } | undefined;
+    return row?.run_id;
+  }
+
+  recordRun(run: RunRecord): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO runs (run_id, started_ms, ended_ms, mode, status, snapshots, calls, summary)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        run.runId,
+        run.startedMs,
+        run.endedMs,
+        run.mode,
+        run.status,
+        run.snapshots,
+        run.calls,
+        JSON.stringify(run.summary),
+      );
+  }
+
+  /** The most recent runs, newest first. */
+  runs(limit = 100): RunRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT run_id, started_ms, ended_ms, mode, status, snapshots, calls, summary FROM runs
+         ORDER BY started_ms DESC LIMIT ?`,
+      )
+      .all(limit) as Array<{
+      run_id: string;
+      started_ms: number;
+      ended_ms: number;
+      mode: string;
+      status: string;
+      snapshots: number;
+      calls: number;
+      summary: string;
+    }>;
+    return rows.map((r) => ({
+      runId: r.run_id,
+      startedMs: r.started_ms,
+      endedMs: r.ended_ms,
+      mode: r.mode,
+      status: r.status,
+      snapshots: r.snapshots,
+      calls: r.calls,
+      summary: JSON.parse(r.summary) as Record<string, unknown>,
+    }));
   }
 
   hasSnapshot(snapshotId: string): boolean {

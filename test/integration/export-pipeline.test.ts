@@ -16,7 +16,7 @@ describe('export pipeline against the sandbox over HTTP', () => {
     const summary = await exportSandbox(sandbox, out);
 
     expect(summary.status).toBe('complete');
-    const messages = await expectSnapshotEqualsSandbox(summary.snapshotDir, sandbox);
+    const messages = await expectSnapshotEqualsSandbox(summary.snapshotDir!, sandbox);
 
     // No message outside the 20 most recent was ever requested.
     expect(sandbox.stats.hydrations.length).toBeGreaterThan(0);
@@ -53,8 +53,8 @@ describe('export pipeline against the sandbox over HTTP', () => {
     const sandbox = await startSandbox({ seed: 3, conversations: 12 });
     const summary = await exportSandbox(sandbox, await tempDir());
     const manifest = JSON.parse(
-      await readFile(join(summary.snapshotDir, 'manifest.json'), 'utf8'),
-    ) as typeof summary.manifest;
+      await readFile(join(summary.snapshotDir!, 'manifest.json'), 'utf8'),
+    ) as NonNullable<typeof summary.manifest>;
     expect(Object.keys(manifest.files).sort()).toEqual([
       'conversations.ndjson',
       'conversations.parquet',
@@ -62,7 +62,7 @@ describe('export pipeline against the sandbox over HTTP', () => {
       'messages.parquet',
     ]);
     for (const [name, entry] of Object.entries(manifest.files)) {
-      expect(await digestFile(join(summary.snapshotDir, name))).toEqual({
+      expect(await digestFile(join(summary.snapshotDir!, name))).toEqual({
         sha256: entry.sha256,
         bytes: entry.bytes,
       });
@@ -78,9 +78,9 @@ describe('export pipeline against the sandbox over HTTP', () => {
     const sandbox = await startSandbox({ seed: 5, conversations: 30 });
     const target = sandbox.data.conversations[17]!;
     const summary = await exportSandbox(sandbox, await tempDir(), { userId: target.participant.id });
-    const conversations = await readNdjson(join(summary.snapshotDir, 'conversations.ndjson'));
+    const conversations = await readNdjson(join(summary.snapshotDir!, 'conversations.ndjson'));
     expect(conversations.map((c) => c['conversation_id'])).toEqual([target.id]);
-    const messages = await readNdjson(join(summary.snapshotDir, 'messages.ndjson'));
+    const messages = await readNdjson(join(summary.snapshotDir!, 'messages.ndjson'));
     expect(messages.length).toBe(target.messages.length);
   });
 });

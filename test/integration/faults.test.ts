@@ -157,7 +157,7 @@ describe('fault injection: every transient fault is retried and the export equal
     expect(summary.stopError).toBeInstanceOf(GraphAuthError);
     expect(summary.stopError?.message).toMatch(/expired on .*create a new long-lived token/);
     expect(sandbox.stats.requests).toHaveLength(61); // no retry of an auth failure
-    expect(summary.manifest.stop_reason).toBe('auth');
+    expect(summary.manifest?.stop_reason).toBe('auth');
   });
 });
 

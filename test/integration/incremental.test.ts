@@ -53,7 +53,7 @@ describe('incremental runs', () => {
     expect(delta.mode).toBe('incremental');
     expect(sandbox.stats.requests).toHaveLength(minimumCalls(changed));
     expect(delta.calls).toBe(minimumCalls(changed));
-    expect(delta.manifest.calls.total).toBe(minimumCalls(changed));
+    expect(delta.manifest!.calls.total).toBe(minimumCalls(changed));
     // Exactly the new messages appear, and only the changed conversations.
     const rows = await rowsOf(delta);
     const added = [...changed.entries()].flatMap(([id, n]) =>
@@ -69,9 +69,14 @@ describe('incremental runs', () => {
     sandbox.resetStats();
     const quiet = await run();
     expect(sandbox.stats.requests.map((r) => r.endpoint)).toEqual(['me', 'conversations']);
-    expect(quiet.manifest.calls).toEqual({ total: 2, by_endpoint: { account: 1, conversations: 1 } });
+    expect(quiet.metrics.calls).toEqual({ account: 1, conversations: 1 });
     expect(quiet.counts.messages).toBe(0);
     expect(quiet.status).toBe('complete');
+    // Nothing changed: no snapshot is published, the run is recorded in the state instead.
+    expect(quiet.snapshotDirs).toEqual([]);
+    expect(quiet.manifest).toBeUndefined();
+    // The conversations inside the 5-minute overlap are listed again, found unchanged, and cost no call.
+    expect(quiet.skippedConversations).toBe(changed.size);
   });
 
   it('the union of all snapshots, deduplicated by message_id, is the sandbox', async () => {
@@ -121,7 +126,7 @@ describe('incremental runs', () => {
     expect(delta.loss.worst).toEqual([{ conversation_id: target.id, lost: 10, new_messages: 30 }]);
     // 30 messages in 2 hours: 20 arrive in 80 minutes, so runs at most 80 minutes apart would have lost nothing.
     expect(delta.loss.recommended_interval_minutes).toBe(80);
-    expect(delta.manifest.window_loss.lost).toBe(10);
+    expect(delta.manifest!.window_loss.lost).toBe(10);
   });
 
   it('retries messages that failed in an earlier run while they are still in the window', async () => {

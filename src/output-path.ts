@@ -1,0 +1,80 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+/**
+ * Creating the output and state directories, and saying clearly why it failed.
+ *
+ * Node's `mkdir(…, { recursive: true })` never returns on some special filesystems (on Linux it loops forever on
+ * `/proc/…`, blocking the event loop so that even SIGINT is not handled). This creates one level at a time, from
+ * the nearest existing ancestor down, so every failure is a single system call's answer.
+ */
+
+/** A path the user chose (--output, --state-dir) cannot be used; the message names the path and the fix. */
+export class OutputPathError extends Error {
+  override name = 'OutputPathError';
+
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    action: string,
+  ) {
+    super(`cannot ${action} ${path}: ${explain(code, path)}`);
+  }
+}
+
+const EXPLANATIONS: Record<string, (path: string) => string> = {
+  EACCES: (p) => `permission denied (the user running ig-export needs write access to ${dirname(p)})`,
+  EPERM: (p) => `operation not permitted (the user running ig-export needs write access to ${dirname(p)})`,
+  EROFS: () => 'the filesystem is read-only; choose a writable --output',
+  ENOTDIR: () => 'a part of the path is a file, not a directory',
+  EEXIST: () => 'a file with that name is in the way',
+  ENOSPC: () => 'no space left on the device',
+  EDQUOT: () => 'disk quota exceeded',
+  ENOENT: () => 'this filesystem does not allow creating it; choose a directory on a normal disk',
+  ENAMETOOLONG: () => 'the path is too long',
+};
+
+function explain(code: string, path: string): string {
+  return `${code}, ${EXPLANATIONS[code]?.(path) ?? 'the operating system refused'}`;
+}
+
+/** A filesystem error of ours, or Node's with an errno code and a path, as an OutputPathError; else undefined. */
+export function asOutputPathError(e: unknown): OutputPathError | undefined {
+  if (e instanceof OutputPathError) return e;
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (!(err instanceof Error) || typeof err.code !== 'string' || typeof err.path !== 'string') return undefined;
+  const action = err.syscall === 'mkdir' ? 'create' : err.syscall === 'open' ? 'write' : (err.syscall ?? 'use');
+  return new OutputPathError(err.path, err.code, action);
+}
+
+/** Ensures `path` is a directory, creating missing levels one at a time. */
+export function ensureDirSync(path: string): void {
+  const target = resolve(path);
+  const missing: string[] = [];
+  let current = target;
+  for (;;) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(current).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw new OutputPathError(current, code ?? 'EIO', 'use');
+      missing.push(current);
+      const parent = dirname(current);
+      if (parent === current) break;
+      current = parent;
+      continue;
+    }
+    if (!isDir) throw new OutputPathError(current, 'ENOTDIR', 'create');
+    break;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      if (code === 'EEXIST' && statSync(dir).isDirectory()) continue; // created meanwhile by another process
+      throw new OutputPathError(dir, code, 'create');
+    }
+  }
+}
