@@ -42,8 +42,10 @@ function explain(code: string, path: string): string {
 export function asOutputPathError(e: unknown): OutputPathError | undefined {
   if (e instanceof OutputPathError) return e;
   const err = e as NodeJS.ErrnoException | undefined;
-  if (!(err instanceof Error) || typeof err.code !== 'string' || typeof err.path !== 'string') return undefined;
-  const action = err.syscall === 'mkdir' ? 'create' : err.syscall === 'open' ? 'write' : (err.syscall ?? 'use');
+  if (!(err instanceof Error) || typeof err.code !== 'string' || typeof err.path !== 'string')
+    return undefined;
+  const action =
+    err.syscall === 'mkdir' ? 'create' : err.syscall === 'open' ? 'write' : (err.syscall ?? 'use');
   return new OutputPathError(err.path, err.code, action);
 }
 

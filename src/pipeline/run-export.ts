@@ -18,12 +18,7 @@ import { exportConversation, type ConversationPlan } from './export-conversation
 import { lossReport, lossWarning, type ConversationActivity, type LossReport } from './loss-report.js';
 import { recordedFailure } from './recorded-failure.js';
 import { reconcileSnapshots } from './reconcile-snapshots.js';
-import {
-  SnapshotSequence,
-  type Counts,
-  type Manifest,
-  type StopReason,
-} from './snapshot-sequence.js';
+import { SnapshotSequence, type Counts, type Manifest, type StopReason } from './snapshot-sequence.js';
 import { extractConversations } from './stages/extract.js';
 import { ContractError, toConversationRow } from './transform.js';
 import type { HydrationStatus, RowContext } from './types.js';
@@ -289,7 +284,9 @@ async function exportWithState(
         if (needsRetry(event.commit)) unfinished.push(event.commit.updatedMs);
         const done = activities.length;
         if (done % 50 === 0) {
-          logger.info(`progress: ${done} conversations, ${sequence.publishedCounts.messages} messages published`);
+          logger.info(
+            `progress: ${done} conversations, ${sequence.publishedCounts.messages} messages published`,
+          );
         }
         if (checkpointDue()) {
           gate.close();

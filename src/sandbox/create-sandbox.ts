@@ -36,6 +36,8 @@ export interface SandboxOptions {
   usageHeaders: boolean;
   /** Clock for rate limiting, logs and new messages (inject a virtual one in tests). */
   now: () => number;
+  /** Called with every logged request as it arrives (tests use it to interrupt a run after N calls). */
+  onRequest?: ((entry: RequestLogEntry) => void) | undefined;
 }
 
 export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
@@ -158,7 +160,9 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
   });
 
   const log = (entry: Omit<RequestLogEntry, 'seq'>): void => {
-    stats.requests.push({ seq: stats.requests.length, ...entry });
+    const logged = { seq: stats.requests.length, ...entry };
+    stats.requests.push(logged);
+    options.onRequest?.(logged);
     stats.byEndpoint[entry.endpoint] = (stats.byEndpoint[entry.endpoint] ?? 0) + 1;
     if (entry.fault) stats.faults[entry.fault] = (stats.faults[entry.fault] ?? 0) + 1;
   };

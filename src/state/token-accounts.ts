@@ -27,7 +27,11 @@ export async function accountForToken(stateDir: string, token: string): Promise<
   return (await load(stateDir))[tokenDigest(token)];
 }
 
-export async function rememberAccountForToken(stateDir: string, token: string, accountId: string): Promise<void> {
+export async function rememberAccountForToken(
+  stateDir: string,
+  token: string,
+  accountId: string,
+): Promise<void> {
   const all = await load(stateDir);
   const key = tokenDigest(token);
   if (all[key] === accountId) return;
