@@ -23,14 +23,14 @@ export class OutputPathError extends Error {
 }
 
 const EXPLANATIONS: Record<string, (path: string) => string> = {
-  EACCES: (p) => `permission denied (the user running ig-export needs write access to ${dirname(p)})`,
-  EPERM: (p) => `operation not permitted (the user running ig-export needs write access to ${dirname(p)})`,
-  EROFS: () => 'the filesystem is read-only; choose a writable --output',
+  EACCES: (p) => `permission denied: give the user running ig-export write access to ${dirname(p)}`,
+  EPERM: (p) => `operation not permitted: give the user running ig-export write access to ${dirname(p)}`,
+  EROFS: () => 'the filesystem is read-only',
   ENOTDIR: () => 'a part of the path is a file, not a directory',
   EEXIST: () => 'a file with that name is in the way',
-  ENOSPC: () => 'no space left on the device',
-  EDQUOT: () => 'disk quota exceeded',
-  ENOENT: () => 'this filesystem does not allow creating it; choose a directory on a normal disk',
+  ENOSPC: () => 'no space left on the device: free some space',
+  EDQUOT: () => 'disk quota exceeded: free some space',
+  ENOENT: () => 'this filesystem does not allow creating it (e.g. /proc)',
   ENAMETOOLONG: () => 'the path is too long',
 };
 

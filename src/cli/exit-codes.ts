@@ -1,10 +1,10 @@
 /** Documented exit codes (README, "Exit codes"). Only the CLI maps outcomes to them. */
 export const ExitCode = {
-  /** The snapshot is complete. */
+  /** The snapshot is complete (or nothing changed and none was needed). */
   Ok: 0,
-  /** Anything unexpected. */
+  /** Anything unexpected (a bug). */
   Error: 1,
-  /** Bad flags, config file or missing token. */
+  /** Bad flags, config file, missing token, an account the token cannot read. */
   Usage: 2,
   /** The token or its permissions were refused (Graph 190, 102, 10, 200–299). */
   Auth: 3,
@@ -12,9 +12,28 @@ export const ExitCode = {
   Partial: 4,
   /** Another run holds the account's lock. */
   Locked: 5,
+  /** --fail-on-loss: the run was complete but message bodies fell out of the 20-message window since the last run. */
+  WindowLoss: 6,
+  /** The Graph API host could not be reached (DNS, refused, TLS, timeout) after the retries. */
+  Network: 7,
+  /** The output or state directory cannot be created or written. */
+  Filesystem: 8,
+  /** Stopped by SIGINT/SIGTERM before anything was published, or by a second signal. */
+  Interrupted: 130,
 } as const;
 
 /** A usage or configuration problem, shown without a stack trace, exit 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** The run was stopped by a signal before it could publish anything. */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+}
+
+/** What a command hands back to the error boundary: its exit code and, for --json, its one summary line. */
+export interface CommandResult {
+  code: number;
+  summary?: Record<string, unknown> | undefined;
 }

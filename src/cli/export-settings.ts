@@ -99,6 +99,12 @@ export const EXPORT_FLAGS = {
     default: 0,
     describe: 'Also checkpoint after this many conversations (0 = only by time)',
   },
+  'fail-on-loss': {
+    type: 'boolean',
+    default: false,
+    describe:
+      'Exit 6 when message bodies were lost to the 20-message window (the snapshot is still published)',
+  },
 } as const;
 
 type FlagName = keyof typeof EXPORT_FLAGS;
@@ -132,6 +138,7 @@ const settingsShape = {
   'checkpoint-minutes': z.number().positive(),
   'checkpoint-conversations': z.number().int().min(0),
   compact: z.boolean(),
+  'fail-on-loss': z.boolean(),
 } satisfies Record<FlagName, z.ZodType>;
 
 const settingsSchema = z.strictObject(settingsShape);

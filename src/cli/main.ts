@@ -1,12 +1,12 @@
 #!/usr/bin/env node
+import leven from 'leven';
 import yargs, { type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { GraphAuthError } from '../graph/errors.js';
 import { redactText } from '../graph/redact.js';
-import { RunLockedError } from '../state/run-lock.js';
-import { TOKEN_ENV } from './access-token.js';
+import { knownSecrets } from './access-token.js';
 import { EXPORT_FLAGS } from './export-settings.js';
-import { ExitCode, UsageError } from './exit-codes.js';
+import { ExitCode, UsageError, type CommandResult } from './exit-codes.js';
+import { describeFailure } from './failure-report.js';
 
 /** The bin entry: yargs, lazy command modules, and the one error boundary that maps errors to exit codes. */
 
@@ -27,17 +27,51 @@ function exportFlagOptions(): Record<string, Options> {
   );
 }
 
+/** Read from argv before parsing, so that even a parse failure answers in the form asked for. */
+function outputMode(argv: readonly string[]): { json: boolean; debug: boolean } {
+  const json = argv.some((a) => a === '--json' || a === '--json=true');
+  const level = argv.findIndex((a) => a === '--log-level');
+  const debug = argv.includes('--log-level=debug') || (level >= 0 && argv[level + 1] === 'debug');
+  return { json, debug };
+}
+
+/** yargs says "Unknown argument: max-rsp"; say which flag was meant. */
+function unknownFlagMessage(message: string, known: readonly string[]): string {
+  const match = /^Unknown arguments?: (.*)$/.exec(message);
+  if (!match?.[1]) return message;
+  return match[1]
+    .split(', ')
+    .map((name) => {
+      const flag = name.length === 1 ? `-${name}` : `--${name}`;
+      const best = known
+        .map((k) => ({ k, d: leven(name, k) }))
+        .sort((a, b) => a.d - b.d)
+        .find((x) => x.d <= Math.max(2, Math.floor(name.length / 3)));
+      return best ? `unknown option ${flag} (did you mean --${best.k}?)` : `unknown option ${flag}`;
+    })
+    .join('; ');
+}
+
+/** yargs has the parsed command's options at run time but does not type the accessor. */
+function optionNames(cli: unknown): string[] {
+  return Object.keys((cli as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let code: number = ExitCode.Ok;
+  const mode = outputMode(argv);
+  let result: CommandResult = { code: ExitCode.Ok };
   const secretFlags = argv.filter((a) => /^--?(token|access[-_]token)(=|$)/i.test(a));
   if (secretFlags.length > 0) {
-    process.stderr.write(
-      'ig-export: the access token is never accepted on the command line (it would leak through ps and shell history).\n' +
-        '  Set IG_ACCESS_TOKEN, or put the token in a file and pass --token-file <path>.\n',
+    return reportFailure(
+      new UsageError(
+        'the access token is never accepted on the command line (it would leak through ps and shell history); ' +
+          'set IG_ACCESS_TOKEN, or put the token in a file and pass --token-file <path>',
+      ),
+      mode,
     );
-    return ExitCode.Usage;
   }
   const cli = yargs(argv)
+    .parserConfiguration({ 'camel-case-expansion': false })
     .scriptName('ig-export')
     .usage('$0 <command> [options]\n\nExport Instagram Direct conversations to NDJSON and Parquet snapshots.')
     .option('log-level', {
@@ -71,21 +105,26 @@ export async function main(argv: string[]): Promise<number> {
           ),
       async (args) => {
         const { exportCommand } = await import('./commands/export.js');
-        code = await exportCommand(args as never);
+        result = await exportCommand(args as never);
       },
     )
     .command(
       'demo',
-      'Start the built-in Graph API sandbox and export it into ./output',
+      'Start the built-in Graph API sandbox and export it into ./output/demo',
       (y) =>
         y
-          .option('output', { type: 'string', default: 'output', describe: 'Output root' })
+          .option('output', {
+            type: 'string',
+            default: 'output/demo',
+            describe: 'Output root (its own, so the demo never mixes with real exports)',
+          })
           .option('seed', { type: 'number', default: 1, describe: 'Sandbox data seed' })
           .option('conversations', { type: 'number', default: 40, describe: 'Conversations in the sandbox' })
-          .option('rps', {
+          .option('max-rps', {
+            alias: 'rps',
             type: 'number',
             default: 50,
-            describe: 'Sandbox rate limit and --max-rps (Meta allows 2)',
+            describe: 'Calls per second: the sandbox limit and the export pace alike (Meta allows 2)',
           })
           .option('full', {
             type: 'boolean',
@@ -97,10 +136,10 @@ export async function main(argv: string[]): Promise<number> {
             default: false,
             describe: 'Print exactly one JSON summary line on stdout',
           })
-          .example('$0 demo', 'export 40 synthetic conversations into ./output'),
+          .example('$0 demo', 'export 40 synthetic conversations into ./output/demo'),
       async (args) => {
         const { demoCommand } = await import('./commands/demo.js');
-        code = await demoCommand(args);
+        result = await demoCommand(args);
       },
     )
     .command(
@@ -135,7 +174,7 @@ export async function main(argv: string[]): Promise<number> {
           .example('$0 sandbox --port 8787 --fault-rate 0.1', 'a flaky sandbox for trying the client'),
       async (args) => {
         const { sandboxCommand } = await import('./commands/sandbox.js');
-        code = await sandboxCommand(args);
+        result = await sandboxCommand(args);
       },
     )
     .command(
@@ -168,7 +207,7 @@ export async function main(argv: string[]): Promise<number> {
           ),
       async (args) => {
         const { compactCommand } = await import('./commands/compact.js');
-        code = await compactCommand(args);
+        result = await compactCommand(args);
       },
     )
     .command(
@@ -180,13 +219,15 @@ export async function main(argv: string[]): Promise<number> {
           .example('$0 schema', 'the column tables of messages and conversations'),
       async (args) => {
         const { schemaCommand } = await import('./commands/schema.js');
-        code = schemaCommand(args);
+        result = schemaCommand(args);
       },
     )
     .example('$0 demo', 'try it: export the built-in sandbox into ./output')
     .example('IG_ACCESS_TOKEN=… $0 export --json', 'export a real account; one JSON summary line on stdout')
     .epilogue(
-      'Exit codes: 0 complete, 1 error, 2 usage/config, 3 token or permission refused, 4 partial snapshot, 5 another run holds the lock.',
+      'Exit codes: 0 complete, 1 unexpected error, 2 usage/config/account, 3 token or permission refused, 4 partial snapshot, ' +
+        '5 another run holds the lock, 6 window losses (--fail-on-loss), 7 Graph host unreachable, 8 output path unusable, ' +
+        '130 stopped by a signal before publishing.',
     )
     .demandCommand(1, 'Name a command: export, demo, compact, sandbox or schema.')
     .strict()
@@ -197,33 +238,44 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(120, process.stdout.columns || 120))
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new UsageError(message);
+      if (error) throw error;
+      // Inside a command's parse, the instance's options are that command's.
+      throw new UsageError(unknownFlagMessage(message, optionNames(cli)));
     });
   try {
     await cli.parseAsync();
-    return code;
   } catch (e) {
-    return reportError(e);
+    return reportFailure(e, mode);
   }
+  if (mode.json && result.summary) {
+    process.stdout.write(
+      `${redactText(JSON.stringify({ ...result.summary, exitCode: result.code }), knownSecrets())}\n`,
+    );
+  }
+  return result.code;
 }
 
-function reportError(e: unknown): number {
-  if (e instanceof UsageError) {
-    process.stderr.write(`ig-export: ${e.message}\nRun "ig-export <command> --help" for usage.\n`);
-    return ExitCode.Usage;
+/**
+ * The one error boundary: one line on stderr that says what happened and what to do, a documented exit code, one
+ * JSON line on stdout with --json, and the stack trace only at --log-level debug. Every text passes the last-chance
+ * redaction of the tokens this process has read.
+ */
+export function reportFailure(e: unknown, mode: { json: boolean; debug: boolean }): number {
+  const secrets = knownSecrets();
+  const failure = describeFailure(e);
+  const message = redactText(failure.message, secrets);
+  const usageHint = failure.kind === 'usage' ? '\nRun "ig-export <command> --help" for usage.' : '';
+  process.stderr.write(`ig-export: ${message}${usageHint}\n`);
+  if (mode.debug && e instanceof Error && e.stack) process.stderr.write(`${redactText(e.stack, secrets)}\n`);
+  if (mode.json) {
+    const error = {
+      kind: failure.kind,
+      message,
+      ...(failure.graphCode === undefined ? {} : { code: failure.graphCode }),
+    };
+    process.stdout.write(`${JSON.stringify({ status: 'failed', exitCode: failure.code, error })}\n`);
   }
-  if (e instanceof RunLockedError) {
-    process.stderr.write(`ig-export: ${e.message}\n`);
-    return ExitCode.Locked;
-  }
-  if (e instanceof GraphAuthError) {
-    process.stderr.write(`ig-export: ${e.message}\n`);
-    return ExitCode.Auth;
-  }
-  // Last line of defence: even an unexpected error's text must not carry the token.
-  const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
-  process.stderr.write(`ig-export: ${redactText(text, [process.env[TOKEN_ENV] ?? ''])}\n`);
-  return ExitCode.Error;
+  return failure.code;
 }
 
 // `ig-export schema | head` closes stdout early: that is the reader's choice, not an error.
@@ -232,11 +284,12 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-main(hideBin(process.argv)).then(
+const argv = hideBin(process.argv);
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.exitCode = reportError(e);
+    process.exitCode = reportFailure(e, outputMode(argv));
   },
 );

@@ -1,27 +1,41 @@
 import { randomInt } from 'node:crypto';
+import { basename } from 'node:path';
 import { systemClock } from '../clock.js';
 import { GraphAuthError } from '../graph/errors.js';
 import type { Logger } from '../logger.js';
 import { runExport, type ExportOptions, type ExportSummary } from '../pipeline/run-export.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode, InterruptedError } from './exit-codes.js';
+import { describeFailure } from './failure-report.js';
 import { toolVersion } from './tool-version.js';
 
+export interface ReportOptions {
+  json: boolean;
+  /** Exit 6 when a complete run lost message bodies to the window. */
+  failOnLoss: boolean;
+}
+
 /**
- * Runs one export with SIGINT/SIGTERM wired to an AbortSignal (a second signal exits at once), prints the summary
- * (one JSON line with --json) and returns the exit code.
+ * Runs one export with SIGINT/SIGTERM wired to an AbortSignal (a second signal exits at once), prints the text
+ * summary (unless --json) and returns the exit code with the JSON summary for the error boundary to print.
  */
 export async function runAndReport(
   options: ExportOptions,
   logger: Logger,
-  json: boolean,
-): Promise<{ code: number; summary?: ExportSummary }> {
+  report: ReportOptions,
+): Promise<{ code: number; summary: Record<string, unknown>; run: ExportSummary }> {
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (name: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
-      process.stderr.write(`second ${name}: exiting now\n`);
-      process.exit(130);
+      process.stderr.write(`ig-export: second ${name}: exiting now without publishing\n`);
+      if (report.json) {
+        const error = { kind: 'interrupted', message: `second ${name}: exited without publishing` };
+        process.stdout.write(
+          `${JSON.stringify({ status: 'failed', exitCode: ExitCode.Interrupted, error })}\n`,
+        );
+      }
+      process.exit(ExitCode.Interrupted);
     }
     logger.warn(
       `${name} received: finishing in-flight work and publishing a partial snapshot (send again to exit now)`,
@@ -31,49 +45,85 @@ export async function runAndReport(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const summary = await runExport(options, {
-      clock: systemClock,
-      random: () => randomInt(0, 1_000_000) / 1_000_000,
-      logger,
-      signal: controller.signal,
-      toolVersion: toolVersion(),
-    });
-    report(summary, json);
-    if (summary.stopError instanceof GraphAuthError) {
-      logger.error(summary.stopError.message);
-      return { code: ExitCode.Auth, summary };
+    let run: ExportSummary;
+    try {
+      run = await runExport(options, {
+        clock: systemClock,
+        random: () => randomInt(0, 1_000_000) / 1_000_000,
+        logger,
+        signal: controller.signal,
+        toolVersion: toolVersion(),
+      });
+    } catch (e) {
+      if (controller.signal.aborted)
+        throw new InterruptedError('stopped by a signal before anything was exported; nothing was published');
+      throw e;
     }
-    if (summary.stopError) logger.error(`run stopped early: ${summary.stopError.message}`);
-    return { code: summary.status === 'complete' ? ExitCode.Ok : ExitCode.Partial, summary };
+    if (!report.json) process.stdout.write(textSummary(run));
+    const code = exitCodeOf(run, report.failOnLoss);
+    if (run.stopError instanceof GraphAuthError) logger.error(run.stopError.message);
+    else if (run.stopError) logger.error(`run stopped early: ${run.stopError.message}`);
+    return { code, summary: jsonSummary(run), run };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
-function report(s: ExportSummary, json: boolean): void {
-  if (json) {
-    process.stdout.write(
-      `${JSON.stringify({
-        status: s.status,
-        snapshotDir: s.snapshotDir,
-        accountId: s.accountId,
-        mode: s.mode,
-        counts: s.counts,
-        calls: s.calls,
-        recommendedIntervalMinutes: s.loss.recommended_interval_minutes,
-        snapshotDirs: s.snapshotDirs,
-      })}\n`,
-    );
-    return;
-  }
+/** 3 when the token died, 4 when anything is partial, 6 (with --fail-on-loss) when bodies were lost, else 0. */
+export function exitCodeOf(s: ExportSummary, failOnLoss: boolean): number {
+  if (s.stopError instanceof GraphAuthError) return ExitCode.Auth;
+  if (s.status !== 'complete') return ExitCode.Partial;
+  if (failOnLoss && s.counts.lost > 0) return ExitCode.WindowLoss;
+  return ExitCode.Ok;
+}
+
+/** The --json line (the error boundary adds exitCode). Built from counts and ids only: no secret can be in it. */
+export function jsonSummary(s: ExportSummary): Record<string, unknown> {
+  const error = s.stopError ? describeFailure(s.stopError) : undefined;
+  return {
+    status: s.status,
+    runId: s.runId,
+    accountId: s.accountId,
+    mode: s.mode,
+    resumedFromRunId: s.resumedFromRunId ?? null,
+    skippedConversations: s.skippedConversations,
+    stopReason: s.stopReason ?? null,
+    snapshotDir: s.snapshotDir ?? null,
+    snapshotDirs: s.snapshotDirs,
+    counts: s.counts,
+    calls: s.calls,
+    callsByEndpoint: s.metrics.calls,
+    recommendedIntervalMinutes: s.loss.recommended_interval_minutes,
+    ...(error
+      ? {
+          error: {
+            kind: error.kind,
+            message: error.message,
+            ...(error.graphCode === undefined ? {} : { code: error.graphCode }),
+          },
+        }
+      : {}),
+  };
+}
+
+function textSummary(s: ExportSummary): string {
   const c = s.counts;
-  process.stdout.write(
-    [
-      `${s.status === 'complete' ? 'Snapshot complete' : `Snapshot PARTIAL (${s.stopReason ?? 'some items failed'}; see manifest.json)`}: ${s.snapshotDir}`,
-      `  ${s.mode} export: conversations ${c.conversations}, messages ${c.messages}: hydrated ${c.hydrated}, outside_window ${c.outside_window} (lost since the last run: ${c.lost}), unavailable ${c.unavailable}, failed ${c.failed}`,
-      `  API calls ${s.calls}`,
-      '',
-    ].join('\n'),
-  );
+  const head =
+    s.snapshotDirs.length === 0
+      ? 'Nothing changed since the last run: no snapshot published'
+      : `${s.status === 'complete' ? 'Export complete' : `Export PARTIAL (${s.stopReason ?? 'some items failed'}; see manifest.json)`}: ${
+          s.snapshotDirs.length === 1
+            ? s.snapshotDir
+            : `${s.snapshotDirs.length} snapshots, ${basename(s.snapshotDirs[0] ?? '')} … ${s.snapshotDir}`
+        }`;
+  const how = s.resumedFromRunId
+    ? `full export resumed (${s.skippedConversations} conversations already published were skipped)`
+    : `${s.mode} export`;
+  return [
+    head,
+    `  ${how}: conversations ${c.conversations}, messages ${c.messages}: hydrated ${c.hydrated}, outside_window ${c.outside_window} (lost since the last run: ${c.lost}), unavailable ${c.unavailable}, failed ${c.failed}`,
+    `  API calls ${s.calls}`,
+    '',
+  ].join('\n');
 }

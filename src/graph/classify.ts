@@ -36,6 +36,8 @@ export interface FailureFacts {
   unparseableBody?: boolean | undefined;
   /** No (complete) response: connection reset, socket closed, DNS, timeout. */
   network?: 'timeout' | 'connection' | undefined;
+  /** The system's code for a network failure (ECONNREFUSED, ENOTFOUND, CERT_HAS_EXPIRED, …), when known. */
+  networkCode?: string | undefined;
   /** `estimated_time_to_regain_access` from the usage headers, in minutes. */
   regainMinutes?: number | undefined;
 }

@@ -202,6 +202,8 @@ export class GraphClient {
         result.facts.error,
         {
           cause: result.cause,
+          origin: this.origin,
+          networkCode: result.facts.networkCode ?? result.facts.network,
         },
       );
       this.metrics.failures[classification.reason] = (this.metrics.failures[classification.reason] ?? 0) + 1;

@@ -1,5 +1,5 @@
 import type { GraphClient } from './client.js';
-import { GraphRequestError } from './errors.js';
+import { AccountNotFoundError, GraphRequestError } from './errors.js';
 
 /** Wire shapes of the Conversations API (contract §1), as loosely as the client needs them. */
 export interface GraphUser {
@@ -50,10 +50,15 @@ export class ConversationsApi {
    * One call.
    */
   async resolveAccount(account: string): Promise<{ id: string; username: string | undefined }> {
-    const body = (await this.client.get(
-      'account',
-      this.client.url(account, { fields: 'user_id,username' }),
-    )) as {
+    const body = (await this.client
+      .get('account', this.client.url(account, { fields: 'user_id,username' }))
+      .catch((e: unknown) => {
+        const notFound =
+          e instanceof GraphRequestError &&
+          account !== 'me' &&
+          (e.kind === 'not_found_or_throttled' || (e.kind === 'fatal' && e.graphError?.code === 100));
+        throw notFound ? new AccountNotFoundError(account, e) : e;
+      })) as {
       user_id?: string | number;
       id?: string;
       username?: string;

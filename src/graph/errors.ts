@@ -11,7 +11,7 @@ export class GraphRequestError extends Error {
     readonly path: string,
     readonly status: number | undefined,
     readonly graphError: GraphErrorBody | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; origin?: string; networkCode?: string | undefined },
   ) {
     const code =
       graphError?.code === undefined
@@ -19,11 +19,19 @@ export class GraphRequestError extends Error {
         : ` code ${graphError.code}${graphError.error_subcode ? `/${graphError.error_subcode}` : ''}`;
     const trace = graphError?.fbtrace_id ? ` fbtrace_id ${graphError.fbtrace_id}` : '';
     const detail = graphError?.message ? `: ${graphError.message}` : '';
+    const network = options?.networkCode ? `, ${options.networkCode}` : '';
     super(
-      `${method} ${path} failed (${classification.kind}, HTTP ${status ?? 'none'}${code}${trace})${detail}`,
+      `${method} ${path} failed (${classification.kind}, HTTP ${status ?? 'none'}${network}${code}${trace})${detail}`,
       options,
     );
+    this.origin = options?.origin;
+    this.networkCode = options?.networkCode;
   }
+
+  /** The host the request went to (no path, no token). */
+  readonly origin: string | undefined;
+  /** The system's code when no HTTP response arrived (ECONNREFUSED, ENOTFOUND, timeout, …). */
+  readonly networkCode: string | undefined;
 
   get kind(): Classification['kind'] {
     return this.classification.kind;
@@ -39,6 +47,24 @@ export class GraphAuthError extends Error {
     readonly hint: string,
   ) {
     super(`Instagram rejected the access token: ${hint}. (${request.message})`, { cause: request });
+  }
+}
+
+/** `--account <id>` names an account this token cannot read (Graph 100/33 or similar on the account call). */
+export class AccountNotFoundError extends Error {
+  override name = 'AccountNotFoundError';
+
+  constructor(
+    readonly account: string,
+    readonly request: GraphRequestError,
+  ) {
+    const code = request.graphError?.code;
+    const sub = request.graphError?.error_subcode;
+    super(
+      `account ${account} was not found, or this token cannot read it (Graph code ${code ?? '?'}${sub ? `/${sub}` : ''}). ` +
+        "Use --account me for the token's own account; its id is the user_id of GET /me?fields=user_id,username",
+      { cause: request },
+    );
   }
 }
 

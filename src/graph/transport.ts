@@ -25,7 +25,7 @@ export async function sendGet(
   } catch (cause) {
     signal?.throwIfAborted(); // the run was cancelled: not a network failure
     const network = timeout.aborted ? 'timeout' : 'connection';
-    return { ok: false, facts: { network }, usage: undefined, cause };
+    return { ok: false, facts: { network, networkCode: networkCode(cause) }, usage: undefined, cause };
   }
   const usage = parseUsageHeaders((name) => response.headers.get(name));
   let body: unknown;
@@ -43,4 +43,16 @@ export async function sendGet(
     };
   }
   return { ok: true, status: response.status, body, usage };
+}
+
+/** fetch reports "fetch failed" with the system's reason one or two causes down (an AggregateError per address). */
+function networkCode(cause: unknown): string | undefined {
+  for (let e: unknown = cause, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'ERR_INVALID_ARG_TYPE') return code;
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0) e = errors[0];
+    else e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

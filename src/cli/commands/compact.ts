@@ -1,7 +1,7 @@
 import { systemClock } from '../../clock.js';
 import { accountsIn, compactAccount } from '../../pipeline/compact-current-view.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetCompression } from '../../writers/parquet-writer.js';
-import { UsageError } from '../exit-codes.js';
+import { UsageError, type CommandResult } from '../exit-codes.js';
 
 export interface CompactArgs {
   output: string;
@@ -10,11 +10,25 @@ export interface CompactArgs {
   json: boolean;
 }
 
+/** The accounts to work on: the one asked for (it must have snapshots), or every account under the output root. */
+export async function selectAccounts(output: string, account: string | undefined): Promise<string[]> {
+  const present = await accountsIn(output);
+  if (present.length === 0)
+    throw new UsageError(
+      `no account=<id> folders under ${output}: nothing exported there yet (check --output)`,
+    );
+  if (account === undefined) return present;
+  if (!present.includes(account)) {
+    throw new UsageError(
+      `no snapshots of account ${account} under ${output}; accounts there: ${present.join(', ')}`,
+    );
+  }
+  return [account];
+}
+
 /** `ig-export compact`: builds <output>/current/account=<id>/{messages,conversations}.parquet from every snapshot. */
-export async function compactCommand(args: CompactArgs): Promise<number> {
-  const accounts = args.account === undefined ? await accountsIn(args.output) : [args.account];
-  if (accounts.length === 0)
-    throw new UsageError(`no account=<id> folders under ${args.output}: nothing to compact`);
+export async function compactCommand(args: CompactArgs): Promise<CommandResult> {
+  const accounts = await selectAccounts(args.output, args.account);
   const results = [];
   for (const accountId of accounts) {
     const r = await compactAccount(
@@ -31,10 +45,16 @@ export async function compactCommand(args: CompactArgs): Promise<number> {
       );
     }
   }
-  if (args.json) {
-    process.stdout.write(
-      `${JSON.stringify({ current: results.map((r) => ({ accountId: r.accountId, dir: r.dir, snapshots: r.snapshots, rows: Object.fromEntries(Object.entries(r.files).map(([k, v]) => [k, v.rows])) })) })}\n`,
-    );
-  }
-  return 0;
+  return {
+    code: 0,
+    summary: {
+      status: 'complete',
+      current: results.map((r) => ({
+        accountId: r.accountId,
+        dir: r.dir,
+        snapshots: r.snapshots,
+        rows: Object.fromEntries(Object.entries(r.files).map(([k, v]) => [k, v.rows])),
+      })),
+    },
+  };
 }

@@ -1,8 +1,10 @@
 import { systemClock } from '../../clock.js';
 import { compactAccount } from '../../pipeline/compact-current-view.js';
 import { loadConfigFile, mergeSettings, toExportOptions } from '../export-settings.js';
-import { readAccessToken } from '../access-token.js';
+import { readAccessToken, TOKEN_ENV } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
+import type { CommandResult } from '../exit-codes.js';
+import { describeFailure } from '../failure-report.js';
 import { runAndReport } from '../run-and-report.js';
 
 export interface ExportArgs {
@@ -13,18 +15,30 @@ export interface ExportArgs {
 }
 
 /** `ig-export export`: settings from defaults ← config file ← flags; the token from env or file. */
-export async function exportCommand(args: ExportArgs): Promise<number> {
+export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
   const config = args.config === undefined ? {} : await loadConfigFile(args.config);
   const settings = mergeSettings(config, args);
   const token = await readAccessToken(settings['token-file'], process.env);
   const logger = createCliLogger(args['log-level'], () => [token.token]);
+  if (token.source === 'file' && process.env[TOKEN_ENV]?.trim())
+    logger.warn(`both --token-file and ${TOKEN_ENV} are set: using the token from --token-file`);
   const options = toExportOptions(settings, token);
-  const { code, summary } = await runAndReport(options, logger, args.json);
-  if (settings.compact && summary) {
-    const current = await compactAccount(options.outputRoot, summary.accountId, options.parquet, () =>
-      systemClock.now(),
-    );
-    logger.info(`current view rebuilt from ${current.snapshots} snapshots: ${current.dir}`);
+  const { code, summary, run } = await runAndReport(options, logger, {
+    json: args.json,
+    failOnLoss: settings['fail-on-loss'],
+  });
+  if (settings.compact && run.snapshotDirs.length > 0) {
+    try {
+      const current = await compactAccount(options.outputRoot, run.accountId, options.parquet, () =>
+        systemClock.now(),
+      );
+      logger.info(`current view rebuilt from ${current.snapshots} snapshots: ${current.dir}`);
+    } catch (e) {
+      // The export itself was published: a failed compaction must not turn it into a failed run.
+      const failure = describeFailure(e);
+      logger.warn(`the current view was not rebuilt (${failure.message}); run "ig-export compact" later`);
+      summary['compactError'] = { kind: failure.kind, message: failure.message };
+    }
   }
-  return code;
+  return { code, summary };
 }

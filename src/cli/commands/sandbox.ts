@@ -1,5 +1,6 @@
 import { createSandbox } from '../../sandbox/create-sandbox.js';
 import { FAULT_KINDS } from '../../sandbox/faults.js';
+import type { CommandResult } from '../exit-codes.js';
 
 export interface SandboxArgs {
   port: number;
@@ -13,7 +14,7 @@ export interface SandboxArgs {
 }
 
 /** `ig-export sandbox`: serves the Graph API sandbox until interrupted. */
-export async function sandboxCommand(args: SandboxArgs): Promise<number> {
+export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> {
   const perKind = args['fault-rate'] / FAULT_KINDS.length;
   const sandbox = await createSandbox({
     port: args.port,
@@ -36,5 +37,5 @@ export async function sandboxCommand(args: SandboxArgs): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await sandbox.close();
-  return 0;
+  return { code: 0 };
 }

@@ -1,13 +1,12 @@
 import { TABLES } from '../../schema/tables.js';
+import type { CommandResult } from '../exit-codes.js';
 
 /** `ig-export schema`: the output columns, as a Markdown table (the README's table is this output) or JSON. */
-export function schemaCommand(args: { json: boolean }): number {
-  if (args.json) {
-    process.stdout.write(`${JSON.stringify(TABLES, null, 2)}\n`);
-    return 0;
-  }
-  process.stdout.write(`${renderSchemaMarkdown()}\n`);
-  return 0;
+export function schemaCommand(args: { json: boolean }): CommandResult {
+  // With --json the schema itself is the one JSON line.
+  if (args.json) process.stdout.write(`${JSON.stringify(TABLES)}\n`);
+  else process.stdout.write(`${renderSchemaMarkdown()}\n`);
+  return { code: 0 };
 }
 
 export function renderSchemaMarkdown(): string {
@@ -24,7 +23,8 @@ export function renderSchemaMarkdown(): string {
       '| column | type | null | meaning |',
       '|---|---|---|---|',
       ...t.columns.map(
-        (c) => `| \`${c.name}\` | ${parquetType[c.type]} | ${c.nullable ? 'yes' : 'no'} | ${c.description} |`,
+        (c) =>
+          `| \`${c.name}\` | ${parquetType[c.type]} | ${c.nullable ? 'yes' : 'no'} | ${c.description.replaceAll('|', '\\|')} |`,
       ),
     ].join('\n'),
   ).join('\n\n');

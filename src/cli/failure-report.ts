@@ -1,0 +1,70 @@
+import { AccountNotFoundError, GraphAuthError, GraphRequestError } from '../graph/errors.js';
+import { asOutputPathError } from '../output-path.js';
+import { RunLockedError } from '../state/run-lock.js';
+import { ExitCode, InterruptedError, UsageError } from './exit-codes.js';
+
+/** A failure as the user sees it: one line that says what happened and what to do, and its exit code. */
+export interface FailureReport {
+  code: number;
+  /** Machine-readable: usage, account, auth, locked, network, filesystem, interrupted, graph, unexpected. */
+  kind: string;
+  message: string;
+  /** The Graph error code, when the API gave one. */
+  graphCode?: number | undefined;
+}
+
+const NETWORK_REASONS: Array<[RegExp, string]> = [
+  [/^ECONNREFUSED$/, 'connection refused: nothing listens at that address and port'],
+  [/^(ENOTFOUND|EAI_NONAME)$/, 'host name not found (DNS)'],
+  [/^EAI_AGAIN$/, 'DNS lookup failed for now'],
+  [/^(timeout|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT)$/, 'no answer before the timeout'],
+  [/^(ECONNRESET|EPIPE|UND_ERR_SOCKET)$/, 'the connection was closed by the other side'],
+  [/^(EHOSTUNREACH|ENETUNREACH|ENETDOWN)$/, 'network unreachable'],
+  [/(CERT|TLS|SSL)/, 'TLS certificate or handshake problem'],
+];
+
+function networkReason(code: string | undefined): string {
+  const found = NETWORK_REASONS.find(([pattern]) => pattern.test(code ?? ''));
+  return `${code ?? 'connection failed'}${found ? `, ${found[1]}` : ''}`;
+}
+
+export function describeFailure(e: unknown): FailureReport {
+  if (e instanceof UsageError) return { code: ExitCode.Usage, kind: 'usage', message: e.message };
+  if (e instanceof RunLockedError) return { code: ExitCode.Locked, kind: 'locked', message: e.message };
+  if (e instanceof InterruptedError)
+    return { code: ExitCode.Interrupted, kind: 'interrupted', message: e.message };
+  if (e instanceof GraphAuthError)
+    return { code: ExitCode.Auth, kind: 'auth', message: e.message, graphCode: e.request.graphError?.code };
+  if (e instanceof AccountNotFoundError)
+    return {
+      code: ExitCode.Usage,
+      kind: 'account',
+      message: e.message,
+      graphCode: e.request.graphError?.code,
+    };
+  if (e instanceof GraphRequestError && e.status === undefined) {
+    return {
+      code: ExitCode.Network,
+      kind: 'network',
+      message:
+        `cannot reach ${e.origin ?? 'the Graph API'} (${networkReason(e.networkCode)}), even after retries; ` +
+        'check --base-url, DNS, proxy settings and the network',
+    };
+  }
+  if (e instanceof GraphRequestError)
+    return { code: ExitCode.Error, kind: 'graph', message: e.message, graphCode: e.graphError?.code };
+  const path = asOutputPathError(e);
+  if (path) {
+    return {
+      code: ExitCode.Filesystem,
+      kind: 'filesystem',
+      message: `${path.message}; choose another --output (or --state-dir) or fix the directory`,
+    };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return {
+    code: ExitCode.Error,
+    kind: 'unexpected',
+    message: `unexpected error: ${message} (run with --log-level debug for the stack trace, and please report it)`,
+  };
+}
