@@ -191,6 +191,7 @@ export async function main(argv: string[]): Promise<number> {
             type: 'string',
             describe: 'Only this account id (default: every account under --output)',
           })
+          .option('state-dir', { type: 'string', describe: 'Run state and locks (default: <output>/_state)' })
           .option('compression', {
             choices: ['zstd', 'snappy', 'gzip', 'none'] as const,
             default: 'zstd' as const,
@@ -208,6 +209,40 @@ export async function main(argv: string[]): Promise<number> {
       async (args) => {
         const { compactCommand } = await import('./commands/compact.js');
         result = await compactCommand(args);
+      },
+    )
+    .command(
+      'prune',
+      'Remove old snapshots whose rows the current view already holds',
+      (y) =>
+        y
+          .option('keep', {
+            type: 'string',
+            demandOption: true,
+            describe: 'Snapshots to keep: a number (newest N) or an age (90m, 12h, 14d, 2w)',
+          })
+          .option('output', { type: 'string', default: 'output', describe: 'Output root' })
+          .option('account', { type: 'string', describe: 'Only this account id (default: every account)' })
+          .option('state-dir', { type: 'string', describe: 'Run state and locks (default: <output>/_state)' })
+          .option('compact', {
+            type: 'boolean',
+            default: false,
+            describe: 'Rebuild the current view first, so every old snapshot can go',
+          })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'Only say what would be removed' })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print exactly one JSON summary line on stdout',
+          })
+          .example(
+            '$0 prune --keep 14d --compact',
+            'fold everything into the current view, keep two weeks of snapshots',
+          )
+          .example('$0 prune --keep 48 --dry-run', 'what keeping the 48 newest snapshots would remove'),
+      async (args) => {
+        const { pruneCommand } = await import('./commands/prune.js');
+        result = await pruneCommand(args);
       },
     )
     .command(
@@ -229,7 +264,7 @@ export async function main(argv: string[]): Promise<number> {
         '5 another run holds the lock, 6 window losses (--fail-on-loss), 7 Graph host unreachable, 8 output path unusable, ' +
         '130 stopped by a signal before publishing.',
     )
-    .demandCommand(1, 'Name a command: export, demo, compact, sandbox or schema.')
+    .demandCommand(1, 'Name a command: export, demo, compact, prune, sandbox or schema.')
     .strict()
     .recommendCommands()
     .help()

@@ -1,4 +1,4 @@
-import { readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ensureDirSync } from '../output-path.js';
@@ -10,8 +10,49 @@ import type { FileEntry } from './snapshot.js';
 export interface CompactResult {
   accountId: string;
   dir: string;
+  /** Snapshots read by this compaction (the previous current view stands for the ones read before). */
   snapshots: number;
   files: Record<string, FileEntry>;
+}
+
+/** `current/account=<id>/manifest.json`. */
+export interface CurrentViewManifest {
+  built_at: string;
+  account_id: string;
+  /** Every snapshot whose rows this view holds, including those folded by earlier compactions. */
+  snapshot_ids: string[];
+  files: Record<string, FileEntry>;
+}
+
+export function currentViewDir(outputRoot: string, accountId: string): string {
+  return join(outputRoot, 'current', `account=${accountId}`);
+}
+
+/** The current view's manifest, or undefined when the account has none yet. */
+export async function readCurrentView(
+  outputRoot: string,
+  accountId: string,
+): Promise<CurrentViewManifest | undefined> {
+  try {
+    const text = await readFile(join(currentViewDir(outputRoot, accountId), 'manifest.json'), 'utf8');
+    const m = JSON.parse(text) as Partial<CurrentViewManifest>;
+    return { ...(m as CurrentViewManifest), snapshot_ids: m.snapshot_ids ?? [] };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Published snapshot ids of an account, oldest first. */
+export async function snapshotIdsOf(outputRoot: string, accountId: string): Promise<string[]> {
+  const names = await readdir(join(outputRoot, `account=${accountId}`)).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw e;
+  });
+  return names
+    .filter((n) => n.startsWith('snapshot='))
+    .map((n) => n.slice('snapshot='.length))
+    .sort();
 }
 
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -26,7 +67,8 @@ function selectList(columns: readonly Column[], alias = ''): string {
 }
 
 /**
- * The current view of one account: every snapshot folded into one row per message (a hydrated row beats any
+ * The current view of one account: every snapshot, and the previous current view (which holds the rows of
+ * snapshots that `prune` may have removed since), folded into one row per message (a hydrated row beats any
  * other; otherwise the latest snapshot wins) and one row per conversation (its latest row, with counts over the
  * current messages). DuckDB does the folding with a memory limit (it spills to disk), so time grows with the data
  * and memory stays bounded; rows stream from DuckDB into the same Parquet writer as the snapshots, so the current
@@ -40,8 +82,9 @@ export async function compactAccount(
   now: () => number,
 ): Promise<CompactResult> {
   const accountDir = join(outputRoot, `account=${accountId}`);
-  const snapshots = (await readdir(accountDir)).filter((n) => n.startsWith('snapshot=')).length;
-  const dir = join(outputRoot, 'current', `account=${accountId}`);
+  const ids = await snapshotIdsOf(outputRoot, accountId);
+  const dir = currentViewDir(outputRoot, accountId);
+  const previous = await readCurrentView(outputRoot, accountId);
   ensureDirSync(dir);
   const tag = `${process.pid}-${now()}`;
   const spill = join(outputRoot, 'current', `.duckdb-spill-${tag}`);
@@ -53,8 +96,24 @@ export async function compactAccount(
   const connection = await db.connect();
   const files: Record<string, FileEntry> = {};
   try {
+    const sources = async (table: string): Promise<string[]> => {
+      const files = ids.map((id) => join(accountDir, `snapshot=${id}`, `${table}.parquet`));
+      const carried = join(dir, `${table}.parquet`);
+      if (
+        previous &&
+        (await access(carried).then(
+          () => true,
+          () => false,
+        ))
+      )
+        files.push(carried);
+      return files;
+    };
+    const messageFiles = await sources('messages');
+    const conversationFiles = await sources('conversations');
+    if (messageFiles.length === 0) throw new Error(`account ${accountId} has no snapshot to compact`);
     const glob = (table: string): string =>
-      `read_parquet(${sqlString(join(accountDir, `snapshot=*/${table}.parquet`))}, hive_partitioning = false)`;
+      `read_parquet([${(table === 'messages' ? messageFiles : conversationFiles).map(sqlString).join(', ')}], hive_partitioning = false)`;
     const tmpMessages = join(dir, `.messages.parquet.tmp-${tag}`);
     const messages = await copyQuery(
       connection,
@@ -96,11 +155,16 @@ export async function compactAccount(
       files[name] = { rows, ...(await digestFile(tmp)) };
       await rename(tmp, join(dir, name));
     }
-    const manifest = { built_at: new Date(now()).toISOString(), account_id: accountId, snapshots, files };
+    const manifest: CurrentViewManifest = {
+      built_at: new Date(now()).toISOString(),
+      account_id: accountId,
+      snapshot_ids: [...new Set([...(previous?.snapshot_ids ?? []), ...ids])].sort(),
+      files,
+    };
     const tmpManifest = join(dir, `.manifest.json.tmp-${tag}`);
     await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(tmpManifest, join(dir, 'manifest.json'));
-    return { accountId, dir, snapshots, files };
+    return { accountId, dir, snapshots: ids.length, files };
   } finally {
     connection.closeSync();
     db.closeSync();

@@ -64,3 +64,13 @@ export async function acquireRunLock(
     throw new RunLockedError(`another run is in progress for this account (${who}); lock: ${lockPath}`);
   }
 }
+
+/** Runs `fn` while holding the lock on `target` (the same lock an export of the account takes). */
+export async function withRunLock<T>(target: string, now: () => number, fn: () => Promise<T>): Promise<T> {
+  const release = await acquireRunLock(target, now);
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
+}

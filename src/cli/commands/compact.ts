@@ -1,10 +1,13 @@
+import { join } from 'node:path';
 import { systemClock } from '../../clock.js';
+import { withRunLock } from '../../state/run-lock.js';
 import { accountsIn, compactAccount } from '../../pipeline/compact-current-view.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetCompression } from '../../writers/parquet-writer.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
 
 export interface CompactArgs {
   output: string;
+  'state-dir'?: string | undefined;
   account?: string | undefined;
   compression: ParquetCompression;
   json: boolean;
@@ -31,11 +34,17 @@ export async function compactCommand(args: CompactArgs): Promise<CommandResult> 
   const accounts = await selectAccounts(args.output, args.account);
   const results = [];
   for (const accountId of accounts) {
-    const r = await compactAccount(
-      args.output,
-      accountId,
-      { ...DEFAULT_PARQUET_OPTIONS, compression: args.compression },
+    // The account's lock keeps a prune (or an export's cleanup) from removing snapshots while they are read.
+    const r = await withRunLock(
+      join(args['state-dir'] ?? join(args.output, '_state'), `account=${accountId}`),
       () => systemClock.now(),
+      () =>
+        compactAccount(
+          args.output,
+          accountId,
+          { ...DEFAULT_PARQUET_OPTIONS, compression: args.compression },
+          () => systemClock.now(),
+        ),
     );
     results.push(r);
     if (!args.json) {
