@@ -71,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     );
   }
   const cli = yargs(argv)
-    .parserConfiguration({ 'camel-case-expansion': false })
+    .parserConfiguration({ 'camel-case-expansion': false, 'duplicate-arguments-array': false })
     .scriptName('ig-export')
     .usage('$0 <command> [options]\n\nExport Instagram Direct conversations to NDJSON and Parquet snapshots.')
     .option('log-level', {

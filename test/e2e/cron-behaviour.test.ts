@@ -1,0 +1,219 @@
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { acquireRunLock } from '../../src/state/run-lock.js';
+import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
+import { tempDir } from '../helpers/export-options.js';
+import {
+  callsToFinish,
+  expectNoOrphanMessages,
+  finishedConversations,
+  snapshotDirs,
+} from '../helpers/resume-calls.js';
+import { runCli, spawnCli, type CliResult } from '../helpers/run-cli.js';
+import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
+
+const env = { IG_ACCESS_TOKEN: TEST_TOKEN };
+
+/** Exactly one JSON line on stdout, whose exitCode is the process's; no stack trace; no token. */
+function oneJsonLine(result: CliResult): Record<string, unknown> {
+  const lines = result.stdout.split('\n').filter((l) => l !== '');
+  expect(lines, result.stderr).toHaveLength(1);
+  const summary = JSON.parse(lines[0]!) as Record<string, unknown>;
+  expect(summary['exitCode']).toBe(result.code);
+  expect(result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  expect(result.stdout + result.stderr).not.toContain(TEST_TOKEN);
+  return summary;
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const exportArgs = (sandbox: Sandbox, out: string, ...more: string[]): string[] => [
+  'export',
+  '--base-url',
+  sandbox.url,
+  '--output',
+  out,
+  '--max-rps',
+  '500',
+  '--json',
+  ...more,
+];
+
+async function waitFor(condition: () => boolean, done: Promise<unknown>): Promise<void> {
+  let finished = false;
+  void done.then(() => (finished = true));
+  while (!condition() && !finished) await new Promise((r) => setTimeout(r, 2));
+}
+
+describe('cron-grade behaviour (spawned CLI)', () => {
+  it('every exit prints one JSON line with status, exitCode and the error, and no stack trace', async () => {
+    const sandbox = await startSandbox({ seed: 81, conversations: 4 });
+    const flaky = await startSandbox({
+      seed: 82,
+      conversations: 10,
+      faults: { rates: { transient_500: 0.3 } },
+    });
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a-file'), 'not a directory');
+    const cases: Array<{
+      args: string[];
+      env?: Record<string, string>;
+      code: number;
+      status: string;
+      kind?: string;
+    }> = [
+      { args: exportArgs(sandbox, join(dir, 'ok')), env, code: 0, status: 'complete' },
+      { args: ['export', '--max-rsp', '2', '--json'], env, code: 2, status: 'failed', kind: 'usage' },
+      { args: ['export', '--json'], code: 2, status: 'failed', kind: 'usage' },
+      { args: ['export', '--token', 'abc', '--json'], code: 2, status: 'failed', kind: 'usage' },
+      {
+        args: exportArgs(sandbox, join(dir, 'acct'), '--account', '123'),
+        env,
+        code: 2,
+        status: 'failed',
+        kind: 'account',
+      },
+      {
+        args: exportArgs(sandbox, join(dir, 'tok')),
+        env: { IG_ACCESS_TOKEN: 'IGAAwrong-token-0000' },
+        code: 3,
+        status: 'failed',
+        kind: 'auth',
+      },
+      { args: exportArgs(flaky, join(dir, 'flaky'), '--retries', '0'), env, code: 4, status: 'partial' },
+      {
+        args: [
+          ...exportArgs(sandbox, join(dir, 'net')),
+          '--base-url',
+          `http://127.0.0.1:${await closedPort()}`,
+          '--retries',
+          '0',
+        ],
+        env,
+        code: 7,
+        status: 'failed',
+        kind: 'network',
+      },
+      {
+        args: exportArgs(sandbox, join(dir, 'a-file', 'out')),
+        env,
+        code: 8,
+        status: 'failed',
+        kind: 'filesystem',
+      },
+      {
+        args: ['compact', '--output', join(dir, 'none'), '--json'],
+        code: 2,
+        status: 'failed',
+        kind: 'usage',
+      },
+    ];
+    for (const c of cases) {
+      const result = await runCli(c.args, c.env ? { env: c.env } : {});
+      expect(result.code, `${c.args.join(' ')}\n${result.stderr}`).toBe(c.code);
+      const summary = oneJsonLine(result);
+      expect(summary['status']).toBe(c.status);
+      if (c.kind) expect(summary['error']).toMatchObject({ kind: c.kind });
+      // One line on stderr says what happened and what to do.
+      if (c.status === 'failed') expect(result.stderr).toMatch(/^ig-export: .+/m);
+    }
+    // The messages a person acts on name the thing to fix.
+    const net = await runCli(cases[7]!.args, { env });
+    expect(net.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED/);
+    const fs = await runCli(cases[8]!.args, { env });
+    expect(fs.stderr).toMatch(/a-file.*ENOTDIR, a part of the path is a file/);
+    const acct = await runCli(cases[4]!.args, { env });
+    expect(acct.stderr).toMatch(/account 123 was not found.*--account me/);
+    // The stack trace is there when asked for.
+    const debug = await runCli([...cases[8]!.args, '--log-level', 'debug'], { env });
+    expect(debug.stderr).toMatch(/\n\s+at .+:\d+:\d+/);
+  });
+
+  it('a second run while one holds the lock exits 5 at once, having made no call', async () => {
+    const sandbox = await startSandbox({ seed: 83, conversations: 5 });
+    const out = await tempDir();
+    expect((await runCli(exportArgs(sandbox, out), { env })).code).toBe(0);
+    const release = await acquireRunLock(join(out, '_state', `account=${sandbox.data.account.userId}`), () =>
+      Date.now(),
+    );
+    try {
+      sandbox.resetStats();
+      const me = await runCli(exportArgs(sandbox, out), { env });
+      expect(me.code).toBe(5);
+      expect(oneJsonLine(me)).toMatchObject({ status: 'failed', error: { kind: 'locked' } });
+      expect(me.stderr).toMatch(new RegExp(`another run is in progress .*pid ${process.pid}`));
+      // With the account id, even a state directory that has never seen this token takes the lock first.
+      const byId = await runCli(
+        [
+          ...exportArgs(sandbox, out),
+          '--account',
+          sandbox.data.account.userId,
+          '--state-dir',
+          join(out, '_state'),
+        ],
+        { env },
+      );
+      expect(byId.code).toBe(5);
+      expect(sandbox.stats.requests).toHaveLength(0);
+    } finally {
+      await release();
+    }
+  });
+
+  it('--fail-on-loss exits 6 when bodies fell out of the window; the snapshot is still published', async () => {
+    const sandbox = await startSandbox({ seed: 84, conversations: 6 });
+    const out = await tempDir();
+    expect((await runCli(exportArgs(sandbox, out, '--fail-on-loss'), { env })).code).toBe(0);
+    sandbox.addMessages(sandbox.data.conversations[2]!.id, 30);
+    const result = await runCli(exportArgs(sandbox, out, '--fail-on-loss'), { env });
+    expect(result.code).toBe(6);
+    const summary = oneJsonLine(result);
+    // 10 of the 30 are beyond the window (9 when the sandbox's whole-second times put the first at the run's start).
+    expect(summary).toMatchObject({ status: 'complete', counts: { messages: 30 } });
+    const lost = (summary['counts'] as { lost: number }).lost;
+    expect(lost).toBeGreaterThanOrEqual(9);
+    expect((summary['snapshotDirs'] as string[]).length).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`lost ${lost} message bodies`));
+  });
+
+  it('SIGTERM half way, and SIGKILL after a checkpoint: the next run finishes with only the calls of what was not published', async () => {
+    const sandbox = await startSandbox({ seed: 85, conversations: 40, maxMessagesPerConversation: 200 });
+    const total = callsToFinish(sandbox, new Set());
+    for (const stop of ['SIGTERM', 'SIGKILL'] as const) {
+      const out = await tempDir();
+      const args = exportArgs(sandbox, out, '--checkpoint-conversations', '4');
+      sandbox.resetStats();
+      const run = spawnCli(args, { env });
+      if (stop === 'SIGTERM') await waitFor(() => sandbox.stats.requests.length >= total / 2, run.result);
+      else await run.waitForStderr(/checkpoint 1 published/);
+      run.child.kill(stop);
+      const first = await run.result;
+      if (stop === 'SIGTERM') {
+        expect(first.code, first.stderr).toBe(4);
+        expect(oneJsonLine(first)).toMatchObject({ status: 'partial', stopReason: 'cancelled' });
+      }
+      const published = await snapshotDirs(sandbox, out);
+      for (const dir of published) await expectNoOrphanMessages(dir);
+      const finished = await finishedConversations(published);
+      expect(finished.size).toBeGreaterThan(0);
+      expect(finished.size).toBeLessThan(40);
+
+      sandbox.resetStats();
+      const second = await runCli(args, { env });
+      expect(second.code, second.stderr).toBe(0);
+      const summary = oneJsonLine(second);
+      expect(summary['resumedFromRunId']).toEqual(expect.any(String));
+      expect(summary['skippedConversations']).toBe(finished.size);
+      expect(sandbox.stats.requests).toHaveLength(callsToFinish(sandbox, finished));
+      expect(second.stderr).toMatch(/resuming the unfinished full export/);
+    }
+  });
+});
