@@ -10,7 +10,7 @@ import { RateMeter, type RateLimitOptions } from './rate-meter.js';
 
 /**
  * The Graph API sandbox: an HTTP server that behaves like graph.instagram.com's Conversations API as
- * ../shared/api/graph-api-contract.md describes it. It shares no code with the client on purpose.
+ * src/graph/meta-api-facts.md describes it. It shares no code with the client on purpose.
  */
 export interface SandboxOptions {
   port: number;

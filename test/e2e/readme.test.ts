@@ -1,12 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderSchemaMarkdown } from '../../src/cli/commands/schema.js';
 import { compactAccount } from '../../src/pipeline/compact-current-view.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { duckdbQuery } from '../helpers/parquet-readers.js';
-import { REPO_ROOT } from '../helpers/run-cli.js';
+import { REPO_ROOT, runCli, spawnCli, type CliResult, type RunningCli } from '../helpers/run-cli.js';
 import { startSandbox } from '../helpers/sandbox-fixture.js';
 
 const readme = (): Promise<string> => readFile(join(REPO_ROOT, 'README.md'), 'utf8');
@@ -48,5 +51,109 @@ describe('README stays true', () => {
     expect(new Set(archive!.map((r) => r['message_id'])).size).toBe(archive!.length);
     expect(emoji).toHaveLength(all!.filter((r) => r['message'] === '😀').length);
     expect(emoji!.every((r) => r['message'] === '😀')).toBe(true);
+  });
+});
+
+/** The lines of the README's tour, without comments. */
+async function tourCommands(): Promise<string[]> {
+  const text = await readme();
+  const tour = /<!-- tour:start -->\s*```sh\n([\s\S]*?)```\s*<!-- tour:end -->/.exec(text)?.[1] ?? '';
+  return tour
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter((l) => l !== '');
+}
+
+/** `VAR=value npx ig-export a b` → env and argv for the built CLI. */
+function parseCommand(line: string, port: number): { env: Record<string, string>; args: string[] } {
+  const words = line.replaceAll('8787', String(port)).replace(/&$/, '').trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_]+=/.test(words[0] ?? '')) {
+    const [k, v] = words.shift()!.split('=') as [string, string];
+    env[k] = v;
+  }
+  expect(words.slice(0, 2)).toEqual(['npx', 'ig-export']);
+  return { env, args: words.slice(2) };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('the README tour', () => {
+  it('runs in the order written, each command doing what the README says', async () => {
+    const cwd = await tempDir();
+    const port = await freePort();
+    const lines = await tourCommands();
+    expect(lines.length).toBeGreaterThanOrEqual(6);
+    let background: RunningCli | undefined;
+    const results: Array<{ line: string; result: CliResult }> = [];
+    try {
+      for (const line of lines) {
+        if (line === 'kill %1') {
+          background?.child.kill('SIGTERM');
+          expect((await background?.result)?.code).toBe(0);
+          background = undefined;
+          continue;
+        }
+        const { env, args } = parseCommand(line, port);
+        if (line.endsWith('&')) {
+          background = spawnCli(args, { env, cwd });
+          await background.waitForStdout(/listening on/);
+          continue;
+        }
+        const result = await runCli(args, { env, cwd });
+        expect(result.code, `${line}\n${result.stderr}`).toBe(0);
+        results.push({ line, result });
+      }
+    } finally {
+      background?.child.kill('SIGKILL');
+    }
+    const find = (pattern: RegExp): CliResult => results.find((r) => pattern.test(r.line))!.result;
+    // demo writes to its own folder; the sandbox export to ./output; both are the seed-1 account.
+    const demoAccounts = (await readdir(join(cwd, 'output', 'demo'))).filter((n) => n.startsWith('account='));
+    expect(demoAccounts).toHaveLength(1);
+    const exported = JSON.parse(find(/--json/).stdout) as Record<string, unknown>;
+    expect(exported).toMatchObject({
+      status: 'complete',
+      mode: 'full',
+      exitCode: 0,
+      counts: { conversations: 30 },
+    });
+    expect(`account=${String(exported['accountId'])}`).toBe(demoAccounts[0]);
+    expect(find(/--fail-on-loss/).stdout).toMatch(
+      /Nothing changed since the last run: no snapshot published/,
+    );
+    expect(find(/compact/).stdout).toMatch(/Current view of account \d+ from 1 snapshots/);
+    await readFile(
+      join(cwd, 'output', 'current', `account=${String(exported['accountId'])}`, 'messages.parquet'),
+    );
+    expect(find(/prune/).stdout).toMatch(/Would remove 0 snapshots/);
+    expect(find(/schema/).stdout).toMatch(/\*\*messages\*\*/);
+  });
+
+  it('links nothing outside the repository (a user clone has no ../shared)', async () => {
+    const files = execFileSync('git', ['ls-files'], { cwd: REPO_ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => /\.(md|ts|js|json)$/.test(f) && f !== 'package-lock.json');
+    const offenders: string[] = [];
+    for (const file of files) {
+      const text = await readFile(join(REPO_ROOT, file), 'utf8');
+      const links = file.endsWith('.md') ? text.matchAll(/\]\(([^)#\s]+)\)/g) : [];
+      for (const m of links) {
+        const target = m[1]!;
+        if (/^[a-z]+:/i.test(target)) continue; // a URL
+        const resolved = relative(REPO_ROOT, resolve(dirname(join(REPO_ROOT, file)), target));
+        if (resolved.startsWith('..') || !existsSync(join(REPO_ROOT, resolved)))
+          offenders.push(`${file}: ${target}`);
+      }
+      if (/\.\.\/shared\//.test(text) && !file.endsWith('readme.test.ts'))
+        offenders.push(`${file}: ../shared/`);
+    }
+    expect(offenders).toEqual([]);
   });
 });

@@ -16,6 +16,8 @@ export interface RunningCli {
   child: ChildProcess;
   /** Resolves once stderr has printed something matching `pattern`. */
   waitForStderr(pattern: RegExp): Promise<void>;
+  /** Resolves once stdout has printed something matching `pattern`. */
+  waitForStdout(pattern: RegExp): Promise<void>;
   result: Promise<CliResult>;
 }
 
@@ -33,14 +35,20 @@ export function spawnCli(
   });
   let stdout = '';
   let stderr = '';
-  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-    for (const w of waiters.filter((x) => x.pattern.test(stderr))) {
+  const waiters: Array<{ stream: 'stdout' | 'stderr'; pattern: RegExp; resolve: () => void }> = [];
+  const wake = (): void => {
+    for (const w of waiters.filter((x) => x.pattern.test(x.stream === 'stdout' ? stdout : stderr))) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve();
     }
+  };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    wake();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    wake();
   });
   const result = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
@@ -50,7 +58,13 @@ export function spawnCli(
     child,
     result,
     waitForStderr: (pattern) =>
-      pattern.test(stderr) ? Promise.resolve() : new Promise((resolve) => waiters.push({ pattern, resolve })),
+      pattern.test(stderr)
+        ? Promise.resolve()
+        : new Promise((resolve) => waiters.push({ stream: 'stderr', pattern, resolve })),
+    waitForStdout: (pattern) =>
+      pattern.test(stdout)
+        ? Promise.resolve()
+        : new Promise((resolve) => waiters.push({ stream: 'stdout', pattern, resolve })),
   };
 }
 
