@@ -268,7 +268,7 @@ describe('ig-export CLI end to end', () => {
   it('a second SIGINT exits at once', async () => {
     const sandbox = await startSandbox({ conversations: 80 });
     const out = await tempDir();
-    const run = spawnCli(['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '5'], {
+    const run = spawnCli(['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '5', '--json'], {
       env: { IG_ACCESS_TOKEN: TEST_TOKEN },
     });
     await run.waitForStderr(/export of account/);
@@ -278,5 +278,6 @@ describe('ig-export CLI end to end', () => {
     const result = await run.result;
     expect(result.code).toBe(130);
     expect(result.stderr).toMatch(/second SIGINT: exiting now/);
+    expect(parseSummary(result.stdout)).toMatchObject({ status: 'failed', exitCode: 130 });
   });
 });

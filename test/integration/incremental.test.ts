@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExportSummary } from '../../src/pipeline/run-export.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 import { acquireRunLock, RunLockedError } from '../../src/state/run-lock.js';
+import { StateStore } from '../../src/state/state-store.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { byKey, expectedMessageRows, readNdjson, withoutRunColumns } from '../helpers/expected-rows.js';
 import { startSandbox } from '../helpers/sandbox-fixture.js';
@@ -41,7 +42,7 @@ function addTo(sandbox: Sandbox, clock: VirtualClock, counts: number[]): Map<str
 
 describe('incremental runs', () => {
   it('full, after changes, no change: each run makes exactly the minimum calls, shown in its manifest', async () => {
-    const { clock, sandbox, run } = await setup();
+    const { clock, sandbox, out, run } = await setup();
     const full = await run();
     expect(full.mode).toBe('full');
     expect(full.status).toBe('complete');
@@ -75,6 +76,14 @@ describe('incremental runs', () => {
     // Nothing changed: no snapshot is published, the run is recorded in the state instead.
     expect(quiet.snapshotDirs).toEqual([]);
     expect(quiet.manifest).toBeUndefined();
+    const store = StateStore.open(join(out, '_state', `account=${sandbox.data.account.userId}.sqlite`));
+    const runs = store.runs();
+    store.close();
+    expect(runs.map((r) => [r.mode, r.snapshots, r.calls])).toEqual([
+      ['incremental', 0, 2],
+      ['incremental', 1, minimumCalls(changed)],
+      ['full', 1, full.calls],
+    ]);
     // The conversations inside the 5-minute overlap are listed again, found unchanged, and cost no call.
     expect(quiet.skippedConversations).toBe(changed.size);
   });
