@@ -124,7 +124,8 @@ export async function main(argv: string[]): Promise<number> {
             alias: 'rps',
             type: 'number',
             default: 50,
-            describe: 'Calls per second: the sandbox limit and the export pace alike (Meta allows 2)',
+            describe:
+              'Sandbox limit in calls per second; the export paces itself at 90 % of it (Meta allows 2)',
           })
           .option('full', {
             type: 'boolean',
