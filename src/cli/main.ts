@@ -37,6 +37,7 @@ function outputMode(argv: readonly string[]): { json: boolean; debug: boolean } 
 
 /** yargs says "Unknown argument: max-rsp"; say which flag was meant. */
 function unknownFlagMessage(message: string, known: readonly string[]): string {
+  if (message.startsWith('Did you mean')) return `unknown command; ${message.replace('Did', 'did')}`;
   const match = /^Unknown arguments?: (.*)$/.exec(message);
   if (!match?.[1]) return message;
   return match[1]

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { systemClock } from '../../clock.js';
-import { compactAccount } from '../../pipeline/compact-current-view.js';
+import { withRunLock } from '../../state/run-lock.js';
 import { loadConfigFile, mergeSettings, toExportOptions } from '../export-settings.js';
 import { readAccessToken, TOKEN_ENV } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
@@ -29,8 +30,11 @@ export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
   });
   if (settings.compact && run.snapshotDirs.length > 0) {
     try {
-      const current = await compactAccount(options.outputRoot, run.accountId, options.parquet, () =>
-        systemClock.now(),
+      // Loaded only when asked for: DuckDB is a large native module, and a locked run must answer at once.
+      const { compactAccount } = await import('../../pipeline/compact-current-view.js');
+      const now = (): number => systemClock.now();
+      const current = await withRunLock(join(options.stateDir, `account=${run.accountId}`), now, () =>
+        compactAccount(options.outputRoot, run.accountId, options.parquet, now),
       );
       logger.info(`current view rebuilt from ${current.snapshots} snapshots: ${current.dir}`);
     } catch (e) {

@@ -30,7 +30,8 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
     `Graph API sandbox listening on ${sandbox.url}\n` +
       `  account ${sandbox.data.account.userId} (@${sandbox.data.account.username}), ${sandbox.data.conversations.length} conversations\n` +
       `  it accepts the token given by --accept-token; export with:\n` +
-      `  IG_ACCESS_TOKEN=<that token> ig-export export --base-url ${sandbox.url} --max-rps ${args['rate-limit'] || 2}\n`,
+      `  IG_ACCESS_TOKEN=<that token> ig-export export --base-url ${sandbox.url} --max-rps ${args['rate-limit'] ? args['rate-limit'] * 0.9 : 2}\n` +
+      '  (90 % of the limit leaves room for timing jitter; one throttle blocks the account for a minute)\n',
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
