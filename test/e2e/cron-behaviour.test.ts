@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireRunLock } from '../../src/state/run-lock.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 import { tempDir } from '../helpers/export-options.js';
+import { freePort } from '../helpers/free-port.js';
 import {
   callsToFinish,
   expectNoOrphanMessages,
@@ -25,14 +25,6 @@ function oneJsonLine(result: CliResult): Record<string, unknown> {
   expect(result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
   expect(result.stdout + result.stderr).not.toContain(TEST_TOKEN);
   return summary;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const exportArgs = (sandbox: Sandbox, out: string, ...more: string[]): string[] => [
@@ -93,7 +85,7 @@ describe('cron-grade behaviour (spawned CLI)', () => {
         args: [
           ...exportArgs(sandbox, join(dir, 'net')),
           '--base-url',
-          `http://127.0.0.1:${await closedPort()}`,
+          `http://127.0.0.1:${await freePort()}`,
           '--retries',
           '0',
         ],

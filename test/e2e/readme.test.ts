@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderSchemaMarkdown } from '../../src/cli/commands/schema.js';
 import { compactAccount } from '../../src/pipeline/compact-current-view.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
+import { freePort } from '../helpers/free-port.js';
 import { duckdbQuery } from '../helpers/parquet-readers.js';
 import { REPO_ROOT, runCli, spawnCli, type CliResult, type RunningCli } from '../helpers/run-cli.js';
 import { startSandbox } from '../helpers/sandbox-fixture.js';
@@ -74,14 +74,6 @@ function parseCommand(line: string, port: number): { env: Record<string, string>
   }
   expect(words.slice(0, 2)).toEqual(['npx', 'ig-export']);
   return { env, args: words.slice(2) };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('the README tour', () => {
