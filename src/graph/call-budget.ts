@@ -47,12 +47,21 @@ export class CallBudget {
     }
   }
 
-  /** The account was throttled: no call of any stage goes out before `until`. */
+  /** A pause is in force now (a throttle met by another request already stopped the account). */
+  get paused(): boolean {
+    return this.options.clock.now() < this.pausedUntil;
+  }
+
+  /**
+   * The account was throttled: no call of any stage goes out before `until`. Overlapping pauses are one pause:
+   * only the part that extends the current one is reported, so the reported waits add up to the real paused time.
+   */
   pauseUntil(until: number, reason: string): void {
     if (until <= this.pausedUntil) return;
     const now = this.options.clock.now();
+    const extension = until - Math.max(now, this.pausedUntil);
     this.pausedUntil = until;
-    this.options.onWait?.(reason, until - now);
+    this.options.onWait?.(reason, extension);
   }
 
   /** Feed the latest usage percentage: above the threshold, calls are spread out linearly towards 100 %. */

@@ -6,7 +6,7 @@ import { CallBudget } from './call-budget.js';
 import { classifyFailure } from './classify.js';
 import { GraphAuthError, GraphPagingError, GraphRequestError } from './errors.js';
 import { stripAccessToken } from './redact.js';
-import { sendGet } from './transport.js';
+import { sendGet, type Transport } from './transport.js';
 
 export interface GraphClientOptions {
   baseUrl: string;
@@ -30,6 +30,8 @@ export interface GraphClientOptions {
   random: () => number;
   logger: Logger;
   signal?: AbortSignal | undefined;
+  /** How requests are sent; the default is `fetch` (tests of the policies inject their own). */
+  transport?: Transport | undefined;
 }
 
 export interface ClientMetrics {
@@ -178,13 +180,15 @@ export class GraphClient {
     const { clock, signal, logger } = this.options;
     let throttles = 0;
     let notFound = 0;
+    let transientRetries = 0;
     const attempt = async (): Promise<unknown> => {
       if (this.authFailure) throw new AbortError(this.authFailure);
       await this.budget.acquire(signal);
       if (this.authFailure) throw new AbortError(this.authFailure);
       const url = build(limit?.limit ?? 0);
       this.metrics.calls[endpoint] = (this.metrics.calls[endpoint] ?? 0) + 1;
-      const result = await sendGet(url, this.options.token, this.options.timeoutMs, signal);
+      const send = this.options.transport ?? sendGet;
+      const result = await send(url, this.options.token, this.options.timeoutMs, signal);
       if (result.usage) this.budget.observeUsage(result.usage.maxPercent);
       if (result.ok) {
         this.honourAnnouncedBlock(result.usage?.regainMinutes);
@@ -211,6 +215,9 @@ export class GraphClient {
         case 'throttled': {
           this.metrics.throttles++;
           if (++throttles > this.options.maxThrottles) throw new AbortError(error);
+          // Requests in flight when the account is throttled all come back throttled: that is one episode, and
+          // it escalates the wait once, not once per reply.
+          if (this.budget.paused && classification.waitMs === undefined) throw error;
           const fallback = Math.min(
             15 * 60_000,
             this.options.throttleWaitMs * 2 ** this.consecutiveThrottles++,
@@ -220,6 +227,8 @@ export class GraphClient {
           throw error;
         }
         case 'transient':
+          // The retry budget is for transient failures alone; throttles are paid for by waiting.
+          if (++transientRetries > this.options.retries) throw new AbortError(error);
           throw error;
         case 'shrink':
           if (!limit || limit.limit <= 1) throw new AbortError(error);
@@ -239,7 +248,9 @@ export class GraphClient {
       }
     };
     return pRetry(attempt, {
-      retries: this.options.retries,
+      // p-retry checks its count before `shouldConsumeRetry`, so the count must leave room for every throttle;
+      // the transient budget (`retries`) is enforced above.
+      retries: this.options.retries + this.options.maxThrottles + this.options.notFoundRetries + 1,
       minTimeout: 0,
       maxTimeout: 0,
       factor: 1,
@@ -251,7 +262,8 @@ export class GraphClient {
         if (!(error instanceof GraphRequestError) || retriesLeft <= 0) return;
         this.metrics.retries[error.kind] = (this.metrics.retries[error.kind] ?? 0) + 1;
         if (error.kind === 'throttled') return; // the budget holds every call until the throttle has passed
-        const wait = backoffDelay(attemptNumber, this.options.backoff, this.options.random);
+        // Throttles are waited out by the budget: they do not lengthen the backoff of the next failure.
+        const wait = backoffDelay(attemptNumber - throttles, this.options.backoff, this.options.random);
         logger.debug(`retrying ${endpoint} in ${wait} ms`, {
           reason: error.classification.reason,
           attemptNumber,

@@ -6,6 +6,14 @@ export type TransportResult =
   | { ok: true; status: number; body: unknown; usage: UsageSnapshot | undefined }
   | { ok: false; facts: FailureFacts; usage: UsageSnapshot | undefined; cause?: unknown };
 
+/** The seam the client sends through (as ky lets you inject `fetch`): policy tests can answer without a server. */
+export type Transport = (
+  url: URL,
+  token: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+) => Promise<TransportResult>;
+
 export async function sendGet(
   url: URL,
   token: string,
