@@ -69,8 +69,9 @@ export const EXPORT_FLAGS = {
   'backoff-max-ms': { type: 'number', default: 60_000, describe: 'Largest retry delay' },
   'throttle-wait-ms': {
     type: 'number',
-    default: 60_000,
-    describe: 'Pause after a throttle that names no wait (doubles while throttles repeat)',
+    default: 1_000,
+    describe:
+      'Pause after a throttle that names no wait (the pace is also lowered); doubles while throttles repeat with no success between',
   },
   compression: {
     type: 'string',

@@ -10,22 +10,56 @@ export interface CallBudgetOptions {
   onWait?: ((reason: string, ms: number) => void) | undefined;
 }
 
+/** After a throttle the pace drops to this share of what it was (multiplicative decrease)… */
+const DECREASE = 0.7;
+/** …climbs back quickly (share of --max-rps per second) to 85 % of the pace that was throttled… */
+const FAST_CLIMB_PER_S = 0.2;
+const FAST_TARGET = 0.85;
+/** …and then probes slowly towards --max-rps (additive increase), so a lower real limit is met rarely. */
+const PROBE_PER_S = 0.002;
+const MIN_FACTOR = 0.05;
+
 /**
  * One call budget per account, shared by every stage. Calls are spaced evenly (no bursts) at a little under
  * `maxRps`, slow down as Meta's usage percentage nears 100 %, and stop entirely while the account is throttled.
+ * Each throttle episode also lowers the pace (`slowDown`), which then recovers on its own: when the account's real
+ * limit is below `maxRps`, the pace settles just under it instead of meeting it again and again.
  */
 export class CallBudget {
   private lastSlot = Number.NEGATIVE_INFINITY;
   private pausedUntil = Number.NEGATIVE_INFINITY;
   private usageFactor = 1;
+  /** The last decrease: when, the pace it left, and the pace that was throttled. */
+  private decrease: { atMs: number; floor: number; ceiling: number } | undefined;
   /** Spacing margin: arrival jitter must not squeeze three calls into one second of a 2/s window. */
   private static readonly MARGIN = 1.03;
 
   constructor(private readonly options: CallBudgetOptions) {}
 
+  /** The share of `maxRps` the account is paced at now, after throttles (1 when none came). */
+  get paceFactor(): number {
+    const d = this.decrease;
+    if (!d) return 1;
+    const seconds = Math.max(0, (this.options.clock.now() - d.atMs) / 1000);
+    const fastTarget = Math.max(d.floor, FAST_TARGET * d.ceiling);
+    const fast = d.floor + FAST_CLIMB_PER_S * seconds;
+    if (fast < fastTarget) return fast;
+    const probing = seconds - (fastTarget - d.floor) / FAST_CLIMB_PER_S;
+    return Math.min(1, fastTarget + PROBE_PER_S * probing);
+  }
+
   get intervalMs(): number {
     if (this.options.maxRps <= 0) return 0;
-    return ((1000 / this.options.maxRps) * CallBudget.MARGIN) / this.usageFactor;
+    return ((1000 / this.options.maxRps) * CallBudget.MARGIN) / (this.usageFactor * this.paceFactor);
+  }
+
+  /** A throttle episode began: lower the pace (multiplicative decrease); it recovers by itself. */
+  slowDown(): void {
+    const ceiling = this.paceFactor;
+    const floor = Math.max(MIN_FACTOR, ceiling * DECREASE);
+    this.decrease = { atMs: this.options.clock.now(), floor, ceiling };
+    if (this.options.maxRps > 0)
+      this.options.onWait?.(`pace lowered to ${(this.options.maxRps * floor).toFixed(2)} calls/s`, 0);
   }
 
   /** Waits until this account may make one more call, and reserves that slot. */
@@ -43,6 +77,8 @@ export class CallBudget {
       this.lastSlot = slot;
       if (slot > now) await clock.sleep(slot - now, signal);
       if (clock.now() < this.pausedUntil) continue; // throttled while we waited: our slot is void
+      // A late wake-up (a busy event loop) moves the slot: the calls after it must not catch up in a burst.
+      this.lastSlot = Math.max(this.lastSlot, clock.now());
       return;
     }
   }

@@ -19,7 +19,10 @@ export interface GraphClientOptions {
   /** Retries of a transient failure before the item is given up. */
   retries: number;
   backoff: BackoffOptions;
-  /** Wait after a throttle whose reply named no time (doubles on each further throttle, up to 15 min). */
+  /**
+   * Pause after a throttle whose reply named no time: short, since Meta's Conversations limit is per second; it
+   * doubles while throttles repeat with no successful call between them, up to 15 min.
+   */
   throttleWaitMs: number;
   /** Throttles one request may meet before it is given up. */
   maxThrottles: number;
@@ -223,6 +226,7 @@ export class GraphClient {
             this.options.throttleWaitMs * 2 ** this.consecutiveThrottles++,
           );
           const wait = classification.waitMs ?? fallback;
+          this.budget.slowDown();
           this.budget.pauseUntil(clock.now() + wait, `throttled (${classification.reason}) on ${endpoint}`);
           throw error;
         }

@@ -3,7 +3,8 @@ import { rateBench } from './rate-bench.js';
 import { writerBench } from './writer-bench.js';
 
 /**
- * `npm run bench [-- writers|rate] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]`: prints figures and
+ * `npm run bench [-- writers|rate] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]` (rate: once with
+ * the sandbox limited to --rps, once to half of it): prints figures and
  * ratios, exits non-zero when a target is missed. Speed is measured here, never asserted inside tests.
  */
 const { values, positionals } = parseArgs({
@@ -18,6 +19,11 @@ const which = positionals[0] ?? 'all';
 let ok = true;
 if (which === 'all' || which === 'writers')
   ok = (await writerBench(values.rows.split(',').map(Number))) && ok;
-if (which === 'all' || which === 'rate')
-  ok = (await rateBench(Number(values.rps), Number(values.conversations))) && ok;
+if (which === 'all' || which === 'rate') {
+  const rps = Number(values.rps);
+  const conversations = Number(values.conversations);
+  ok = (await rateBench({ rps, limit: rps, namedBlock: true, conversations })) && ok;
+  // The account's real limit is half of --max-rps and Meta names no wait: the pace must adapt within seconds.
+  ok = (await rateBench({ rps, limit: rps / 2, namedBlock: false, conversations })) && ok;
+}
 process.exitCode = ok ? 0 : 1;

@@ -53,4 +53,24 @@ describe('CallBudget', () => {
     controller.abort(new Error('SIGINT'));
     await expect(budget.acquire(controller.signal)).rejects.toThrow('SIGINT');
   });
+
+  it('a throttle lowers the pace at once, which climbs back fast to just under it, then probes slowly', () => {
+    const clock = new VirtualClock(0);
+    const budget = new CallBudget({ maxRps: 10, slowDownAbovePercent: 80, clock });
+    expect(budget.paceFactor).toBe(1);
+    budget.slowDown();
+    expect(budget.paceFactor).toBeCloseTo(0.7);
+    expect(budget.intervalMs).toBeCloseTo(103 / 0.7);
+    clock.advance(500);
+    expect(budget.paceFactor).toBeCloseTo(0.8); // fast climb: 0.2 of --max-rps per second
+    clock.advance(500);
+    expect(budget.paceFactor).toBeCloseTo(0.85); // 85 % of the throttled pace, then slow probing
+    clock.advance(10_000);
+    expect(budget.paceFactor).toBeCloseTo(0.87);
+    // A second throttle while below the first one's pace lowers from where the pace is now.
+    budget.slowDown();
+    expect(budget.paceFactor).toBeCloseTo(0.87 * 0.7);
+    clock.advance(3_600_000);
+    expect(budget.paceFactor).toBe(1);
+  });
 });
