@@ -1,12 +1,13 @@
 import { AccountNotFoundError, GraphAuthError, GraphRequestError } from '../graph/errors.js';
 import { asOutputPathError } from '../output-path.js';
+import { NoSuchConversationError } from '../pipeline/run-export.js';
 import { RunLockedError } from '../state/run-lock.js';
 import { ExitCode, InterruptedError, UsageError } from './exit-codes.js';
 
 /** A failure as the user sees it: one line that says what happened and what to do, and its exit code. */
 export interface FailureReport {
   code: number;
-  /** Machine-readable: usage, account, auth, locked, network, filesystem, interrupted, graph, unexpected. */
+  /** Machine-readable: usage, account, user, auth, locked, network, filesystem, interrupted, graph, unexpected. */
   kind: string;
   message: string;
   /** The Graph error code, when the API gave one. */
@@ -35,6 +36,7 @@ export function describeFailure(e: unknown): FailureReport {
     return { code: ExitCode.Interrupted, kind: 'interrupted', message: e.message };
   if (e instanceof GraphAuthError)
     return { code: ExitCode.Auth, kind: 'auth', message: e.message, graphCode: e.request.graphError?.code };
+  if (e instanceof NoSuchConversationError) return { code: ExitCode.Usage, kind: 'user', message: e.message };
   if (e instanceof AccountNotFoundError)
     return {
       code: ExitCode.Usage,

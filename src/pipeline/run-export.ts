@@ -167,10 +167,13 @@ async function exportWithState(
 ): Promise<ExportSummary> {
   const { clock, logger, signal } = deps;
   const prior = store.account();
-  const incremental = options.mode === 'auto' && prior.lastRunStartedMs !== undefined;
+  // A one-person (--user-id) export is always a full export of that conversation, whatever the state holds: a
+  // compliance export must not depend on what earlier runs happened to archive.
+  const onePerson = options.userId !== undefined;
+  const incremental = options.mode === 'auto' && !onePerson && prior.lastRunStartedMs !== undefined;
   // A full export that an earlier run left unfinished (stopped, killed, or a checkpoint was its last word) is
   // continued: what it published unchanged costs no call.
-  const resuming = options.mode === 'auto' && !incremental && store.conversationCount() > 0;
+  const resuming = options.mode === 'auto' && !onePerson && !incremental && store.conversationCount() > 0;
   const resumedFromRunId = resuming ? store.lastSnapshotRunId() : undefined;
   const mode = incremental ? 'incremental' : 'full';
   logger.info(
@@ -326,6 +329,10 @@ async function exportWithState(
   }
 
   // A run that found nothing to do publishes nothing: the state and the run's summary record that it ran.
+  if (onePerson && listingComplete && newestListedMs === undefined && stopReason === undefined) {
+    await sequence.discard();
+    throw new NoSuchConversationError(options.userId ?? '', account.id);
+  }
   const publish = !(stopReason === undefined && sequence.isEmpty && sequence.published.length === 0);
   const manifest = publish ? await sequence.publish(true, stopReason) : undefined;
   if (!publish) await sequence.discard();
@@ -379,6 +386,21 @@ async function exportWithState(
     },
   });
   return summary;
+}
+
+/** `--user-id` names a person the account has no conversation with (a typo, or an id from another account). */
+export class NoSuchConversationError extends Error {
+  override name = 'NoSuchConversationError';
+
+  constructor(
+    readonly userId: string,
+    readonly accountId: string,
+  ) {
+    super(
+      `account ${accountId} has no conversation with user ${userId}; check the Instagram-scoped id (IGSID): ` +
+        'it is the participant_id column of a full export',
+    );
+  }
 }
 
 /**

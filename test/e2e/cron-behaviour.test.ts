@@ -107,6 +107,13 @@ describe('cron-grade behaviour (spawned CLI)', () => {
         status: 'failed',
         kind: 'usage',
       },
+      {
+        args: exportArgs(sandbox, join(dir, 'ok'), '--user-id', '999999999'),
+        env,
+        code: 2,
+        status: 'failed',
+        kind: 'user',
+      },
     ];
     for (const c of cases) {
       const result = await runCli(c.args, c.env ? { env: c.env } : {});

@@ -1,7 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ExportSummary } from '../../src/pipeline/run-export.js';
+import { NoSuchConversationError, type ExportSummary } from '../../src/pipeline/run-export.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 import { acquireRunLock, RunLockedError } from '../../src/state/run-lock.js';
 import { StateStore } from '../../src/state/state-store.js';
@@ -199,6 +199,34 @@ describe('one-person runs and the account state', () => {
     const next = await run();
     expect((await rowsOf(next, 'conversations')).map((r) => r['conversation_id'])).toEqual([older.id]);
     expect(next.counts.messages).toBe(2);
+  });
+});
+
+describe('one person (--user-id)', () => {
+  it('is always a full export of that conversation, even into an output that holds the account', async () => {
+    const { clock, sandbox, out, run } = await setup(12, 39);
+    await run();
+    clock.advance(3_600_000);
+    const target = sandbox.data.conversations[5]!;
+    sandbox.resetStats();
+    const one = await exportSandbox(sandbox, out, { userId: target.participant.id }, { clock });
+    expect(one).toMatchObject({ status: 'complete', mode: 'full', resumedFromRunId: undefined });
+    const rows = await rowsOf(one);
+    expect(rows.map((r) => r['message_id']).sort()).toEqual(target.messages.map((m) => m.id).sort());
+    const n = target.messages.length;
+    expect(sandbox.stats.requests).toHaveLength(1 + 1 + Math.max(1, Math.ceil(n / 100)) + Math.min(20, n));
+  });
+
+  it('that matches no conversation is an error, and publishes nothing', async () => {
+    const { sandbox, out, run } = await setup(6, 40);
+    await run();
+    await expect(exportSandbox(sandbox, out, { userId: '999999999' })).rejects.toBeInstanceOf(
+      NoSuchConversationError,
+    );
+    const snapshots = (await readdir(join(out, `account=${sandbox.data.account.userId}`))).filter((n) =>
+      n.startsWith('snapshot='),
+    );
+    expect(snapshots).toHaveLength(1);
   });
 });
 
