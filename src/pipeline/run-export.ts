@@ -11,8 +11,8 @@ import { acquireRunLock } from '../state/run-lock.js';
 import { needsRetry, StateStore } from '../state/state-store.js';
 import { accountForToken, rememberAccountForToken } from '../state/token-accounts.js';
 import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
-import { CheckpointGate } from './checkpoint-gate.js';
-import { OpenConversations } from './open-conversations.js';
+import { CheckpointCoordinator } from './checkpoint-coordinator.js';
+import { chooseRunMode, ConversationPlanner } from './conversation-planner.js';
 import { mergeConcurrent } from './concurrency.js';
 import { exportConversation, type ConversationPlan } from './export-conversation.js';
 import { lossReport, lossWarning, type ConversationActivity, type LossReport } from './loss-report.js';
@@ -20,7 +20,7 @@ import { recordedFailure } from './recorded-failure.js';
 import { reconcileSnapshots } from './reconcile-snapshots.js';
 import { SnapshotSequence, type Counts, type Manifest, type StopReason } from './snapshot-sequence.js';
 import { extractConversations } from './stages/extract.js';
-import { ContractError, toConversationRow } from './transform.js';
+import { ContractError } from './transform.js';
 import type { HydrationStatus, RowContext } from './types.js';
 
 export type { Counts, Manifest, StopReason } from './snapshot-sequence.js';
@@ -167,15 +167,8 @@ async function exportWithState(
 ): Promise<ExportSummary> {
   const { clock, logger, signal } = deps;
   const prior = store.account();
-  // A one-person (--user-id) export is always a full export of that conversation, whatever the state holds: a
-  // compliance export must not depend on what earlier runs happened to archive.
-  const onePerson = options.userId !== undefined;
-  const incremental = options.mode === 'auto' && !onePerson && prior.lastRunStartedMs !== undefined;
-  // A full export that an earlier run left unfinished (stopped, killed, or a checkpoint was its last word) is
-  // continued: what it published unchanged costs no call.
-  const resuming = options.mode === 'auto' && !onePerson && !incremental && store.conversationCount() > 0;
-  const resumedFromRunId = resuming ? store.lastSnapshotRunId() : undefined;
-  const mode = incremental ? 'incremental' : 'full';
+  const run = chooseRunMode(options, store, prior);
+  const { mode, resuming, resumedFromRunId } = run;
   logger.info(
     `${resuming ? 'resuming the unfinished full' : mode} export of account ${account.id}${account.username ? ` (@${account.username})` : ''}`,
     resuming ? { resumed_from_run_id: resumedFromRunId } : undefined,
@@ -211,49 +204,26 @@ async function exportWithState(
     },
   };
 
-  const gate = new CheckpointGate();
-  const open = new OpenConversations();
-  const usesState = incremental || resuming;
+  const planner = new ConversationPlanner(store, run, prior, options.overlapMs);
+  const checkpoints = new CheckpointCoordinator(sequence, options, clock, logger);
   let listingComplete = false;
-  let newestListedMs: number | undefined;
-  let skipped = 0;
   /** updated_time of conversations this run could not finish: the next run must list down to them. */
   const unfinished: number[] = [];
   const activities: ConversationActivity[] = [];
 
   async function* plans(): AsyncGenerator<ConversationPlan> {
     for await (const c of extractConversations(api, options.account, account.id, options.userId)) {
-      newestListedMs = Math.max(newestListedMs ?? c.updatedMs, c.updatedMs);
-      if (
-        incremental &&
-        prior.watermarkMs !== undefined &&
-        c.updatedMs < prior.watermarkMs - options.overlapMs
-      ) {
-        break; // every older conversation was archived when the watermark was set: no further page is needed
-      }
-      const state = usesState ? store.conversation(c.id) : undefined;
-      if (state && state.updatedMs === c.updatedMs && !state.needsRetry) {
-        skipped++;
+      const plan = planner.decide(c);
+      if (plan === 'stop') break;
+      if (plan === 'skip') {
         sequence.recordSkipped();
         continue;
       }
-      await gate.pass();
-      open.start(c, clock.now());
-      yield {
-        conversation: c,
-        known: state ? store.knownMessages(c.id) : undefined,
-        lastCheckedMs: state?.checkedMs,
-        // Losses are counted for messages that arrived since this conversation was last read; none on a first read.
-        lossSinceMs: state === undefined ? undefined : incremental ? prior.lastRunStartedMs : state.checkedMs,
-      };
+      await checkpoints.admit(c);
+      yield plan;
     }
     listingComplete = true;
   }
-
-  const checkpointDue = (): boolean =>
-    (options.checkpointConversations > 0 &&
-      sequence.conversationsInSnapshot >= options.checkpointConversations) ||
-    clock.now() - sequence.openedMs >= options.checkpointMs;
 
   const conversationDeps = {
     api,
@@ -271,37 +241,23 @@ async function exportWithState(
     )) {
       if (event.type === 'message') {
         await sequence.writeMessage(event.row);
-        open.row(event.row.conversation_id, event.row.hydration_status as HydrationStatus);
+        checkpoints.messageWritten(event.row.conversation_id, event.row.hydration_status as HydrationStatus);
       } else if (event.type === 'failure') {
         sequence.recordFailure(event.failure);
         logger.warn(
           `${event.failure.stage} failed for ${event.failure.message_id ?? event.failure.conversation_id ?? 'the account'}`,
-          {
-            reason: event.failure.reason,
-          },
+          { reason: event.failure.reason },
         );
       } else {
-        open.finish(event.row.conversation_id);
         await sequence.writeConversation(event.row, event.commit, event.activity);
         activities.push(event.activity);
         if (needsRetry(event.commit)) unfinished.push(event.commit.updatedMs);
-        const done = activities.length;
-        if (done % 50 === 0) {
+        if (activities.length % 50 === 0) {
           logger.info(
-            `progress: ${done} conversations, ${sequence.publishedCounts.messages} messages published`,
+            `progress: ${activities.length} conversations, ${sequence.publishedCounts.messages} messages published`,
           );
         }
-        if (checkpointDue()) {
-          gate.close();
-          if (open.size === 0) {
-            const m = await sequence.publish(false, 'checkpoint');
-            logger.info(
-              `checkpoint ${m.checkpoint.index} published: ${m.counts.conversations} conversations`,
-            );
-            await sequence.open();
-            gate.open();
-          }
-        }
+        await checkpoints.conversationFinished(event.row.conversation_id);
       }
     }
   } catch (e) {
@@ -323,16 +279,23 @@ async function exportWithState(
       await sequence.discard();
       throw e;
     }
-    await writeInterrupted(sequence, open, ctx, stopReason);
+    await checkpoints.writeInterrupted(ctx, stopReason);
   } finally {
-    gate.open();
+    checkpoints.release();
   }
 
-  // A run that found nothing to do publishes nothing: the state and the run's summary record that it ran.
-  if (onePerson && listingComplete && newestListedMs === undefined && stopReason === undefined) {
+  const newestListedMs = planner.newestListedMs;
+  const skipped = planner.skipped;
+  if (
+    options.userId !== undefined &&
+    listingComplete &&
+    newestListedMs === undefined &&
+    stopReason === undefined
+  ) {
     await sequence.discard();
-    throw new NoSuchConversationError(options.userId ?? '', account.id);
+    throw new NoSuchConversationError(options.userId, account.id);
   }
+  // A run that found nothing to do publishes nothing: the state and the run's summary record that it ran.
   const publish = !(stopReason === undefined && sequence.isEmpty && sequence.published.length === 0);
   const manifest = publish ? await sequence.publish(true, stopReason) : undefined;
   if (!publish) await sequence.discard();
@@ -400,39 +363,6 @@ export class NoSuchConversationError extends Error {
       `account ${accountId} has no conversation with user ${userId}; check the Instagram-scoped id (IGSID): ` +
         'it is the participant_id column of a full export',
     );
-  }
-}
-
-/**
- * The run stopped while conversations were half written: each gets its conversation row with the rows written so
- * far and a recorded failure saying why, and the state marks it for the next run to export again.
- */
-async function writeInterrupted(
-  sequence: SnapshotSequence,
-  open: OpenConversations,
-  ctx: RowContext,
-  reason: StopReason,
-): Promise<void> {
-  for (const c of open.withRows()) {
-    await sequence.writeConversation(
-      toConversationRow(ctx, c.conversation, { messages: c.rows, hydrated: c.hydrated }, c.listedAt),
-      {
-        conversationId: c.conversation.id,
-        updatedMs: c.conversation.updatedMs,
-        checkedMs: c.listedAt,
-        complete: false,
-        messages: [],
-        windowSize: 0,
-      },
-      { conversationId: c.conversation.id, newMessages: 0, lost: 0, elapsedMs: undefined },
-    );
-    sequence.recordFailure({
-      stage: 'expand',
-      conversation_id: c.conversation.id,
-      kind: 'interrupted',
-      reason,
-      message: `the run stopped (${reason}) after ${c.rows} message rows of this conversation were written; the next run exports it again`,
-    });
   }
 }
 

@@ -1,0 +1,66 @@
+import type { AccountState, StateStore } from '../state/state-store.js';
+import type { ConversationPlan } from './export-conversation.js';
+import type { ListedConversation } from './types.js';
+
+/** What kind of run this is, from the options and what the account's state holds. */
+export interface RunMode {
+  mode: 'full' | 'incremental';
+  /** Continues a full export an earlier run left unfinished. */
+  resuming: boolean;
+  resumedFromRunId: string | undefined;
+}
+
+export function chooseRunMode(
+  options: { mode: 'auto' | 'full'; userId?: string | undefined },
+  store: StateStore,
+  prior: AccountState,
+): RunMode {
+  // A one-person (--user-id) export is always a full export of that conversation, whatever the state holds: a
+  // compliance export must not depend on what earlier runs happened to archive.
+  const auto = options.mode === 'auto' && options.userId === undefined;
+  const incremental = auto && prior.lastRunStartedMs !== undefined;
+  // A full export that an earlier run left unfinished (stopped, killed, or a checkpoint was its last word) is
+  // continued: what it published unchanged costs no call.
+  const resuming = auto && !incremental && store.conversationCount() > 0;
+  return {
+    mode: incremental ? 'incremental' : 'full',
+    resuming,
+    resumedFromRunId: resuming ? store.lastSnapshotRunId() : undefined,
+  };
+}
+
+/**
+ * Decides, for each listed conversation, what the run does with it: stop listing (older than the watermark),
+ * skip it (archived and unchanged), or export it — in full, or down to the messages already archived.
+ */
+export class ConversationPlanner {
+  skipped = 0;
+  newestListedMs: number | undefined;
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly run: RunMode,
+    private readonly prior: AccountState,
+    private readonly overlapMs: number,
+  ) {}
+
+  decide(c: ListedConversation): 'stop' | 'skip' | ConversationPlan {
+    this.newestListedMs = Math.max(this.newestListedMs ?? c.updatedMs, c.updatedMs);
+    const incremental = this.run.mode === 'incremental';
+    const { watermarkMs, lastRunStartedMs } = this.prior;
+    // Every older conversation was archived when the watermark was set: no further page is needed.
+    if (incremental && watermarkMs !== undefined && c.updatedMs < watermarkMs - this.overlapMs) return 'stop';
+    const state = incremental || this.run.resuming ? this.store.conversation(c.id) : undefined;
+    if (state && state.updatedMs === c.updatedMs && !state.needsRetry) {
+      this.skipped++;
+      return 'skip';
+    }
+    return {
+      conversation: c,
+      known: state ? this.store.knownMessages(c.id) : undefined,
+      lastCheckedMs: state?.checkedMs,
+      // Losses are counted for messages that arrived since this conversation was last read; none on a first read.
+      lossSinceMs: state === undefined ? undefined : incremental ? lastRunStartedMs : state.checkedMs,
+    };
+  }
+}
