@@ -100,6 +100,13 @@ export const EXPORT_FLAGS = {
     default: 0,
     describe: 'Also checkpoint after this many conversations (0 = only by time)',
   },
+  hydrate: {
+    type: 'string',
+    default: 'auto',
+    choices: ['auto', 'expand', 'per-message'],
+    describe:
+      'How the 20 most recent messages are read: field expansion (one call per conversation), one call per message, or auto (expansion, falling back once if refused)',
+  },
   'fail-on-loss': {
     type: 'boolean',
     default: false,
@@ -140,6 +147,7 @@ const settingsShape = {
   'checkpoint-conversations': z.number().int().min(0),
   compact: z.boolean(),
   'fail-on-loss': z.boolean(),
+  hydrate: z.enum(['auto', 'expand', 'per-message']),
 } satisfies Record<FlagName, z.ZodType>;
 
 const settingsSchema = z.strictObject(settingsShape);
@@ -228,6 +236,7 @@ export function toExportOptions(
     notFoundRetries: 2,
     slowDownAbovePercent: 80,
     windowSize: 20,
+    hydrate: s.hydrate,
     parquet: { ...DEFAULT_PARQUET_OPTIONS, compression: s.compression },
   };
 }

@@ -94,6 +94,7 @@ export function jsonSummary(s: ExportSummary): Record<string, unknown> {
     counts: s.counts,
     calls: s.calls,
     callsByEndpoint: s.metrics.calls,
+    hydration: s.hydration,
     recommendedIntervalMinutes: s.loss.recommended_interval_minutes,
     ...(error
       ? {

@@ -148,6 +148,29 @@ export class GraphClient {
   }
 
   /**
+   * Walks a cursor-paged list from a `paging.next` link another call returned (its token is stripped; `adjust` may
+   * change its query, e.g. ask for fewer fields than the first page did).
+   */
+  paginateNext(
+    endpoint: string,
+    next: string,
+    pageSize: number,
+    adjust: (url: URL) => void = () => undefined,
+  ): AsyncGenerator<unknown[]> {
+    const start = this.followable(next);
+    adjust(start);
+    return this.paginate(
+      endpoint,
+      (limit) => {
+        const u = new URL(start);
+        u.searchParams.set('limit', String(limit));
+        return u;
+      },
+      pageSize,
+    );
+  }
+
+  /**
    * Meta may announce a block (`estimated_time_to_regain_access`) on any response, errors included; Airbyte's
    * reading it only on successes made its syncs fail (airbytehq/airbyte#86316).
    */

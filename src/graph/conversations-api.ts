@@ -1,5 +1,5 @@
 import type { GraphClient } from './client.js';
-import { AccountNotFoundError, GraphRequestError } from './errors.js';
+import { AccountNotFoundError, GraphPagingError, GraphRequestError } from './errors.js';
 
 /** Wire shapes of the Conversations API (contract §1), as loosely as the client needs them. */
 export interface GraphUser {
@@ -95,6 +95,36 @@ export class ConversationsApi {
         const b = body as { messages?: unknown; data?: unknown };
         return b.data !== undefined ? b : (b.messages ?? { data: [] });
       },
+    );
+  }
+
+  /**
+   * One call: the conversation's most recent `windowSize` messages with their details, through field expansion
+   * (undocumented for Instagram: the caller must be ready for a refusal or for items without details), and the
+   * `next` link to the rest of its messages.
+   */
+  async messageWindow(
+    conversationId: string,
+    windowSize: number,
+  ): Promise<{ items: unknown[]; next: string | undefined }> {
+    const body = (await this.client.get(
+      'message_window',
+      this.client.url(conversationId, { fields: `messages.limit(${windowSize}){${MESSAGE_FIELDS}}` }),
+    )) as { messages?: { data?: unknown; paging?: { next?: unknown } } };
+    const page = body.messages;
+    if (page !== undefined && !Array.isArray(page.data))
+      throw new GraphPagingError(`message_window: the messages of ${conversationId} have no data array`);
+    const next = page?.paging?.next;
+    return {
+      items: (page?.data as unknown[] | undefined) ?? [],
+      next: typeof next === 'string' ? next : undefined,
+    };
+  }
+
+  /** The rest of a conversation's message ids after `messageWindow`, with ids and times only, largest pages. */
+  messageIdsAfter(next: string): AsyncGenerator<unknown[]> {
+    return this.client.paginateNext('messages', next, this.pageSize, (u) =>
+      u.searchParams.set('fields', 'id,created_time'),
     );
   }
 

@@ -5,7 +5,7 @@ import { GraphPagingError, GraphRequestError } from '../graph/errors.js';
 import { KNOWN_PER_CONVERSATION, type ConversationCommit, type KnownMessage } from '../state/state-store.js';
 import type { ConversationActivity } from './loss-report.js';
 import { MessageBoundary } from './message-boundary.js';
-import { expandMessages } from './stages/expand.js';
+import type { HydrationStrategy } from './hydration-strategy.js';
 import { hydratePage } from './stages/hydrate.js';
 import { recordedFailure } from './recorded-failure.js';
 import { ContractError, toConversationRow, toMessageRow } from './transform.js';
@@ -13,6 +13,8 @@ import type { ExportEvent, ListedConversation, RowContext } from './types.js';
 
 export interface ConversationDeps {
   api: ConversationsApi;
+  /** How pages of messages are listed, and which come with their details. */
+  hydration: HydrationStrategy;
   hydrateLimit: LimitFunction;
   windowSize: number;
   clock: Clock;
@@ -38,7 +40,7 @@ export async function* exportConversation(
   deps: ConversationDeps,
   plan: ConversationPlan,
 ): AsyncGenerator<ExportEvent> {
-  const { api, hydrateLimit, windowSize, clock, ctx } = deps;
+  const { api, hydration, hydrateLimit, windowSize, clock, ctx } = deps;
   const { conversation } = plan;
   const listedAt = clock.now();
   const boundary = plan.known
@@ -51,12 +53,17 @@ export async function* exportConversation(
   let lost = 0;
   let complete = true;
   try {
-    for await (const listed of expandMessages(api, conversation.id)) {
+    for await (const listed of hydration.pages(conversation.id)) {
       const fresh = listed
-        .map((m) => ({ m, decision: boundary.decide(m) }))
+        .map((item) => ({ item, decision: boundary.decide(item.m) }))
         .filter((x) => x.decision !== 'known');
-      const page = fresh.map((x) => x.m);
-      const outcomes = await hydratePage(api, hydrateLimit, page, windowSize);
+      const page = fresh.map((x) => x.item.m);
+      const outcomes = await hydratePage(
+        api,
+        hydrateLimit,
+        fresh.map((x) => x.item),
+        windowSize,
+      );
       const extractedAt = clock.now();
       for (const [i, m] of page.entries()) {
         const outcome = outcomes[i] ?? { status: 'outside_window' };

@@ -12,6 +12,7 @@ import { needsRetry, StateStore } from '../state/state-store.js';
 import { accountForToken, rememberAccountForToken } from '../state/token-accounts.js';
 import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
+import { HydrationStrategy, type HydrateMode, type HydrationReport } from './hydration-strategy.js';
 import { chooseRunMode, ConversationPlanner } from './conversation-planner.js';
 import { mergeConcurrent } from './concurrency.js';
 import { exportConversation, type ConversationPlan } from './export-conversation.js';
@@ -59,6 +60,8 @@ export interface ExportOptions {
   slowDownAbovePercent: number;
   /** Only this many most recent messages of a conversation can be read in detail (Meta: 20). */
   windowSize: number;
+  /** How the window's details are read: expansion (one call per conversation) or one call per message. */
+  hydrate: HydrateMode;
   parquet: ParquetWriterOptions;
 }
 
@@ -94,6 +97,8 @@ export interface ExportSummary {
   loss: LossReport;
   /** The last snapshot's manifest (undefined when none was published). */
   manifest: Manifest | undefined;
+  /** How message details were read, and any fallback. */
+  hydration: HydrationReport;
 }
 
 /**
@@ -205,6 +210,8 @@ async function exportWithState(
   };
 
   const planner = new ConversationPlanner(store, run, prior, options.overlapMs);
+  const hydration = new HydrationStrategy(api, options.hydrate, options.windowSize, logger);
+  sequence.describeHydration(() => hydration.report);
   const checkpoints = new CheckpointCoordinator(sequence, options, clock, logger);
   let listingComplete = false;
   /** updated_time of conversations this run could not finish: the next run must list down to them. */
@@ -227,6 +234,7 @@ async function exportWithState(
 
   const conversationDeps = {
     api,
+    hydration,
     hydrateLimit: pLimit(options.hydrateConcurrency),
     windowSize: options.windowSize,
     clock,
@@ -331,6 +339,7 @@ async function exportWithState(
     metrics,
     loss,
     manifest,
+    hydration: hydration.report,
   };
   store.recordRun({
     runId,

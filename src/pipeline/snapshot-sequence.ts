@@ -2,6 +2,7 @@ import type { ClientMetrics } from '../graph/client.js';
 import type { ConversationRow, MessageRow } from '../schema/tables.js';
 import type { ConversationCommit, StateStore } from '../state/state-store.js';
 import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
+import type { HydrationReport } from './hydration-strategy.js';
 import { lossReport, type ConversationActivity, type LossReport } from './loss-report.js';
 import { SnapshotWriter, snapshotIdFor, type FileEntry } from './snapshot.js';
 import type { HydrationStatus, RecordedFailure } from './types.js';
@@ -49,6 +50,8 @@ export interface Manifest {
   retries: { by_kind: Record<string, number>; failed_calls_by_reason: Record<string, number> };
   throttles: { count: number; wait_ms: number };
   window_loss: LossReport;
+  /** How message details were read: `expand` (field expansion) or `per-message`, and why `auto` fell back. */
+  hydration: HydrationReport | null;
   failures_total: number;
   failures: RecordedFailure[];
 }
@@ -112,6 +115,7 @@ export class SnapshotSequence {
   private failuresTotal = 0;
   private skipped = 0;
   private metricsAtOpen: ClientMetrics;
+  private hydration: () => HydrationReport | null = () => null;
   readonly published: string[] = [];
   /** The counts of every snapshot published so far, added up. */
   readonly publishedCounts = emptyCounts();
@@ -181,6 +185,11 @@ export class SnapshotSequence {
     await this.writer?.writeConversation(row);
   }
 
+  /** Where each manifest reads the hydration strategy from. */
+  describeHydration(report: () => HydrationReport): void {
+    this.hydration = report;
+  }
+
   /** A listed conversation that needed nothing (archived and unchanged). */
   recordSkipped(): void {
     this.skipped++;
@@ -233,6 +242,7 @@ export class SnapshotSequence {
         wait_ms: m.throttleWaitMs - this.metricsAtOpen.throttleWaitMs,
       },
       window_loss: lossReport(this.activities, this.run.windowSize),
+      hydration: this.hydration(),
       failures_total: this.failuresTotal,
       failures: this.failures,
     };

@@ -29,6 +29,10 @@ export interface SandboxOptions {
   windowSize: number;
   deletedErrorCode: number;
   deletedErrorSubcode?: number | undefined;
+  /** Detail fields inside a messages expansion: served for the 20 most recent, refused, or ignored (GUESS). */
+  expansion: 'serve' | 'refuse' | 'ignore';
+  /** Code 1 "reduce the amount of data" above this many detailed messages in one answer (0 = no limit). */
+  expansionMaxDetailed: number;
   rateLimit: RateLimitOptions;
   faults: FaultOptions;
   /** Add `count` messages to a seeded-random conversation after every `everyRequests` API requests. */
@@ -53,6 +57,8 @@ export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
   maxLimit: 100,
   windowSize: 20,
   deletedErrorCode: 100,
+  expansion: 'serve',
+  expansionMaxDetailed: 0,
   rateLimit: {
     callsPerSecond: 2,
     errorCode: 80002,
@@ -289,6 +295,8 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       windowSize: options.windowSize,
       deletedErrorCode: options.deletedErrorCode,
       deletedErrorSubcode: options.deletedErrorSubcode,
+      expansion: options.expansion,
+      expansionMaxDetailed: options.expansionMaxDetailed,
     });
     const result: RouteResult = routes.route({
       version,
@@ -310,7 +318,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       });
       return sendError(res, reply, usage());
     }
-    if (result.hydration) stats.hydrations.push(result.hydration);
+    if (result.hydrations) stats.hydrations.push(...result.hydrations);
     log({
       ...base,
       endpoint: result.endpoint,

@@ -26,8 +26,11 @@ export interface RouteResult {
   status: number;
   body?: unknown;
   error?: GraphErrorReply;
-  /** For message-detail requests: the message and its position in its conversation at request time. */
-  hydration?: { messageId: string; conversationId: string; position: number };
+  /**
+   * Every message whose details the request asked for, with its position in its conversation at request time
+   * (one for a message-detail request; each listed message when an expansion asks for detail fields).
+   */
+  hydrations?: Array<{ messageId: string; conversationId: string; position: number }>;
   /** The effective list page size, for list endpoints. */
   pageLimit?: number;
 }
@@ -39,7 +42,28 @@ export interface RouteOptions {
   windowSize: number;
   deletedErrorCode: number;
   deletedErrorSubcode: number | undefined;
+  /**
+   * Detail fields of messages inside a `messages{…}` expansion (Meta: undocumented for Instagram, GUESS): `serve`
+   * them for the 20 most recent, `refuse` the request, or `ignore` them (answer with id and created_time only).
+   */
+  expansion: 'serve' | 'refuse' | 'ignore';
+  /** With `serve`: answer code 1 "reduce the amount of data" above this many detailed messages (0 = no limit). */
+  expansionMaxDetailed: number;
 }
+
+/** Message fields that only a detail read (or an expansion that asks for them) returns. */
+const DETAIL_FIELDS = new Set([
+  'from',
+  'to',
+  'message',
+  'attachments',
+  'shares',
+  'story',
+  'reactions',
+  'is_unsupported',
+  'tags',
+  'reply_to',
+]);
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+0000');
 
@@ -126,7 +150,9 @@ export class GraphRoutes {
     const fields = this.fields(req, 'conversations', userId === null ? 'id,updated_time' : 'id');
     const limit = this.limit(req.query.get('limit'));
     const page = this.page(list, (c) => c.id, req.query.get('after'), limit, req.emptyPage, 'conversations');
-    const data = page.items.map((c) => this.renderConversation(c, fields, req, 'conversations'));
+    const hydrations: NonNullable<RouteResult['hydrations']> = [];
+    const data = page.items.map((c) => this.renderConversation(c, fields, req, 'conversations', hydrations));
+    this.checkDetailBudget(hydrations, 'conversations');
     const path = req.segments.join('/');
     const carry: Record<string, string> = { platform: platform ?? '' };
     if (userId !== null) carry['user_id'] = userId;
@@ -137,16 +163,16 @@ export class GraphRoutes {
       status: 200,
       body: { data, ...this.paging(page, req, path, carry, limit) },
       pageLimit: limit,
+      hydrations,
     };
   }
 
   private conversationNode(req: GraphRequest, c: SandboxConversation): RouteResult {
     const fields = this.fields(req, 'conversation', 'id');
-    return {
-      endpoint: 'conversation',
-      status: 200,
-      body: this.renderConversation(c, fields, req, 'conversation'),
-    };
+    const hydrations: NonNullable<RouteResult['hydrations']> = [];
+    const body = this.renderConversation(c, fields, req, 'conversation', hydrations);
+    this.checkDetailBudget(hydrations, 'conversation');
+    return { endpoint: 'conversation', status: 200, body, hydrations };
   }
 
   private renderConversation(
@@ -154,6 +180,7 @@ export class GraphRoutes {
     fields: FieldSpec[],
     req: GraphRequest,
     endpoint: Endpoint,
+    hydrations: NonNullable<RouteResult['hydrations']>,
   ): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const f of fields) {
@@ -178,7 +205,7 @@ export class GraphRoutes {
           const sub = f.subfields ?? [{ name: 'id' }, { name: 'created_time' }];
           const subParam = sub.map((s) => s.name).join(',');
           out['messages'] = {
-            data: page.items.map((m) => this.renderListedMessage(m, sub, req)),
+            data: this.renderListedMessages(c, page.items, sub, req, endpoint, hydrations),
             ...this.paging(page, req, `${c.id}/messages`, { fields: subParam }, limit),
           };
           break;
@@ -197,42 +224,72 @@ export class GraphRoutes {
     const carry: Record<string, string> = {};
     const fieldsParam = req.query.get('fields');
     if (fieldsParam !== null) carry['fields'] = fieldsParam;
+    const hydrations: NonNullable<RouteResult['hydrations']> = [];
+    const data = this.renderListedMessages(c, page.items, fields, req, 'messages', hydrations);
+    this.checkDetailBudget(hydrations, 'messages');
     return {
       endpoint: 'messages',
       status: 200,
-      body: {
-        data: page.items.map((m) => this.renderListedMessage(m, fields, req)),
-        ...this.paging(page, req, req.segments.join('/'), carry, limit),
-      },
+      body: { data, ...this.paging(page, req, req.segments.join('/'), carry, limit) },
       pageLimit: limit,
+      hydrations,
     };
   }
 
-  /** Listed messages only ever carry `id` and `created_time` (details are per message, and only for 20). */
-  private renderListedMessage(
-    m: SandboxMessage,
+  /**
+   * Listed messages carry `id` and `created_time`; when the request asks for detail fields too, they are served
+   * (per `expansion`) for messages among the 20 most recent only — an older or unsent one is listed without them.
+   */
+  private renderListedMessages(
+    c: SandboxConversation,
+    items: readonly SandboxMessage[],
     fields: FieldSpec[],
     req: GraphRequest,
-  ): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const f of fields) {
-      if (f.name === 'id') out['id'] = m.id;
-      else if (f.name === 'created_time') out['created_time'] = this.time(m.createdMs, req);
+    endpoint: Endpoint,
+    hydrations: NonNullable<RouteResult['hydrations']>,
+  ): Array<Record<string, unknown>> {
+    const details = fields.filter((f) => DETAIL_FIELDS.has(f.name));
+    if (details.length > 0 && this.options.expansion === 'refuse') {
+      throw new RouteError(endpoint, graphErrors.nonexistingField(details[0]?.name ?? 'from', 'Message'));
     }
-    return out;
+    const serve = details.length > 0 && this.options.expansion === 'serve';
+    const first = items[0] === undefined ? 0 : c.messages.indexOf(items[0]);
+    return items.map((m, i) => {
+      const position = first + i;
+      if (serve) hydrations.push({ messageId: m.id, conversationId: c.id, position });
+      if (serve && position < this.options.windowSize && !m.unsent) return this.renderMessage(m, fields, req);
+      const out: Record<string, unknown> = {};
+      for (const f of fields) {
+        if (f.name === 'id') out['id'] = m.id;
+        else if (f.name === 'created_time') out['created_time'] = this.time(m.createdMs, req);
+      }
+      return out;
+    });
+  }
+
+  /** Code 1 "reduce the amount of data" when one answer would carry more detailed messages than allowed. */
+  private checkDetailBudget(hydrations: NonNullable<RouteResult['hydrations']>, endpoint: Endpoint): void {
+    const max = this.options.expansionMaxDetailed;
+    const detailed = hydrations.filter((h) => h.position < this.options.windowSize).length;
+    if (max > 0 && detailed > max) throw new RouteError(endpoint, graphErrors.reduceData());
   }
 
   private messageNode(req: GraphRequest, c: SandboxConversation, m: SandboxMessage): RouteResult {
     const position = c.messages.indexOf(m);
-    const hydration = { messageId: m.id, conversationId: c.id, position };
+    const hydrations = [{ messageId: m.id, conversationId: c.id, position }];
     const fields = this.fields(req, 'message', 'id,created_time');
     if (position >= this.options.windowSize || m.unsent) {
       const reply = graphErrors.messageDeleted(
         this.options.deletedErrorCode,
         this.options.deletedErrorSubcode,
       );
-      return { endpoint: 'message', status: reply.status, error: reply, hydration };
+      return { endpoint: 'message', status: reply.status, error: reply, hydrations };
     }
+    return { endpoint: 'message', status: 200, body: this.renderMessage(m, fields, req), hydrations };
+  }
+
+  /** A message's requested fields, details included. */
+  private renderMessage(m: SandboxMessage, fields: FieldSpec[], req: GraphRequest): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const f of fields) {
       switch (f.name) {
@@ -274,7 +331,7 @@ export class GraphRoutes {
           throw new RouteError('message', graphErrors.nonexistingField(f.name, 'Message'));
       }
     }
-    return { endpoint: 'message', status: 200, body: out, hydration };
+    return out;
   }
 
   private time(ms: number, req: GraphRequest): string | number {

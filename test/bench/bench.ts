@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
+import { callsBench } from './calls-bench.js';
 import { rateBench } from './rate-bench.js';
 import { writerBench } from './writer-bench.js';
 
 /**
- * `npm run bench [-- writers|rate] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]` (rate: once with
+ * `npm run bench [-- writers|calls|rate] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]` (rate: once with
  * the sandbox limited to --rps, once to half of it): prints figures and
  * ratios, exits non-zero when a target is missed. Speed is measured here, never asserted inside tests.
  */
@@ -19,6 +20,7 @@ const which = positionals[0] ?? 'all';
 let ok = true;
 if (which === 'all' || which === 'writers')
   ok = (await writerBench(values.rows.split(',').map(Number))) && ok;
+if (which === 'all' || which === 'calls') ok = (await callsBench(Number(values.conversations) * 12)) && ok;
 if (which === 'all' || which === 'rate') {
   const rps = Number(values.rps);
   const conversations = Number(values.conversations);

@@ -188,7 +188,9 @@ describe('cron-grade behaviour (spawned CLI)', () => {
     const total = callsToFinish(sandbox, new Set());
     for (const stop of ['SIGTERM', 'SIGKILL'] as const) {
       const out = await tempDir();
-      const args = exportArgs(sandbox, out, '--checkpoint-conversations', '4');
+      // One call per message detail, whose calls callsToFinish counts (test/integration/hydration-strategy covers
+      // expansion).
+      const args = exportArgs(sandbox, out, '--checkpoint-conversations', '4', '--hydrate', 'per-message');
       sandbox.resetStats();
       const run = spawnCli(args, { env });
       if (stop === 'SIGTERM') await waitFor(() => sandbox.stats.requests.length >= total / 2, run.result);

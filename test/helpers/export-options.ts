@@ -16,7 +16,11 @@ export async function tempDir(prefix = 'ig-export-'): Promise<string> {
   return dir;
 }
 
-/** The CLI's defaults pointed at a sandbox, unpaced (tests that need pacing set maxRps) and with fast backoff. */
+/**
+ * The CLI's defaults pointed at a sandbox, unpaced (tests that need pacing set maxRps) and with fast backoff.
+ * Hydration is one call per message, whose call counts most tests state exactly; the strategy tests
+ * (test/integration/hydration-strategy.test.ts) set `hydrate` themselves.
+ */
 export function exportOptionsFor(
   sandbox: Sandbox,
   outputRoot: string,
@@ -29,6 +33,7 @@ export function exportOptionsFor(
     conversationConcurrency: 4,
     hydrateConcurrency: 8,
     timeoutMs: 10_000,
+    hydrate: 'per-message',
     ...overrides,
   };
 }
