@@ -69,14 +69,18 @@ export class ConversationsApi {
     return { id: String(id), username: body.username };
   }
 
-  /** Conversations, newest `updated_time` first, with participants; `userId` narrows to one person. */
-  conversations(account: string, userId?: string): AsyncGenerator<unknown[]> {
+  /**
+   * Conversations, newest `updated_time` first, with participants; `userId` narrows to one person. With
+   * `windowSize`, each also carries its most recent messages with their details (field expansion, nested).
+   */
+  conversations(account: string, userId?: string, windowSize?: number): AsyncGenerator<unknown[]> {
+    const window = windowSize === undefined ? '' : `,messages.limit(${windowSize}){${MESSAGE_FIELDS}}`;
     return this.client.paginate(
       'conversations',
       (limit) =>
         this.client.url(`${account}/conversations`, {
           platform: 'instagram',
-          fields: 'id,updated_time,participants',
+          fields: `id,updated_time,participants${window}`,
           limit: String(limit),
           ...(userId === undefined ? {} : { user_id: userId }),
         }),

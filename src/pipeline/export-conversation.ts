@@ -53,7 +53,7 @@ export async function* exportConversation(
   let lost = 0;
   let complete = true;
   try {
-    for await (const listed of hydration.pages(conversation.id)) {
+    for await (const listed of hydration.pages(conversation)) {
       const fresh = listed
         .map((item) => ({ item, decision: boundary.decide(item.m) }))
         .filter((x) => x.decision !== 'known');

@@ -2,8 +2,9 @@ import type { ConversationsApi, MessageDetail } from '../graph/conversations-api
 import { GraphRequestError } from '../graph/errors.js';
 import type { Logger } from '../logger.js';
 import { expandMessages } from './stages/expand.js';
-import { toListedMessage } from './transform.js';
-import type { ListedMessage } from './types.js';
+import { extractConversations } from './stages/extract.js';
+import { toListedConversation, toListedMessage } from './transform.js';
+import type { ListedConversation, ListedMessage } from './types.js';
 
 /** `--hydrate`: how the details of the 20 most recent messages are read. */
 export type HydrateMode = 'auto' | 'expand' | 'per-message';
@@ -19,6 +20,14 @@ export interface HydrationReport {
   strategy: 'expand' | 'per-message';
   /** Why `auto` gave up on expansion (once per run), if it did. */
   fallback: { reason: string } | null;
+}
+
+/** The `messages` window a conversation of the listing carried, if any. */
+function windowOf(item: unknown): ListedConversation['window'] {
+  const messages = (item as { messages?: { data?: unknown; paging?: { next?: unknown } } } | null)?.messages;
+  if (!messages || !Array.isArray(messages.data)) return undefined;
+  const next = messages.paging?.next;
+  return { items: messages.data as unknown[], next: typeof next === 'string' ? next : undefined };
 }
 
 /** A listed item carries details when any detail field came with it. */
@@ -56,20 +65,54 @@ export class HydrationStrategy {
     };
   }
 
+  /**
+   * Every conversation of the account (or of one person), newest first. With expansion, the listing itself carries
+   * each conversation's window of detailed messages, so most conversations need no call of their own; `auto`
+   * falls back to a plain listing when the first page is refused (or still too large after shrinking).
+   */
+  async *conversations(
+    account: string,
+    accountId: string,
+    userId: string | undefined,
+  ): AsyncGenerator<ListedConversation> {
+    if (this.current === 'expand') {
+      let first = true;
+      try {
+        for await (const page of this.api.conversations(account, userId, this.windowSize)) {
+          const windows = page.map(windowOf);
+          if (first && this.mode === 'auto') {
+            const items = windows.flatMap((w) => w?.items ?? []);
+            if (items.length > 0 && !items.some(detailed))
+              this.fallBack('the server ignored the detail fields of the expansion');
+          }
+          first = false;
+          for (const [i, item] of page.entries()) {
+            yield { ...toListedConversation(item, accountId), window: windows[i] };
+          }
+        }
+        return;
+      } catch (e) {
+        if (!first || this.mode !== 'auto' || !(e instanceof GraphRequestError) || e.kind === 'auth') throw e;
+        this.fallBack(
+          `the server refused the expansion in the conversation listing (${e.classification.reason})`,
+        );
+      }
+    }
+    yield* extractConversations(this.api, account, accountId, userId);
+  }
+
   /** A conversation's messages, newest first, page by page. */
-  async *pages(conversationId: string): AsyncGenerator<ListedItem[]> {
+  async *pages(conversation: ListedConversation): AsyncGenerator<ListedItem[]> {
+    const conversationId = conversation.id;
+    if (conversation.window) {
+      yield* this.fromWindow(conversationId, conversation.window);
+      return;
+    }
     if (this.current === 'expand') {
       const window = await this.window(conversationId);
       if (window) {
         yield window.items;
-        if (window.next === undefined) return;
-        let position = window.items.length;
-        for await (const page of this.api.messageIdsAfter(window.next)) {
-          yield page.map((item) => ({
-            m: toListedMessage(item, position++, conversationId),
-            detail: undefined,
-          }));
-        }
+        if (window.next !== undefined) yield* this.fromIds(conversationId, window.items.length, window.next);
         return;
       }
     }
@@ -109,13 +152,35 @@ export class HydrationStrategy {
     if (answer.items.length > 0 && !answer.items.some(detailed)) {
       if (this.mode === 'auto') this.fallBack('the server ignored the detail fields of the expansion');
     }
-    return {
-      items: answer.items.map((item, position) => ({
-        m: toListedMessage(item, position, conversationId),
-        detail: detailed(item) ? (item as MessageDetail) : undefined,
-      })),
-      next: answer.next,
-    };
+    return { items: this.listedItems(conversationId, answer.items), next: answer.next };
+  }
+
+  private listedItems(conversationId: string, items: unknown[]): ListedItem[] {
+    return items.map((item, position) => ({
+      m: toListedMessage(item, position, conversationId),
+      detail: detailed(item) ? (item as MessageDetail) : undefined,
+    }));
+  }
+
+  /** A window that came with the conversation listing: no call for it, then the rest of the ids. */
+  private async *fromWindow(
+    conversationId: string,
+    window: NonNullable<ListedConversation['window']>,
+  ): AsyncGenerator<ListedItem[]> {
+    const items = this.listedItems(conversationId, window.items);
+    yield items;
+    if (window.next !== undefined) yield* this.fromIds(conversationId, items.length, window.next);
+  }
+
+  /** The ids after a window, 100 a call, positions continuing from `position`. */
+  private async *fromIds(
+    conversationId: string,
+    position: number,
+    next: string,
+  ): AsyncGenerator<ListedItem[]> {
+    for await (const page of this.api.messageIdsAfter(next)) {
+      yield page.map((item) => ({ m: toListedMessage(item, position++, conversationId), detail: undefined }));
+    }
   }
 
   private fallBack(reason: string): void {

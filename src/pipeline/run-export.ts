@@ -20,7 +20,6 @@ import { lossReport, lossWarning, type ConversationActivity, type LossReport } f
 import { recordedFailure } from './recorded-failure.js';
 import { reconcileSnapshots } from './reconcile-snapshots.js';
 import { SnapshotSequence, type Counts, type Manifest, type StopReason } from './snapshot-sequence.js';
-import { extractConversations } from './stages/extract.js';
 import { ContractError } from './transform.js';
 import type { HydrationStatus, RowContext } from './types.js';
 
@@ -219,7 +218,7 @@ async function exportWithState(
   const activities: ConversationActivity[] = [];
 
   async function* plans(): AsyncGenerator<ConversationPlan> {
-    for await (const c of extractConversations(api, options.account, account.id, options.userId)) {
+    for await (const c of hydration.conversations(options.account, account.id, options.userId)) {
       const plan = planner.decide(c);
       if (plan === 'stop') break;
       if (plan === 'skip') {

@@ -9,6 +9,8 @@ export interface ListedConversation {
   id: string;
   updatedMs: number;
   participant: { id: string; username: string | undefined } | undefined;
+  /** Its most recent messages with their details, when the listing carried them (nested field expansion). */
+  window?: { items: unknown[]; next: string | undefined } | undefined;
 }
 
 /** A message id as listed by the expand stage, with its rank (0 = newest). */
