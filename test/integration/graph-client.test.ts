@@ -4,28 +4,12 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { GraphClient, type GraphClientOptions } from '../../src/graph/client.js';
 import { ConversationsApi } from '../../src/graph/conversations-api.js';
 import { GraphAuthError, GraphPagingError } from '../../src/graph/errors.js';
-import { silentLogger } from '../../src/logger.js';
-import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
+import { testClientOptions } from '../helpers/client-options.js';
+import { startSandbox } from '../helpers/sandbox-fixture.js';
 import { VirtualClock } from '../helpers/virtual-clock.js';
 
 function client(baseUrl: string, overrides: Partial<GraphClientOptions> = {}): GraphClient {
-  return new GraphClient({
-    baseUrl,
-    apiVersion: 'v23.0',
-    token: TEST_TOKEN,
-    maxRps: 0,
-    timeoutMs: 5_000,
-    retries: 3,
-    backoff: { baseMs: 100, maxMs: 1_000 },
-    throttleWaitMs: 60_000,
-    maxThrottles: 5,
-    notFoundRetries: 2,
-    slowDownAbovePercent: 80,
-    clock: new VirtualClock(),
-    random: () => 0.5,
-    logger: silentLogger,
-    ...overrides,
-  });
+  return new GraphClient(testClientOptions(baseUrl, overrides));
 }
 
 async function collect(pages: AsyncIterable<unknown[]>): Promise<unknown[]> {

@@ -3,6 +3,7 @@ import { GraphClient, type GraphClientOptions } from '../../src/graph/client.js'
 import { GraphRequestError } from '../../src/graph/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { TransportResult } from '../../src/graph/transport.js';
+import { testClientOptions } from '../helpers/client-options.js';
 import { VirtualClock } from '../helpers/virtual-clock.js';
 
 const THROTTLED: TransportResult = {
@@ -31,27 +32,17 @@ function scripted(
     warn: (m) => warnings.push(m),
     error: () => undefined,
   };
-  const client = new GraphClient({
-    baseUrl: 'https://graph.example',
-    apiVersion: 'v23.0',
-    token: 't',
-    maxRps: 0,
-    timeoutMs: 5_000,
-    retries: 3,
-    backoff: { baseMs: 100, maxMs: 1_000 },
-    throttleWaitMs: 60_000,
-    maxThrottles: 5,
-    notFoundRetries: 2,
-    slowDownAbovePercent: 80,
-    clock,
-    random: () => 0.5,
-    logger,
-    transport: () => {
-      sent.push(clock.now());
-      return Promise.resolve(answers(sent.length - 1));
-    },
-    ...overrides,
-  });
+  const client = new GraphClient(
+    testClientOptions('https://graph.example', {
+      clock,
+      logger,
+      transport: () => {
+        sent.push(clock.now());
+        return Promise.resolve(answers(sent.length - 1));
+      },
+      ...overrides,
+    }),
+  );
   const get = (): Promise<unknown> => client.get('message', client.url('m'));
   return { client, clock, sent, warnings, get };
 }
