@@ -32,6 +32,7 @@ async function runWithFaults(
   seed = 11,
   conversations = 40,
   notFoundRetries = 2,
+  hydrate: 'auto' | 'per-message' = 'per-message',
 ) {
   const clock = new VirtualClock();
   const sandbox = await startSandbox({ seed, conversations, now: () => clock.now(), faults: { rates } });
@@ -40,7 +41,7 @@ async function runWithFaults(
   const summary = await exportSandbox(
     sandbox,
     await tempDir(),
-    { ...SEQUENTIAL, notFoundRetries },
+    { ...SEQUENTIAL, notFoundRetries, hydrate },
     { clock, logger },
   );
   const rows = (
@@ -118,30 +119,34 @@ describe('fault injection: every transient fault is retried and the export equal
     });
   });
 
-  it('10 % mixed faults over 300 conversations: the same rows as a clean run, retries match the injected faults', async () => {
-    const rates = {
-      transient_500: 0.02,
-      html_502: 0.02,
-      truncated_200: 0.02,
-      socket_destroyed: 0.02,
-      not_found_throttle: 0.01,
-      throttle: 0.01,
-    };
-    const { sandbox, summary, rows } = await runWithFaults(rates, 21, 300);
-    expect(summary.status).toBe('complete');
-    expect(byKey(withoutRunColumns(rows), 'message_id')).toEqual(
-      byKey(expectedMessageRows(sandbox), 'message_id'),
-    );
-    const expected = {
-      ...Object.fromEntries(
-        Object.entries(sandbox.stats.faults).map(([kind, n]) => [REASON[kind as FaultKind] ?? kind, n]),
-      ),
-      ...deletedAnswers(sandbox),
-    };
-    expect(summary.metrics.failures).toEqual(expected);
-    const injected = Object.values(sandbox.stats.faults).reduce((a, b) => a + b, 0);
-    expect(injected / sandbox.stats.requests.length).toBeGreaterThan(0.08);
-  });
+  it.each(['per-message', 'auto'] as const)(
+    'mixed faults on one call in ten over 300 conversations, hydration %s: the same rows as a clean run, retries match the injected faults',
+    async (hydrate) => {
+      const rates = {
+        transient_500: 0.02,
+        html_502: 0.02,
+        truncated_200: 0.02,
+        socket_destroyed: 0.02,
+        not_found_throttle: 0.01,
+        throttle: 0.01,
+      };
+      const { sandbox, summary, rows } = await runWithFaults(rates, 21, 300, 2, hydrate);
+      if (hydrate === 'auto') expect(summary.hydration).toEqual({ strategy: 'expand', fallback: null });
+      expect(summary.status).toBe('complete');
+      expect(byKey(withoutRunColumns(rows), 'message_id')).toEqual(
+        byKey(expectedMessageRows(sandbox), 'message_id'),
+      );
+      const expected = {
+        ...Object.fromEntries(
+          Object.entries(sandbox.stats.faults).map(([kind, n]) => [REASON[kind as FaultKind] ?? kind, n]),
+        ),
+        ...deletedAnswers(sandbox),
+      };
+      expect(summary.metrics.failures).toEqual(expected);
+      const injected = Object.values(sandbox.stats.faults).reduce((a, b) => a + b, 0);
+      expect(injected / sandbox.stats.requests.length).toBeGreaterThan(0.08);
+    },
+  );
 
   it('a token that expires mid-run stops the run as an auth error and publishes what was done as partial', async () => {
     const clock = new VirtualClock();
