@@ -55,12 +55,18 @@ export class CheckpointCoordinator {
   async writeInterrupted(ctx: RowContext, reason: StopReason): Promise<void> {
     for (const c of this.open.withRows()) {
       await this.sequence.writeConversation(
-        toConversationRow(ctx, c.conversation, { messages: c.rows, hydrated: c.hydrated }, c.listedAt),
+        toConversationRow(
+          ctx,
+          c.conversation,
+          { messages: c.rows, hydrated: c.hydrated, total: null },
+          c.listedAt,
+        ),
         {
           conversationId: c.conversation.id,
           updatedMs: c.conversation.updatedMs,
           checkedMs: c.listedAt,
           complete: false,
+          messageTotal: undefined,
           messages: [],
           windowSize: 0,
         },

@@ -113,7 +113,7 @@ export async function compactAccount(
     const conversationFiles = await sources('conversations');
     if (messageFiles.length === 0) throw new Error(`account ${accountId} has no snapshot to compact`);
     const glob = (table: string): string =>
-      `read_parquet([${(table === 'messages' ? messageFiles : conversationFiles).map(sqlString).join(', ')}], hive_partitioning = false)`;
+      `read_parquet([${(table === 'messages' ? messageFiles : conversationFiles).map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
     const tmpMessages = join(dir, `.messages.parquet.tmp-${tag}`);
     const messages = await copyQuery(
       connection,
@@ -135,12 +135,14 @@ export async function compactAccount(
          FROM read_parquet(${sqlString(tmpMessages)}) GROUP BY conversation_id)
        SELECT ${CONVERSATION_COLUMNS.map((c) =>
          c.name === 'message_count'
-           ? 'coalesce(counts.n, 0)::INTEGER AS message_count'
-           : c.name === 'hydrated_count'
-             ? 'coalesce(counts.h, 0)::INTEGER AS hydrated_count'
-             : c.type === 'timestamp'
-               ? `epoch_ms(latest.${c.name})::DOUBLE AS ${c.name}`
-               : `latest.${c.name}`,
+           ? 'coalesce(latest.message_count, counts.n, 0)::INTEGER AS message_count'
+           : c.name === 'snapshot_message_rows'
+             ? 'coalesce(counts.n, 0)::INTEGER AS snapshot_message_rows'
+             : c.name === 'hydrated_count'
+               ? 'coalesce(counts.h, 0)::INTEGER AS hydrated_count'
+               : c.type === 'timestamp'
+                 ? `epoch_ms(latest.${c.name})::DOUBLE AS ${c.name}`
+                 : `latest.${c.name}`,
        ).join(', ')}
        FROM latest LEFT JOIN counts USING (conversation_id)
        ORDER BY updated_time DESC, conversation_id`,

@@ -61,6 +61,7 @@ export class ConversationPlanner {
       lastCheckedMs: state?.checkedMs,
       // Losses are counted for messages that arrived since this conversation was last read; none on a first read.
       lossSinceMs: state === undefined ? undefined : incremental ? lastRunStartedMs : state.checkedMs,
+      previousTotal: state?.messageTotal,
     };
   }
 }

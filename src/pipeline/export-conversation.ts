@@ -29,6 +29,8 @@ export interface ConversationPlan {
   lastCheckedMs: number | undefined;
   /** Messages created after this instant arrived since it was last read (loss accounting); undefined on a first read. */
   lossSinceMs: number | undefined;
+  /** Its total number of messages when it was last listed; undefined when unknown (then it is listed to the end). */
+  previousTotal: number | undefined;
 }
 
 /**
@@ -50,10 +52,13 @@ export async function* exportConversation(
   let written = 0;
   let hydrated = 0;
   let newMessages = 0;
+  let listedCount = 0;
+  let stoppedAtBoundary = false;
   let lost = 0;
   let complete = true;
   try {
     for await (const listed of hydration.pages(conversation)) {
+      listedCount += listed.length;
       const fresh = listed
         .map((item) => ({ item, decision: boundary.decide(item.m) }))
         .filter((x) => x.decision !== 'known');
@@ -91,7 +96,11 @@ export async function* exportConversation(
         }
         yield { type: 'message', row: toMessageRow(ctx, conversation.id, m, outcome, extractedAt) };
       }
-      if (boundary.boundaryReached) break; // older pages were archived by earlier runs: no call for them
+      // Older pages were archived by earlier runs: no call for them, unless the total is unknown and must be counted.
+      if (boundary.boundaryReached && plan.previousTotal !== undefined) {
+        stoppedAtBoundary = true;
+        break;
+      }
     }
   } catch (e) {
     if (!(e instanceof GraphRequestError || e instanceof GraphPagingError || e instanceof ContractError))
@@ -105,17 +114,19 @@ export async function* exportConversation(
     lost,
     elapsedMs: plan.lastCheckedMs === undefined ? undefined : listedAt - plan.lastCheckedMs,
   };
+  const total = !complete ? null : stoppedAtBoundary ? (plan.previousTotal ?? 0) + newMessages : listedCount;
   const commit: ConversationCommit = {
     conversationId: conversation.id,
     updatedMs: conversation.updatedMs,
     checkedMs: listedAt,
     complete,
+    messageTotal: total ?? undefined,
     messages: remembered,
     windowSize,
   };
   yield {
     type: 'conversation',
-    row: toConversationRow(ctx, conversation, { messages: written, hydrated }, listedAt),
+    row: toConversationRow(ctx, conversation, { messages: written, hydrated, total }, listedAt),
     commit,
     activity,
   };

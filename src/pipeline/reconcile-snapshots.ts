@@ -69,6 +69,11 @@ export async function reconcileSnapshots(
         updatedMs: Date.parse(String(row['updated_time'])),
         checkedMs,
         complete: !incomplete.has(conversationId),
+        // Snapshots of earlier versions held this snapshot's rows in message_count, not the total.
+        messageTotal:
+          'snapshot_message_rows' in row && typeof row['message_count'] === 'number'
+            ? row['message_count']
+            : undefined,
         messages: messages.get(conversationId) ?? [],
         windowSize,
       });

@@ -91,14 +91,15 @@ export function toMessageRow(
 export function toConversationRow(
   ctx: RowContext,
   conversation: ListedConversation,
-  counts: { messages: number; hydrated: number },
+  counts: { messages: number; hydrated: number; total: number | null },
   extractedAt: number,
 ): ConversationRow {
   return {
     account_id: ctx.accountId,
     conversation_id: conversation.id,
     updated_time: conversation.updatedMs,
-    message_count: counts.messages,
+    message_count: counts.total,
+    snapshot_message_rows: counts.messages,
     hydrated_count: counts.hydrated,
     participant_id: conversation.participant?.id ?? null,
     participant_username: conversation.participant?.username ?? null,

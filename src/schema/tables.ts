@@ -118,6 +118,13 @@ export const CONVERSATION_COLUMNS = [
   {
     name: 'message_count',
     type: 'int32',
+    nullable: true,
+    description:
+      "The conversation's total number of messages as listed by the API as of the run, in delta snapshots too; null when the run stopped before it was listed to the end.",
+  },
+  {
+    name: 'snapshot_message_rows',
+    type: 'int32',
     nullable: false,
     description:
       'Message rows this snapshot holds for the conversation (all of them in a full export, the new ones in an incremental one).',

@@ -25,6 +25,8 @@ export interface ConversationState {
   checkedMs: number;
   /** The last run left something to do here (a failed listing or failed messages). */
   needsRetry: boolean;
+  /** Its total number of messages as last listed; undefined when not known (state of an older version). */
+  messageTotal: number | undefined;
 }
 
 /** What a published snapshot did for one conversation. */
@@ -34,6 +36,8 @@ export interface ConversationCommit {
   checkedMs: number;
   /** Every message id down to the known boundary was listed. */
   complete: boolean;
+  /** The conversation's total number of messages as of this listing, when known. */
+  messageTotal: number | undefined;
   /** The rows written for it (newest first is not required). */
   messages: Array<{ messageId: string; createdMs: number; status: KnownStatus; position: number }>;
   windowSize: number;
@@ -111,6 +115,10 @@ export class StateStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.exec(SCHEMA);
+    // Added after the first release: state files written before it lack the column.
+    const columns = db.prepare('PRAGMA table_info(conversations)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'message_total'))
+      db.exec('ALTER TABLE conversations ADD COLUMN message_total INTEGER');
     return new StateStore(db);
   }
 
@@ -129,9 +137,20 @@ export class StateStore {
 
   conversation(conversationId: string): ConversationState | undefined {
     const row = this.db
-      .prepare('SELECT updated_ms, checked_ms, needs_retry FROM conversations WHERE conversation_id = ?')
-      .get(conversationId) as { updated_ms: number; checked_ms: number; needs_retry: number } | undefined;
-    return row && { updatedMs: row.updated_ms, checkedMs: row.checked_ms, needsRetry: row.needs_retry === 1 };
+      .prepare(
+        'SELECT updated_ms, checked_ms, needs_retry, message_total FROM conversations WHERE conversation_id = ?',
+      )
+      .get(conversationId) as
+      | { updated_ms: number; checked_ms: number; needs_retry: number; message_total: number | null }
+      | undefined;
+    return (
+      row && {
+        updatedMs: row.updated_ms,
+        checkedMs: row.checked_ms,
+        needsRetry: row.needs_retry === 1,
+        messageTotal: row.message_total ?? undefined,
+      }
+    );
   }
 
   knownMessages(conversationId: string): Map<string, KnownMessage> {
@@ -213,9 +232,11 @@ export class StateStore {
     now: number,
   ): void {
     const upsertConversation = this.db.prepare(`
-      INSERT INTO conversations (conversation_id, updated_ms, checked_ms, needs_retry) VALUES (?, ?, ?, ?)
+      INSERT INTO conversations (conversation_id, updated_ms, checked_ms, needs_retry, message_total)
+      VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (conversation_id) DO UPDATE SET
-        updated_ms = excluded.updated_ms, checked_ms = excluded.checked_ms, needs_retry = excluded.needs_retry`);
+        updated_ms = excluded.updated_ms, checked_ms = excluded.checked_ms, needs_retry = excluded.needs_retry,
+        message_total = excluded.message_total`);
     const markRetry = this.db.prepare(`
       INSERT INTO conversations (conversation_id, updated_ms, checked_ms, needs_retry) VALUES (?, 0, ?, 1)
       ON CONFLICT (conversation_id) DO UPDATE SET needs_retry = 1`);
@@ -235,7 +256,13 @@ export class StateStore {
           markRetry.run(c.conversationId, c.checkedMs);
           continue;
         }
-        upsertConversation.run(c.conversationId, c.updatedMs, c.checkedMs, needsRetry(c) ? 1 : 0);
+        upsertConversation.run(
+          c.conversationId,
+          c.updatedMs,
+          c.checkedMs,
+          needsRetry(c) ? 1 : 0,
+          c.messageTotal ?? null,
+        );
         for (const m of c.messages) upsertMessage.run(c.conversationId, m.messageId, m.createdMs, m.status);
         trim.run(c.conversationId, c.conversationId, KNOWN_PER_CONVERSATION);
       }

@@ -110,6 +110,7 @@ describe('ig-export CLI end to end', () => {
     expect(Object.fromEntries(convTypes.map((t) => [t['column_name'], t['column_type']]))).toMatchObject({
       updated_time: 'TIMESTAMP WITH TIME ZONE',
       message_count: 'INTEGER',
+      snapshot_message_rows: 'INTEGER',
       hydrated_count: 'INTEGER',
       participant_username: 'VARCHAR',
     });

@@ -51,6 +51,7 @@ export function expectedConversationRows(sandbox: Sandbox, windowSize = 20): Arr
       conversation_id: c.id,
       updated_time: new Date(c.messages[0]!.createdMs).toISOString(),
       message_count: c.messages.length,
+      snapshot_message_rows: c.messages.length,
       hydrated_count: c.messages.slice(0, windowSize).filter((m) => !m.unsent).length,
       participant_id: c.participant.id,
       participant_username: c.participant.username ?? null,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { NoSuchConversationError, type ExportSummary } from '../../src/pipeline/run-export.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 import { acquireRunLock, RunLockedError } from '../../src/state/run-lock.js';
+import Database from 'better-sqlite3';
 import { StateStore } from '../../src/state/state-store.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { byKey, expectedMessageRows, readNdjson, withoutRunColumns } from '../helpers/expected-rows.js';
@@ -64,6 +65,12 @@ describe('incremental runs', () => {
     expect((await rowsOf(delta, 'conversations')).map((r) => r['conversation_id']).sort()).toEqual(
       [...changed.keys()].sort(),
     );
+    // A delta row still says how many messages the conversation has, and separately how many rows it holds.
+    for (const row of await rowsOf(delta, 'conversations')) {
+      const id = String(row['conversation_id']);
+      expect(row['message_count']).toBe(sandbox.data.conversations.find((c) => c.id === id)!.messages.length);
+      expect(row['snapshot_message_rows']).toBe(changed.get(id));
+    }
     expect(delta.counts.lost).toBe(0);
 
     clock.advance(3_600_000);
@@ -199,6 +206,33 @@ describe('one-person runs and the account state', () => {
     const next = await run();
     expect((await rowsOf(next, 'conversations')).map((r) => r['conversation_id'])).toEqual([older.id]);
     expect(next.counts.messages).toBe(2);
+  });
+});
+
+describe('message totals', () => {
+  it('state from before totals were kept: the next run lists the changed conversation to the end, once', async () => {
+    const { clock, sandbox, out, run } = await setup(10, 41);
+    await run();
+    const path = join(out, '_state', `account=${sandbox.data.account.userId}.sqlite`);
+    const db = new Database(path);
+    db.exec('UPDATE conversations SET message_total = NULL');
+    db.close();
+    clock.advance(3_600_000);
+    const target = sandbox.data.conversations.reduce((a, c) =>
+      c.messages.length > a.messages.length ? c : a,
+    );
+    sandbox.addMessages(target.id, 2);
+    sandbox.resetStats();
+    const delta = await run();
+    const [row] = await rowsOf(delta, 'conversations');
+    expect(row).toMatchObject({ message_count: target.messages.length, snapshot_message_rows: 2 });
+    const listPages = Math.max(1, Math.ceil(target.messages.length / 100));
+    expect(sandbox.stats.requests).toHaveLength(2 + listPages + 2);
+    clock.advance(3_600_000);
+    sandbox.addMessages(target.id, 1);
+    sandbox.resetStats();
+    await run();
+    expect(sandbox.stats.requests).toHaveLength(2 + 1 + 1); // the total is known again: one page, one detail
   });
 });
 
