@@ -5,7 +5,7 @@ import type { Manifest } from '../../src/pipeline/run-export.js';
 import { tempDir } from '../helpers/export-options.js';
 import { byKey, expectSnapshotEqualsSandbox, readNdjson } from '../helpers/expected-rows.js';
 import { duckdbQuery, hyparquetRead } from '../helpers/parquet-readers.js';
-import { allFiles, runCli, spawnCli } from '../helpers/run-cli.js';
+import { allFiles, exportArgs, runCli, spawnCli } from '../helpers/run-cli.js';
 import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
 
 interface JsonSummary {
@@ -30,21 +30,9 @@ describe('ig-export CLI end to end', () => {
       messageCounts: [650, 0, 21, 20, 19, 1],
     });
     const out = await tempDir();
-    const result = await runCli(
-      [
-        'export',
-        '--base-url',
-        sandbox.url,
-        '--output',
-        out,
-        '--max-rps',
-        '1000',
-        '--json',
-        '--log-level',
-        'debug',
-      ],
-      { env: { IG_ACCESS_TOKEN: TEST_TOKEN } },
-    );
+    const result = await runCli(exportArgs(sandbox.url, out, '--log-level', 'debug'), {
+      env: { IG_ACCESS_TOKEN: TEST_TOKEN },
+    });
     expect(result.stderr).not.toMatch(/"level":50/);
     expect(result.code).toBe(0);
     const summary = parseSummary(result.stdout);

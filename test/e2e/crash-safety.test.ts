@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { acquireRunLock } from '../../src/state/run-lock.js';
 import { tempDir } from '../helpers/export-options.js';
 import { byKey, expectedMessageRows, readNdjson, withoutRunColumns } from '../helpers/expected-rows.js';
-import { runCli, spawnCli } from '../helpers/run-cli.js';
+import { exportArgs, runCli, spawnCli } from '../helpers/run-cli.js';
 import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
 
 const env = { IG_ACCESS_TOKEN: TEST_TOKEN };
@@ -13,18 +13,7 @@ describe('crash safety and one run at a time (spawned CLI)', () => {
   it('SIGKILL at many points, then a rerun: the union of the snapshots is the sandbox, nothing duplicated within one', async () => {
     const sandbox = await startSandbox({ seed: 41, conversations: 30, maxMessagesPerConversation: 150 });
     const out = await tempDir();
-    const args = [
-      'export',
-      '--base-url',
-      sandbox.url,
-      '--output',
-      out,
-      '--max-rps',
-      '300',
-      '--checkpoint-conversations',
-      '3',
-      '--json',
-    ];
+    const args = exportArgs(sandbox.url, out, '--max-rps', '300', '--checkpoint-conversations', '3');
     for (const killAfter of [3, 25, 60, 110, 170, 240]) {
       const before = sandbox.stats.requests.length;
       const run = spawnCli(args, { env });

@@ -11,7 +11,7 @@ import {
   finishedConversations,
   snapshotDirs,
 } from '../helpers/resume-calls.js';
-import { runCli, spawnCli, type CliResult } from '../helpers/run-cli.js';
+import { exportArgs as sandboxExportArgs, runCli, spawnCli, type CliResult } from '../helpers/run-cli.js';
 import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
 
 const env = { IG_ACCESS_TOKEN: TEST_TOKEN };
@@ -27,17 +27,8 @@ function oneJsonLine(result: CliResult): Record<string, unknown> {
   return summary;
 }
 
-const exportArgs = (sandbox: Sandbox, out: string, ...more: string[]): string[] => [
-  'export',
-  '--base-url',
-  sandbox.url,
-  '--output',
-  out,
-  '--max-rps',
-  '500',
-  '--json',
-  ...more,
-];
+const exportArgs = (sandbox: Sandbox, out: string, ...more: string[]): string[] =>
+  sandboxExportArgs(sandbox.url, out, ...more);
 
 async function waitFor(condition: () => boolean, done: Promise<unknown>): Promise<void> {
   let finished = false;

@@ -86,3 +86,8 @@ export async function allFiles(dir: string): Promise<Array<{ path: string; bytes
   }
   return out;
 }
+
+/** `ig-export export` against a sandbox into `out`, unpaced enough for tests, with one JSON line; `more` adds flags. */
+export function exportArgs(sandboxUrl: string, out: string, ...more: string[]): string[] {
+  return ['export', '--base-url', sandboxUrl, '--output', out, '--max-rps', '1000', '--json', ...more];
+}
