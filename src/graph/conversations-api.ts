@@ -1,5 +1,6 @@
 import type { GraphClient } from './client.js';
-import { AccountNotFoundError, GraphPagingError, GraphRequestError } from './errors.js';
+import { AccountNotFoundError, GraphRequestError } from './errors.js';
+import { stripAccessToken } from './redact.js';
 
 /** Wire shapes of the Conversations API (contract §1), as loosely as the client needs them. */
 export interface GraphUser {
@@ -33,6 +34,19 @@ export interface MessageDetail {
 
 export const MESSAGE_FIELDS =
   'id,created_time,from,to,message,attachments,shares,story,reactions,is_unsupported';
+
+/**
+ * A `paging.next` link as data the pipeline may hold: Meta embeds the access token in it, so it is dropped here (the
+ * client sends the token in the Authorization header) and nothing downstream can print or write it.
+ */
+export function nextWithoutToken(next: unknown): string | undefined {
+  if (typeof next !== 'string' || next === '') return undefined;
+  try {
+    return stripAccessToken(new URL(next)).toString();
+  } catch {
+    return next.replace(/access_token=[^&]*/gi, '');
+  }
+}
 
 export type HydrationOutcome =
   | { status: 'hydrated'; detail: MessageDetail }
@@ -102,30 +116,7 @@ export class ConversationsApi {
     );
   }
 
-  /**
-   * One call: the conversation's most recent `windowSize` messages with their details, through field expansion
-   * (undocumented for Instagram: the caller must be ready for a refusal or for items without details), and the
-   * `next` link to the rest of its messages.
-   */
-  async messageWindow(
-    conversationId: string,
-    windowSize: number,
-  ): Promise<{ items: unknown[]; next: string | undefined }> {
-    const body = (await this.client.get(
-      'message_window',
-      this.client.url(conversationId, { fields: `messages.limit(${windowSize}){${MESSAGE_FIELDS}}` }),
-    )) as { messages?: { data?: unknown; paging?: { next?: unknown } } };
-    const page = body.messages;
-    if (page !== undefined && !Array.isArray(page.data))
-      throw new GraphPagingError(`message_window: the messages of ${conversationId} have no data array`);
-    const next = page?.paging?.next;
-    return {
-      items: (page?.data as unknown[] | undefined) ?? [],
-      next: typeof next === 'string' ? next : undefined,
-    };
-  }
-
-  /** The rest of a conversation's message ids after `messageWindow`, with ids and times only, largest pages. */
+  /** The rest of a conversation's message ids after its window, with ids and times only, largest pages. */
   messageIdsAfter(next: string): AsyncGenerator<unknown[]> {
     return this.client.paginateNext('messages', next, this.pageSize, (u) =>
       u.searchParams.set('fields', 'id,created_time'),

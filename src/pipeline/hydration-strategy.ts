@@ -1,4 +1,4 @@
-import type { ConversationsApi, MessageDetail } from '../graph/conversations-api.js';
+import { nextWithoutToken, type ConversationsApi, type MessageDetail } from '../graph/conversations-api.js';
 import { GraphRequestError } from '../graph/errors.js';
 import type { Logger } from '../logger.js';
 import { expandMessages } from './stages/expand.js';
@@ -22,12 +22,11 @@ export interface HydrationReport {
   fallback: { reason: string } | null;
 }
 
-/** The `messages` window a conversation of the listing carried, if any. */
+/** The `messages` window a conversation of the listing carried, if any (its `next` link without the token). */
 function windowOf(item: unknown): ListedConversation['window'] {
   const messages = (item as { messages?: { data?: unknown; paging?: { next?: unknown } } } | null)?.messages;
   if (!messages || !Array.isArray(messages.data)) return undefined;
-  const next = messages.paging?.next;
-  return { items: messages.data as unknown[], next: typeof next === 'string' ? next : undefined };
+  return { items: messages.data as unknown[], next: nextWithoutToken(messages.paging?.next) };
 }
 
 /** A listed item carries details when any detail field came with it. */
@@ -37,17 +36,15 @@ function detailed(item: unknown): boolean {
 }
 
 /**
- * The seam between listing and hydration. `expand` reads a conversation's 20 most recent messages with their
- * details in one call (field expansion on the conversation node) and lists the rest with ids and times only;
+ * The seam between listing and hydration. `expand` asks the conversation listing to carry each conversation's 20
+ * most recent messages with their details (nested field expansion) and lists the rest with ids and times only;
  * `per-message` lists ids and leaves every detail to one call per message. `auto` starts with expansion and falls
- * back to per-message for the rest of the run the first time the server refuses it or ignores its detail fields.
+ * back to per-message for the rest of the run when the first listing page refuses it or ignores its detail fields.
  * Details are never asked of more than the window.
  */
 export class HydrationStrategy {
   private current: 'expand' | 'per-message';
   private fallbackReason: string | undefined;
-  /** `auto`: the first expanded call is a probe; the other conversations wait for its verdict. */
-  private probe: Promise<void> | undefined;
 
   constructor(
     private readonly api: ConversationsApi,
@@ -101,58 +98,18 @@ export class HydrationStrategy {
     yield* extractConversations(this.api, account, accountId, userId);
   }
 
-  /** A conversation's messages, newest first, page by page. */
+  /**
+   * A conversation's messages, newest first, page by page: its window as the listing carried it (no call), then the
+   * rest of the ids; without a window, every id is listed and each detail read on its own.
+   */
   async *pages(conversation: ListedConversation): AsyncGenerator<ListedItem[]> {
-    const conversationId = conversation.id;
     if (conversation.window) {
-      yield* this.fromWindow(conversationId, conversation.window);
+      yield* this.fromWindow(conversation.id, conversation.window);
       return;
     }
-    if (this.current === 'expand') {
-      const window = await this.window(conversationId);
-      if (window) {
-        yield window.items;
-        if (window.next !== undefined) yield* this.fromIds(conversationId, window.items.length, window.next);
-        return;
-      }
-    }
-    for await (const page of expandMessages(this.api, conversationId)) {
+    for await (const page of expandMessages(this.api, conversation.id)) {
       yield page.map((m) => ({ m, detail: undefined }));
     }
-  }
-
-  private async window(
-    conversationId: string,
-  ): Promise<{ items: ListedItem[]; next: string | undefined } | undefined> {
-    if (this.mode !== 'auto') return this.expandedWindow(conversationId);
-    if (this.probe) {
-      await this.probe;
-      return this.current === 'expand' ? this.expandedWindow(conversationId) : undefined;
-    }
-    let verdict: () => void = () => undefined;
-    this.probe = new Promise((resolve) => (verdict = resolve));
-    try {
-      return await this.expandedWindow(conversationId);
-    } finally {
-      verdict();
-    }
-  }
-
-  private async expandedWindow(
-    conversationId: string,
-  ): Promise<{ items: ListedItem[]; next: string | undefined } | undefined> {
-    let answer: Awaited<ReturnType<ConversationsApi['messageWindow']>>;
-    try {
-      answer = await this.api.messageWindow(conversationId, this.windowSize);
-    } catch (e) {
-      if (this.mode !== 'auto' || !(e instanceof GraphRequestError) || e.kind === 'auth') throw e;
-      this.fallBack(`the server refused the expansion (${e.classification.reason})`);
-      return undefined;
-    }
-    if (answer.items.length > 0 && !answer.items.some(detailed)) {
-      if (this.mode === 'auto') this.fallBack('the server ignored the detail fields of the expansion');
-    }
-    return { items: this.listedItems(conversationId, answer.items), next: answer.next };
   }
 
   private listedItems(conversationId: string, items: unknown[]): ListedItem[] {

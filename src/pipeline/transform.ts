@@ -12,7 +12,9 @@ export class ContractError extends Error {
 export function toListedConversation(item: unknown, accountId: string): ListedConversation {
   const c = item as ConversationItem;
   if (typeof c?.id !== 'string')
-    throw new ContractError(`a conversation without an id: ${JSON.stringify(item)}`);
+    throw new ContractError(
+      `a conversation without an id (fields: ${Object.keys((item as object | null) ?? {}).join(', ')})`,
+    );
   const updatedMs = parseGraphTime(c.updated_time);
   if (updatedMs === undefined)
     throw new ContractError(`conversation ${c.id} has no readable updated_time (${String(c.updated_time)})`);
