@@ -8,7 +8,8 @@ import { GraphAuthError, GraphPagingError, GraphRequestError } from './errors.js
 import { stripAccessToken } from './redact.js';
 import { sendGet, type Transport } from './transport.js';
 
-export interface GraphClientOptions {
+/** What the user configures about the client (flags and config file); the run supplies the rest. */
+export interface GraphClientSettings {
   baseUrl: string;
   apiVersion: string;
   token: string;
@@ -29,6 +30,9 @@ export interface GraphClientOptions {
   /** Retries of a 100/33 "does not exist" (a disguised throttle, sometimes) before the object counts as unavailable. */
   notFoundRetries: number;
   slowDownAbovePercent: number;
+}
+
+export interface GraphClientOptions extends GraphClientSettings {
   clock: Clock;
   random: () => number;
   logger: Logger;

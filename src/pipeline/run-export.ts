@@ -3,8 +3,7 @@ import { basename, join } from 'node:path';
 import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { BackoffOptions } from '../graph/backoff.js';
-import { GraphClient, type ClientMetrics } from '../graph/client.js';
+import { GraphClient, type ClientMetrics, type GraphClientSettings } from '../graph/client.js';
 import { ConversationsApi } from '../graph/conversations-api.js';
 import { GraphAuthError, GraphPagingError, GraphRequestError } from '../graph/errors.js';
 import { acquireRunLock } from '../state/run-lock.js';
@@ -25,10 +24,17 @@ import type { HydrationStatus, RowContext } from './types.js';
 
 export type { Counts, Manifest, StopReason } from './snapshot-sequence.js';
 
+/**
+ * One export's options in three groups: how the Graph client calls the API, what the run exports and where, and how
+ * Parquet files are written. Each group goes whole to the part that owns it.
+ */
 export interface ExportOptions {
-  baseUrl: string;
-  apiVersion: string;
-  token: string;
+  client: GraphClientSettings;
+  run: RunOptions;
+  parquet: ParquetWriterOptions;
+}
+
+export interface RunOptions {
   /** Where the token came from, for the manifest (the token itself is never recorded). */
   tokenSource: 'env' | 'file';
   /** `me` or an Instagram professional account id. */
@@ -46,22 +52,14 @@ export interface ExportOptions {
   checkpointConversations: number;
   /** Conversations updated up to this long before the previous run's newest are looked at again. */
   overlapMs: number;
-  maxRps: number;
+  /** Items asked per listing page (the largest the API serves: fewer pages, fewer calls). */
   pageSize: number;
   conversationConcurrency: number;
   hydrateConcurrency: number;
-  retries: number;
-  timeoutMs: number;
-  backoff: BackoffOptions;
-  throttleWaitMs: number;
-  maxThrottles: number;
-  notFoundRetries: number;
-  slowDownAbovePercent: number;
   /** Only this many most recent messages of a conversation can be read in detail (Meta: 20). */
   windowSize: number;
   /** How the window's details are read: expansion (one call per conversation) or one call per message. */
   hydrate: HydrateMode;
-  parquet: ParquetWriterOptions;
 }
 
 export interface ExportDeps {
@@ -107,27 +105,11 @@ export interface ExportSummary {
  */
 export async function runExport(options: ExportOptions, deps: ExportDeps): Promise<ExportSummary> {
   const { clock, logger, signal } = deps;
-  const client = new GraphClient({
-    baseUrl: options.baseUrl,
-    apiVersion: options.apiVersion,
-    token: options.token,
-    maxRps: options.maxRps,
-    timeoutMs: options.timeoutMs,
-    retries: options.retries,
-    backoff: options.backoff,
-    throttleWaitMs: options.throttleWaitMs,
-    maxThrottles: options.maxThrottles,
-    notFoundRetries: options.notFoundRetries,
-    slowDownAbovePercent: options.slowDownAbovePercent,
-    clock,
-    random: deps.random,
-    logger,
-    signal,
-  });
-  const api = new ConversationsApi(client, options.pageSize);
+  const client = new GraphClient({ ...options.client, clock, random: deps.random, logger, signal });
+  const api = new ConversationsApi(client, options.run.pageSize);
   const lock = (accountId: string): Promise<() => Promise<void>> =>
     acquireRunLock(
-      join(options.stateDir, `account=${accountId}`),
+      join(options.run.stateDir, `account=${accountId}`),
       () => clock.now(),
       30_000,
       (e) => logger.error(`the run lock was compromised: ${e.message}`),
@@ -135,20 +117,23 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
 
   // Lock first: an overlapping run must not spend the running export's call budget before it sees the lock.
   const knownId =
-    options.account === 'me' ? await accountForToken(options.stateDir, options.token) : options.account;
+    options.run.account === 'me'
+      ? await accountForToken(options.run.stateDir, options.client.token)
+      : options.run.account;
   const releases: Array<() => Promise<void>> = [];
   try {
     if (knownId !== undefined) releases.push(await lock(knownId));
-    const account = await api.resolveAccount(options.account);
+    const account = await api.resolveAccount(options.run.account);
     if (account.id !== knownId) releases.push(await lock(account.id));
-    if (options.account === 'me') await rememberAccountForToken(options.stateDir, options.token, account.id);
+    if (options.run.account === 'me')
+      await rememberAccountForToken(options.run.stateDir, options.client.token, account.id);
 
-    const store = StateStore.open(join(options.stateDir, `account=${account.id}.sqlite`));
+    const store = StateStore.open(join(options.run.stateDir, `account=${account.id}.sqlite`));
     try {
       const recovered = await reconcileSnapshots(
         store,
-        join(options.outputRoot, `account=${account.id}`),
-        options.windowSize,
+        join(options.run.outputRoot, `account=${account.id}`),
+        options.run.windowSize,
       );
       if (recovered.length > 0)
         logger.warn(`state brought up to date from ${recovered.length} published snapshot(s)`);
@@ -171,8 +156,8 @@ async function exportWithState(
 ): Promise<ExportSummary> {
   const { clock, logger, signal } = deps;
   const prior = store.account();
-  const run = chooseRunMode(options, store, prior);
-  const { mode, resuming, resumedFromRunId } = run;
+  const runMode = chooseRunMode(options.run, store, prior);
+  const { mode, resuming, resumedFromRunId } = runMode;
   logger.info(
     `${resuming ? 'resuming the unfinished full' : mode} export of account ${account.id}${account.username ? ` (@${account.username})` : ''}`,
     resuming ? { resumed_from_run_id: resumedFromRunId } : undefined,
@@ -181,7 +166,7 @@ async function exportWithState(
   const runId = randomUUID();
   const runStartedMs = clock.now();
   const sequence = new SnapshotSequence(
-    options.outputRoot,
+    options.run.outputRoot,
     options.parquet,
     {
       runId,
@@ -191,10 +176,10 @@ async function exportWithState(
       accountId: account.id,
       accountUsername: account.username,
       toolVersion: deps.toolVersion,
-      baseUrl: options.baseUrl,
-      apiVersion: options.apiVersion,
+      baseUrl: options.client.baseUrl,
+      apiVersion: options.client.apiVersion,
       options: manifestOptions(options),
-      windowSize: options.windowSize,
+      windowSize: options.run.windowSize,
     },
     client.metrics,
     store,
@@ -208,17 +193,17 @@ async function exportWithState(
     },
   };
 
-  const planner = new ConversationPlanner(store, run, prior, options.overlapMs);
-  const hydration = new HydrationStrategy(api, options.hydrate, options.windowSize, logger);
+  const planner = new ConversationPlanner(store, runMode, prior, options.run.overlapMs);
+  const hydration = new HydrationStrategy(api, options.run.hydrate, options.run.windowSize, logger);
   sequence.describeHydration(() => hydration.report);
-  const checkpoints = new CheckpointCoordinator(sequence, options, clock, logger);
+  const checkpoints = new CheckpointCoordinator(sequence, options.run, clock, logger);
   let listingComplete = false;
   /** updated_time of conversations this run could not finish: the next run must list down to them. */
   const unfinished: number[] = [];
   const activities: ConversationActivity[] = [];
 
   async function* plans(): AsyncGenerator<ConversationPlan> {
-    for await (const c of hydration.conversations(options.account, account.id, options.userId)) {
+    for await (const c of hydration.conversations(options.run.account, account.id, options.run.userId)) {
       const plan = planner.decide(c);
       if (plan === 'stop') break;
       if (plan === 'skip') {
@@ -234,8 +219,8 @@ async function exportWithState(
   const conversationDeps = {
     api,
     hydration,
-    hydrateLimit: pLimit(options.hydrateConcurrency),
-    windowSize: options.windowSize,
+    hydrateLimit: pLimit(options.run.hydrateConcurrency),
+    windowSize: options.run.windowSize,
     clock,
     ctx,
   };
@@ -243,7 +228,7 @@ async function exportWithState(
   let stopReason: StopReason | undefined;
   let stopError: Error | undefined;
   try {
-    for await (const event of mergeConcurrent(plans(), options.conversationConcurrency, (p) =>
+    for await (const event of mergeConcurrent(plans(), options.run.conversationConcurrency, (p) =>
       exportConversation(conversationDeps, p),
     )) {
       if (event.type === 'message') {
@@ -294,13 +279,13 @@ async function exportWithState(
   const newestListedMs = planner.newestListedMs;
   const skipped = planner.skipped;
   if (
-    options.userId !== undefined &&
+    options.run.userId !== undefined &&
     listingComplete &&
     newestListedMs === undefined &&
     stopReason === undefined
   ) {
     await sequence.discard();
-    throw new NoSuchConversationError(options.userId, account.id);
+    throw new NoSuchConversationError(options.run.userId, account.id);
   }
   // A run that found nothing to do publishes nothing: the state and the run's summary record that it ran.
   const publish = !(stopReason === undefined && sequence.isEmpty && sequence.published.length === 0);
@@ -308,12 +293,12 @@ async function exportWithState(
   if (!publish) await sequence.discard();
   const anyPartial = stopReason !== undefined || unfinished.length > 0 || sequence.publishedCounts.failed > 0;
   // A one-person run (--user-id) saw one conversation: it says nothing about the account's other conversations.
-  if (listingComplete && stopReason === undefined && options.userId === undefined) {
+  if (listingComplete && stopReason === undefined && options.run.userId === undefined) {
     // Next run may stop listing at the newest conversation seen, unless something older was left unfinished.
     const watermark = unfinished.length > 0 ? Math.min(...unfinished) - 1 : newestListedMs;
     store.finishRun(watermark, runStartedMs);
   }
-  const loss = lossReport(activities, options.windowSize);
+  const loss = lossReport(activities, options.run.windowSize);
   const warning = lossWarning(loss);
   if (warning)
     logger.warn(warning, {
@@ -374,8 +359,8 @@ export class NoSuchConversationError extends Error {
   }
 }
 
-/** Every option except the token (only where it came from). */
+/** Every option except the token (the run options say only where it came from). */
 function manifestOptions(o: ExportOptions): Record<string, unknown> {
-  const { token: _token, ...rest } = o;
-  return rest;
+  const { token: _token, ...client } = o.client;
+  return { client, run: o.run, parquet: o.parquet };
 }

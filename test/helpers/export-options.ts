@@ -5,7 +5,13 @@ import { onTestFinished } from 'vitest';
 import { mergeSettings, toExportOptions } from '../../src/cli/export-settings.js';
 import type { Clock } from '../../src/clock.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
-import { runExport, type ExportOptions, type ExportSummary } from '../../src/pipeline/run-export.js';
+import type { GraphClientSettings } from '../../src/graph/client.js';
+import {
+  runExport,
+  type ExportOptions,
+  type ExportSummary,
+  type RunOptions,
+} from '../../src/pipeline/run-export.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -21,27 +27,36 @@ export async function tempDir(prefix = 'ig-export-'): Promise<string> {
  * Hydration is one call per message, whose call counts most tests state exactly; the strategy tests
  * (test/integration/hydration-strategy.test.ts) set `hydrate` themselves.
  */
+/** Overrides of a test's export options, group by group. */
+export interface ExportOverrides {
+  client?: Partial<GraphClientSettings>;
+  run?: Partial<RunOptions>;
+}
+
 export function exportOptionsFor(
   sandbox: Sandbox,
   outputRoot: string,
-  overrides: Partial<ExportOptions> = {},
+  overrides: ExportOverrides = {},
 ): ExportOptions {
   const settings = mergeSettings({}, { output: outputRoot, 'base-url': sandbox.url });
+  const options = toExportOptions(settings, { token: sandbox.options.token, source: 'env' });
   return {
-    ...toExportOptions(settings, { token: sandbox.options.token, source: 'env' }),
-    maxRps: 0,
-    conversationConcurrency: 4,
-    hydrateConcurrency: 8,
-    timeoutMs: 10_000,
-    hydrate: 'per-message',
-    ...overrides,
+    client: { ...options.client, maxRps: 0, timeoutMs: 10_000, ...overrides.client },
+    run: {
+      ...options.run,
+      conversationConcurrency: 4,
+      hydrateConcurrency: 8,
+      hydrate: 'per-message',
+      ...overrides.run,
+    },
+    parquet: options.parquet,
   };
 }
 
 export async function exportSandbox(
   sandbox: Sandbox,
   outputRoot: string,
-  overrides: Partial<ExportOptions> = {},
+  overrides: ExportOverrides = {},
   deps: { clock?: Clock; logger?: Logger; signal?: AbortSignal } = {},
 ): Promise<ExportSummary> {
   return runExport(exportOptionsFor(sandbox, outputRoot, overrides), {

@@ -10,6 +10,7 @@ import { VirtualClock } from '../helpers/virtual-clock.js';
 
 /** Sequential runs: with one request at a time the virtual clock is exact, so waits can be proven from the log. */
 const SEQUENTIAL = { conversationConcurrency: 1, hydrateConcurrency: 1 };
+const ONE_AT_A_TIME = { run: SEQUENTIAL };
 
 /** The reason the client records for a call that met each injected fault. */
 const REASON: Partial<Record<FaultKind, string>> = {
@@ -41,7 +42,7 @@ async function runWithFaults(
   const summary = await exportSandbox(
     sandbox,
     await tempDir(),
-    { ...SEQUENTIAL, notFoundRetries, hydrate },
+    { client: { notFoundRetries }, run: { ...SEQUENTIAL, hydrate } },
     { clock, logger },
   );
   const rows = (
@@ -93,7 +94,7 @@ describe('fault injection: every transient fault is retried and the export equal
       now: () => clock.now(),
       faults: { rates: { throttle: 0.1 }, throttleCode: code },
     });
-    const summary = await exportSandbox(sandbox, await tempDir(), SEQUENTIAL, { clock });
+    const summary = await exportSandbox(sandbox, await tempDir(), ONE_AT_A_TIME, { clock });
     expect(summary.status).toBe('complete');
     expect(summary.metrics.failures).toEqual({
       [`code_${code}`]: sandbox.stats.faults['throttle'],
@@ -110,7 +111,7 @@ describe('fault injection: every transient fault is retried and the export equal
       // A wide margin between a normal reply and the timeout: a loaded CI machine must not time out a normal call.
       faults: { rates: { slow: 0.2 }, slowMs: 3_000 },
     });
-    const summary = await exportSandbox(sandbox, await tempDir(), { timeoutMs: 1_000 });
+    const summary = await exportSandbox(sandbox, await tempDir(), { client: { timeoutMs: 1_000 } });
     expect(sandbox.stats.faults['slow']).toBeGreaterThan(0);
     expect(summary.status).toBe('complete');
     expect(summary.metrics.failures).toEqual({
@@ -156,7 +157,7 @@ describe('fault injection: every transient fault is retried and the export equal
       now: () => clock.now(),
       faults: { tokenExpiresAfter: 60 },
     });
-    const summary = await exportSandbox(sandbox, await tempDir(), SEQUENTIAL, { clock });
+    const summary = await exportSandbox(sandbox, await tempDir(), ONE_AT_A_TIME, { clock });
     expect(summary.status).toBe('partial');
     expect(summary.stopReason).toBe('auth');
     expect(summary.stopError).toBeInstanceOf(GraphAuthError);
@@ -176,7 +177,12 @@ describe('usage headers', () => {
       now: () => clock.now(),
       rateLimit: { usageQuota: 86, usageWindowMs: 3_600_000 }, // 82 calls reach 95 %
     });
-    const summary = await exportSandbox(sandbox, await tempDir(), { ...SEQUENTIAL, maxRps: 10 }, { clock });
+    const summary = await exportSandbox(
+      sandbox,
+      await tempDir(),
+      { client: { maxRps: 10 }, run: SEQUENTIAL },
+      { clock },
+    );
     expect(summary.status).toBe('complete');
     const t = sandbox.stats.requests.map((r) => r.t);
     expect(t).toHaveLength(82);

@@ -37,7 +37,7 @@ function expandCalls(sandbox: Sandbox): number {
 
 async function exportWith(overrides: SandboxOverrides, hydrate: 'auto' | 'expand' | 'per-message') {
   const sandbox = await startSandbox({ seed: 91, conversations: 120, unsentRate: 0.03, ...overrides });
-  const summary = await exportSandbox(sandbox, await tempDir(), { hydrate });
+  const summary = await exportSandbox(sandbox, await tempDir(), { run: { hydrate } });
   expect(summary.status).toBe('complete');
   await expectSnapshotEqualsSandbox(summary.snapshotDir!, sandbox);
   // Details are never asked of a message beyond the 20 most recent, by expansion or on its own.
@@ -89,7 +89,7 @@ describe('hydration strategies: the same rows, fewer calls', () => {
     const clock = new VirtualClock();
     const sandbox = await startSandbox({ seed: 92, conversations: 40, now: () => clock.now() });
     const out = await tempDir();
-    await exportSandbox(sandbox, out, { hydrate: 'auto' }, { clock });
+    await exportSandbox(sandbox, out, { run: { hydrate: 'auto' } }, { clock });
     clock.advance(3_600_000);
     const changed = [3, 11, 17, 29].map((i) => sandbox.data.conversations[i]!);
     const added = changed.flatMap((c, i) => {
@@ -98,7 +98,7 @@ describe('hydration strategies: the same rows, fewer calls', () => {
     });
     const unsent = added.filter((m) => m.unsent).length;
     sandbox.resetStats();
-    const delta = await exportSandbox(sandbox, out, { hydrate: 'auto' }, { clock });
+    const delta = await exportSandbox(sandbox, out, { run: { hydrate: 'auto' } }, { clock });
     expect(delta.counts).toMatchObject({ messages: 34, hydrated: 34 - unsent, unavailable: unsent, lost: 0 });
     // The account and the first conversations page, which carries every changed conversation's new messages with
     // their details (plus the unsent ones, listed without details and read on their own to learn so).

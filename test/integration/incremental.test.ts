@@ -154,11 +154,11 @@ describe('incremental runs', () => {
       faults: { rates: { transient_500: 0.3 }, startAfterRequests: 2 },
     });
     const out = await tempDir();
-    const first = await exportSandbox(sandbox, out, { retries: 0 }, { clock });
+    const first = await exportSandbox(sandbox, out, { client: { retries: 0 } }, { clock });
     expect(first.counts.failed).toBeGreaterThan(0);
     expect(first.status).toBe('partial');
     sandbox.options.faults.rates.transient_500 = 0;
-    const second = await exportSandbox(sandbox, out, { retries: 0 }, { clock });
+    const second = await exportSandbox(sandbox, out, { client: { retries: 0 } }, { clock });
     const retried = await rowsOf(second);
     const failedBefore = (await rowsOf(first))
       .filter((r) => r['hydration_status'] === 'failed')
@@ -202,7 +202,7 @@ describe('one-person runs and the account state', () => {
     sandbox.addMessages(older.id, 2);
     clock.advance(600_000); // more than the 5-minute overlap
     sandbox.addMessages(newer.id, 1); // now the newest conversation of the account
-    await exportSandbox(sandbox, out, { userId: newer.participant.id }, { clock });
+    await exportSandbox(sandbox, out, { run: { userId: newer.participant.id } }, { clock });
     const next = await run();
     expect((await rowsOf(next, 'conversations')).map((r) => r['conversation_id'])).toEqual([older.id]);
     expect(next.counts.messages).toBe(2);
@@ -243,7 +243,7 @@ describe('one person (--user-id)', () => {
     clock.advance(3_600_000);
     const target = sandbox.data.conversations[5]!;
     sandbox.resetStats();
-    const one = await exportSandbox(sandbox, out, { userId: target.participant.id }, { clock });
+    const one = await exportSandbox(sandbox, out, { run: { userId: target.participant.id } }, { clock });
     expect(one).toMatchObject({ status: 'complete', mode: 'full', resumedFromRunId: undefined });
     const rows = await rowsOf(one);
     expect(rows.map((r) => r['message_id']).sort()).toEqual(target.messages.map((m) => m.id).sort());
@@ -254,7 +254,7 @@ describe('one person (--user-id)', () => {
   it('that matches no conversation is an error, and publishes nothing', async () => {
     const { sandbox, out, run } = await setup(6, 40);
     await run();
-    await expect(exportSandbox(sandbox, out, { userId: '999999999' })).rejects.toBeInstanceOf(
+    await expect(exportSandbox(sandbox, out, { run: { userId: '999999999' } })).rejects.toBeInstanceOf(
       NoSuchConversationError,
     );
     const snapshots = (await readdir(join(out, `account=${sandbox.data.account.userId}`))).filter((n) =>

@@ -48,7 +48,7 @@ describe('an interrupted full export is resumed, not restarted', () => {
       const first = await exportSandbox(
         sandbox,
         out,
-        { checkpointConversations: 5 },
+        { run: { checkpointConversations: 5 } },
         { clock, signal: controller.signal },
       );
       onRequest = undefined;

@@ -53,7 +53,7 @@ export async function demoCommand(args: DemoArgs): Promise<CommandResult> {
       }
       process.stdout.write(
         `Sandbox served ${sandbox.stats.requests.length} requests, throttled ${sandbox.stats.throttled}.\n` +
-          `Try: duckdb -c "SELECT hydration_status, count(*) FROM '${options.outputRoot}/account=*/snapshot=*/messages.parquet' GROUP BY 1"\n`,
+          `Try: duckdb -c "SELECT hydration_status, count(*) FROM '${options.run.outputRoot}/account=*/snapshot=*/messages.parquet' GROUP BY 1"\n`,
       );
     }
     return { code, summary };

@@ -33,8 +33,8 @@ export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
       // Loaded only when asked for: DuckDB is a large native module, and a locked run must answer at once.
       const { compactAccount } = await import('../../pipeline/compact-current-view.js');
       const now = (): number => systemClock.now();
-      const current = await withRunLock(join(options.stateDir, `account=${run.accountId}`), now, () =>
-        compactAccount(options.outputRoot, run.accountId, options.parquet, now),
+      const current = await withRunLock(join(options.run.stateDir, `account=${run.accountId}`), now, () =>
+        compactAccount(options.run.outputRoot, run.accountId, options.parquet, now),
       );
       logger.info(`current view rebuilt from ${current.snapshots} snapshots: ${current.dir}`);
     } catch (e) {
