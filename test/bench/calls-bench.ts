@@ -59,12 +59,12 @@ interface StrategyRun {
  * call. Walked here with bare requests against the same sandbox account, to measure it beside the two that ship.
  */
 async function perConversationNodeCalls(conversations: number): Promise<StrategyRun> {
-  const sandbox = await createSandbox({ seed: 7, conversations });
+  const sandbox = await createSandbox({ seed: 7, conversations, rateLimit: { callsPerSecond: 0 } });
   const get = async (pathOrUrl: string, query: Record<string, string> = {}): Promise<GraphPage> => {
     const url = new URL(pathOrUrl, `${sandbox.url}/v23.0/`);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const res = await fetch(url, { headers: { authorization: `Bearer ${sandbox.options.token}` } });
-    if (!res.ok) throw new Error(`${url.pathname}: HTTP ${res.status}`);
+    if (!res.ok) throw new Error(`${url.pathname}: HTTP ${res.status} ${await res.text()}`);
     return (await res.json()) as GraphPage;
   };
   try {
