@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { runExport, type ExportOptions, type ExportSummary } from '../pipeline/run-export.js';
 import { ExitCode, InterruptedError } from './exit-codes.js';
 import { describeFailure } from './failure-report.js';
+import { collectCustody } from './custody.js';
 import { toolVersion } from './tool-version.js';
 
 export interface ReportOptions {
@@ -53,6 +54,7 @@ export async function runAndReport(
         logger,
         signal: controller.signal,
         toolVersion: toolVersion(),
+        custody: collectCustody(process.argv.slice(2), [options.client.token]),
       });
     } catch (e) {
       if (controller.signal.aborted)

@@ -5,7 +5,15 @@ import { ensureDirSync } from '../output-path.js';
 import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type Column } from '../schema/tables.js';
 import { digestFile } from '../writers/file-digest.js';
 import { createParquetWriter, type ParquetWriterOptions } from '../writers/parquet-writer.js';
-import type { FileEntry } from './snapshot.js';
+import {
+  accountDir as accountDirOf,
+  currentViewDir,
+  MANIFEST_FILE,
+  snapshotDir,
+  snapshotIdsIn,
+  tableFile,
+} from './snapshot-layout.js';
+import type { FileEntry } from './snapshot-manifest.js';
 
 export interface CompactResult {
   accountId: string;
@@ -24,35 +32,19 @@ export interface CurrentViewManifest {
   files: Record<string, FileEntry>;
 }
 
-export function currentViewDir(outputRoot: string, accountId: string): string {
-  return join(outputRoot, 'current', `account=${accountId}`);
-}
-
 /** The current view's manifest, or undefined when the account has none yet. */
 export async function readCurrentView(
   outputRoot: string,
   accountId: string,
 ): Promise<CurrentViewManifest | undefined> {
   try {
-    const text = await readFile(join(currentViewDir(outputRoot, accountId), 'manifest.json'), 'utf8');
+    const text = await readFile(join(currentViewDir(outputRoot, accountId), MANIFEST_FILE), 'utf8');
     const m = JSON.parse(text) as Partial<CurrentViewManifest>;
     return { ...(m as CurrentViewManifest), snapshot_ids: m.snapshot_ids ?? [] };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-}
-
-/** Published snapshot ids of an account, oldest first. */
-export async function snapshotIdsOf(outputRoot: string, accountId: string): Promise<string[]> {
-  const names = await readdir(join(outputRoot, `account=${accountId}`)).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return [] as string[];
-    throw e;
-  });
-  return names
-    .filter((n) => n.startsWith('snapshot='))
-    .map((n) => n.slice('snapshot='.length))
-    .sort();
 }
 
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -81,8 +73,7 @@ export async function compactAccount(
   parquet: ParquetWriterOptions,
   now: () => number,
 ): Promise<CompactResult> {
-  const accountDir = join(outputRoot, `account=${accountId}`);
-  const ids = await snapshotIdsOf(outputRoot, accountId);
+  const ids = await snapshotIdsIn(accountDirOf(outputRoot, accountId));
   const dir = currentViewDir(outputRoot, accountId);
   const previous = await readCurrentView(outputRoot, accountId);
   ensureDirSync(dir);
@@ -96,9 +87,11 @@ export async function compactAccount(
   const connection = await db.connect();
   const files: Record<string, FileEntry> = {};
   try {
-    const sources = async (table: string): Promise<string[]> => {
-      const files = ids.map((id) => join(accountDir, `snapshot=${id}`, `${table}.parquet`));
-      const carried = join(dir, `${table}.parquet`);
+    const sources = async (table: 'messages' | 'conversations'): Promise<string[]> => {
+      const files = ids.map((id) =>
+        join(snapshotDir(outputRoot, accountId, id), tableFile(table, 'parquet')),
+      );
+      const carried = join(dir, tableFile(table, 'parquet'));
       if (
         previous &&
         (await access(carried).then(
@@ -165,7 +158,7 @@ export async function compactAccount(
     };
     const tmpManifest = join(dir, `.manifest.json.tmp-${tag}`);
     await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`);
-    await rename(tmpManifest, join(dir, 'manifest.json'));
+    await rename(tmpManifest, join(dir, MANIFEST_FILE));
     return { accountId, dir, snapshots: ids.length, files };
   } finally {
     connection.closeSync();
@@ -195,10 +188,4 @@ async function copyQuery(
     await writer.abort();
     throw e;
   }
-}
-
-/** Every account with snapshots under the output root. */
-export async function accountsIn(outputRoot: string): Promise<string[]> {
-  const names = await readdir(outputRoot).catch(() => [] as string[]);
-  return names.filter((n) => n.startsWith('account=')).map((n) => n.slice('account='.length));
 }

@@ -1,6 +1,12 @@
-import { readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { readCurrentView, snapshotIdsOf } from './compact-current-view.js';
+import { rename, rm } from 'node:fs/promises';
+import { readCurrentView } from './compact-current-view.js';
+import {
+  accountDir as accountDirOf,
+  snapshotDir,
+  snapshotIdsIn,
+  temporarySnapshotDir,
+} from './snapshot-layout.js';
+import { readManifest } from './snapshot-manifest.js';
 
 /**
  * Retention: which snapshots of an account to remove. Only snapshots whose rows the current view already holds
@@ -42,7 +48,7 @@ export async function planPrune(
   retention: Retention,
   nowMs: number,
 ): Promise<PrunePlan> {
-  const ids = await snapshotIdsOf(outputRoot, accountId);
+  const ids = await snapshotIdsIn(accountDirOf(outputRoot, accountId));
   const newestFirst = [...ids].reverse();
   const kept = new Set(
     'keepNewest' in retention
@@ -53,10 +59,8 @@ export async function planPrune(
   const folded = new Set((await readCurrentView(outputRoot, accountId))?.snapshot_ids ?? []);
   let bytes = 0;
   for (const id of remove) {
-    const manifest = JSON.parse(
-      await readFile(join(outputRoot, `account=${accountId}`, `snapshot=${id}`, 'manifest.json'), 'utf8'),
-    ) as { files?: Record<string, { bytes: number }> };
-    bytes += Object.values(manifest.files ?? {}).reduce((a, f) => a + f.bytes, 0);
+    const manifest = await readManifest(snapshotDir(outputRoot, accountId, id));
+    bytes += Object.values(manifest.files).reduce((a, f) => a + f.bytes, 0);
   }
   return {
     accountId,
@@ -74,10 +78,10 @@ export async function planPrune(
 export async function pruneSnapshots(outputRoot: string, plan: PrunePlan): Promise<void> {
   if (plan.notCompacted.length > 0)
     throw new Error('refusing to prune snapshots the current view does not hold');
-  const accountDir = join(outputRoot, `account=${plan.accountId}`);
+  const accountDir = accountDirOf(outputRoot, plan.accountId);
   for (const id of plan.remove) {
-    const hidden = join(accountDir, `.snapshot=${id}.tmp-prune-${process.pid}`);
-    await rename(join(accountDir, `snapshot=${id}`), hidden);
+    const hidden = temporarySnapshotDir(accountDir, id, `prune-${process.pid}`);
+    await rename(snapshotDir(outputRoot, plan.accountId, id), hidden);
     await rm(hidden, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -8,7 +8,8 @@ import {
   type KnownStatus,
   type StateStore,
 } from '../state/state-store.js';
-import type { Manifest } from './snapshot-sequence.js';
+import { snapshotDirIn, snapshotIdsIn, tableFile, temporarySnapshotsIn } from './snapshot-layout.js';
+import { readManifest } from './snapshot-manifest.js';
 
 async function* lines(path: string): AsyncGenerator<Record<string, unknown>> {
   for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
@@ -27,28 +28,18 @@ export async function reconcileSnapshots(
   accountDir: string,
   windowSize: number,
 ): Promise<string[]> {
-  let entries: string[];
-  try {
-    entries = await readdir(accountDir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  for (const name of entries.filter((n) => n.startsWith('.snapshot=') && n.includes('.tmp-'))) {
-    await rm(join(accountDir, name), { recursive: true, force: true });
-  }
+  for (const dir of await temporarySnapshotsIn(accountDir)) await rm(dir, { recursive: true, force: true });
   const committed: string[] = [];
-  for (const name of entries.filter((n) => n.startsWith('snapshot=')).sort()) {
-    const snapshotId = name.slice('snapshot='.length);
+  for (const snapshotId of await snapshotIdsIn(accountDir)) {
     if (store.hasSnapshot(snapshotId)) continue;
-    const dir = join(accountDir, name);
-    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    const dir = snapshotDirIn(accountDir, snapshotId);
+    const manifest = await readManifest(dir);
     const incomplete = new Set(
       manifest.failures.filter((f) => f.stage === 'expand').map((f) => f.conversation_id),
     );
     const checkedMs = Date.parse(manifest.ended_at);
     const messages = new Map<string, ConversationCommit['messages']>();
-    for await (const row of lines(join(dir, 'messages.ndjson'))) {
+    for await (const row of lines(join(dir, tableFile('messages', 'ndjson')))) {
       const position = Number(row['position']);
       if (position >= KNOWN_PER_CONVERSATION) continue;
       const conversationId = String(row['conversation_id']);
@@ -62,7 +53,7 @@ export async function reconcileSnapshots(
       messages.set(conversationId, list);
     }
     const commits: ConversationCommit[] = [];
-    for await (const row of lines(join(dir, 'conversations.ndjson'))) {
+    for await (const row of lines(join(dir, tableFile('conversations', 'ndjson')))) {
       const conversationId = String(row['conversation_id']);
       commits.push({
         conversationId,

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { basename, join } from 'node:path';
 import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -18,6 +17,8 @@ import { exportConversation, type ConversationPlan } from './export-conversation
 import { lossReport, lossWarning, type ConversationActivity, type LossReport } from './loss-report.js';
 import { recordedFailure } from './recorded-failure.js';
 import { reconcileSnapshots } from './reconcile-snapshots.js';
+import { accountDir, accountLockDir, accountStatePath, snapshotIdOfDir } from './snapshot-layout.js';
+import type { Custody } from './snapshot-manifest.js';
 import { SnapshotSequence, type Counts, type Manifest, type StopReason } from './snapshot-sequence.js';
 import { ContractError } from './transform.js';
 import type { HydrationStatus, RowContext } from './types.js';
@@ -60,7 +61,13 @@ export interface RunOptions {
   windowSize: number;
   /** How the window's details are read: expansion (one call per conversation) or one call per message. */
   hydrate: HydrateMode;
+  /** Time window (epoch ms): keep messages created at or after `since` and before `until`. */
+  since?: number | undefined;
+  until?: number | undefined;
 }
+
+const isoOrNull = (ms: number | undefined): string | null =>
+  ms === undefined ? null : new Date(ms).toISOString();
 
 export interface ExportDeps {
   clock: Clock;
@@ -68,6 +75,8 @@ export interface ExportDeps {
   logger: Logger;
   signal?: AbortSignal | undefined;
   toolVersion: string;
+  /** Who runs the export and with what (the manifest's chain of custody). */
+  custody: Custody;
 }
 
 export interface ExportSummary {
@@ -109,7 +118,7 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
   const api = new ConversationsApi(client, options.run.pageSize);
   const lock = (accountId: string): Promise<() => Promise<void>> =>
     acquireRunLock(
-      join(options.run.stateDir, `account=${accountId}`),
+      accountLockDir(options.run.stateDir, accountId),
       () => clock.now(),
       30_000,
       (e) => logger.error(`the run lock was compromised: ${e.message}`),
@@ -128,11 +137,11 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
     if (options.run.account === 'me')
       await rememberAccountForToken(options.run.stateDir, options.client.token, account.id);
 
-    const store = StateStore.open(join(options.run.stateDir, `account=${account.id}.sqlite`));
+    const store = StateStore.open(accountStatePath(options.run.stateDir, account.id));
     try {
       const recovered = await reconcileSnapshots(
         store,
-        join(options.run.outputRoot, `account=${account.id}`),
+        accountDir(options.run.outputRoot, account.id),
         options.run.windowSize,
       );
       if (recovered.length > 0)
@@ -180,6 +189,12 @@ async function exportWithState(
       apiVersion: options.client.apiVersion,
       options: manifestOptions(options),
       windowSize: options.run.windowSize,
+      custody: deps.custody,
+      filters: {
+        user_id: options.run.userId ?? null,
+        since: isoOrNull(options.run.since),
+        until: isoOrNull(options.run.until),
+      },
     },
     client.metrics,
     store,
@@ -338,7 +353,7 @@ async function exportWithState(
       counts: summary.counts,
       calls_by_endpoint: metrics.calls,
       skipped_conversations: skipped,
-      snapshot_ids: summary.snapshotDirs.map((d) => basename(d).slice('snapshot='.length)),
+      snapshot_ids: summary.snapshotDirs.map(snapshotIdOfDir),
     },
   });
   return summary;

@@ -3,58 +3,13 @@ import type { ConversationRow, MessageRow } from '../schema/tables.js';
 import type { ConversationCommit, StateStore } from '../state/state-store.js';
 import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
 import type { HydrationReport } from './hydration-strategy.js';
-import { lossReport, type ConversationActivity, type LossReport } from './loss-report.js';
-import { SnapshotWriter, snapshotIdFor, type FileEntry } from './snapshot.js';
+import { lossReport, type ConversationActivity } from './loss-report.js';
+import { SnapshotWriter } from './snapshot.js';
+import { snapshotIdFor } from './snapshot-layout.js';
+import type { ConversationAccount, Counts, Custody, Manifest, StopReason } from './snapshot-manifest.js';
 import type { HydrationStatus, RecordedFailure } from './types.js';
 
-export type Counts = { conversations: number; messages: number; lost: number } & Record<
-  HydrationStatus,
-  number
->;
-/**
- * Why a snapshot is partial: the run was stopped (`cancelled`, `auth`, `extract_failed`), or the snapshot is a
- * checkpoint of a run that had not finished yet (`checkpoint`: later snapshots of the same run hold the rest).
- */
-export type StopReason = 'cancelled' | 'auth' | 'extract_failed' | 'checkpoint';
-
-export interface Manifest {
-  manifest_version: 1;
-  /** complete: everything this snapshot holds was read in full; partial: see stop_reason and failures. */
-  status: 'complete' | 'partial';
-  stop_reason: StopReason | null;
-  /** Unique per run; the checkpoints of one run share it. */
-  run_id: string;
-  snapshot_id: string;
-  /** A long run publishes a snapshot at each checkpoint; `final` marks the run's last. */
-  checkpoint: { index: number; final: boolean };
-  /** full: every message of every listed conversation; incremental: changed conversations, new messages only. */
-  mode: 'full' | 'incremental';
-  /**
-   * Set when this run continues a full export that an earlier run left unfinished: conversations that run already
-   * published unchanged were skipped (`skipped_conversations`, counted per snapshot).
-   */
-  resumed_from_run_id: string | null;
-  /** Conversations listed while this snapshot was open that needed no call: archived and unchanged. */
-  skipped_conversations: number;
-  account_id: string;
-  account_username: string | null;
-  run_started_at: string;
-  started_at: string;
-  ended_at: string;
-  tool: { name: 'ig-export'; version: string };
-  api: { base_url: string; version: string };
-  options: Record<string, unknown>;
-  files: Record<string, FileEntry>;
-  counts: Counts;
-  calls: { total: number; by_endpoint: Record<string, number> };
-  retries: { by_kind: Record<string, number>; failed_calls_by_reason: Record<string, number> };
-  throttles: { count: number; wait_ms: number };
-  window_loss: LossReport;
-  /** How message details were read: `expand` (field expansion) or `per-message`, and why `auto` fell back. */
-  hydration: HydrationReport | null;
-  failures_total: number;
-  failures: RecordedFailure[];
-}
+export type { Counts, Manifest, StopReason } from './snapshot-manifest.js';
 
 export const emptyCounts = (): Counts => ({
   conversations: 0,
@@ -81,6 +36,16 @@ export interface RunInfo {
   apiVersion: string;
   options: Record<string, unknown>;
   windowSize: number;
+  custody: Custody;
+  filters: Manifest['filters'];
+}
+
+/** Calls a time window (--since/--until) saved while a snapshot was open. */
+export interface WindowSavings {
+  /** Listings (of conversations, or of one conversation's messages) that stopped before their last page. */
+  listing_stopped_early: number;
+  /** Messages inside the 20-message window whose details were not read because they lie outside the time window. */
+  detail_reads_skipped: number;
 }
 
 function diff(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
@@ -114,6 +79,8 @@ export class SnapshotSequence {
   private failures: RecordedFailure[] = [];
   private failuresTotal = 0;
   private skipped = 0;
+  private perConversation = new Map<string, ConversationAccount>();
+  private savings: WindowSavings = { listing_stopped_early: 0, detail_reads_skipped: 0 };
   private metricsAtOpen: ClientMetrics;
   private hydration: () => HydrationReport | null = () => null;
   readonly published: string[] = [];
@@ -164,13 +131,52 @@ export class SnapshotSequence {
     this.failures = [];
     this.failuresTotal = 0;
     this.skipped = 0;
+    this.perConversation = new Map();
+    this.savings = { listing_stopped_early: 0, detail_reads_skipped: 0 };
     if (this.index > 0) this.metricsAtOpen = cloneMetrics(this.metrics);
   }
 
+  private get openWriter(): SnapshotWriter {
+    if (!this.writer) throw new Error('no snapshot is open: rows cannot be written');
+    return this.writer;
+  }
+
+  private accountOf(conversationId: string): ConversationAccount {
+    let a = this.perConversation.get(conversationId);
+    if (a === undefined) {
+      a = {
+        conversation_id: conversationId,
+        rows: 0,
+        hydrated: 0,
+        outside_window: 0,
+        unavailable: 0,
+        failed: 0,
+        outside_time_window: 0,
+      };
+      this.perConversation.set(conversationId, a);
+    }
+    return a;
+  }
+
   async writeMessage(row: MessageRow): Promise<void> {
+    const writer = this.openWriter;
+    const status = row.hydration_status as HydrationStatus;
     this.counts.messages++;
-    this.counts[row.hydration_status as HydrationStatus]++;
-    await this.writer?.writeMessage(row);
+    this.counts[status]++;
+    const account = this.accountOf(row.conversation_id);
+    account.rows++;
+    account[status]++;
+    await writer.writeMessage(row);
+  }
+
+  /** Listed messages of a conversation that the time window left out (no row is written for them). */
+  recordOutsideTimeWindow(conversationId: string, messages: number): void {
+    this.accountOf(conversationId).outside_time_window += messages;
+  }
+
+  recordSavings(saved: Partial<WindowSavings>): void {
+    this.savings.listing_stopped_early += saved.listing_stopped_early ?? 0;
+    this.savings.detail_reads_skipped += saved.detail_reads_skipped ?? 0;
   }
 
   async writeConversation(
@@ -178,11 +184,13 @@ export class SnapshotSequence {
     commit: ConversationCommit,
     activity: ConversationActivity,
   ): Promise<void> {
+    const writer = this.openWriter;
     this.counts.conversations++;
     this.counts.lost += activity.lost;
+    this.accountOf(row.conversation_id);
     this.commits.push(commit);
     this.activities.push(activity);
-    await this.writer?.writeConversation(row);
+    await writer.writeConversation(row);
   }
 
   /** Where each manifest reads the hydration strategy from. */
@@ -213,7 +221,7 @@ export class SnapshotSequence {
     const m = this.metrics;
     const calls = diff(m.calls, this.metricsAtOpen.calls);
     const manifest: Manifest = {
-      manifest_version: 1,
+      manifest_version: 2,
       status: stopReason === undefined && this.failuresTotal === 0 ? 'complete' : 'partial',
       stop_reason: stopReason ?? null,
       run_id: this.run.runId,
@@ -229,9 +237,14 @@ export class SnapshotSequence {
       ended_at: new Date(this.now()).toISOString(),
       tool: { name: 'ig-export', version: this.run.toolVersion },
       api: { base_url: this.run.baseUrl, version: this.run.apiVersion },
+      custody: this.run.custody,
+      filters: this.run.filters,
+      window_savings:
+        this.run.filters.since === null && this.run.filters.until === null ? null : { ...this.savings },
       options: this.run.options,
       files,
       counts: { ...this.counts },
+      conversations: [...this.perConversation.values()],
       calls: { total: Object.values(calls).reduce((a, b) => a + b, 0), by_endpoint: calls },
       retries: {
         by_kind: diff(m.retries, this.metricsAtOpen.retries),

@@ -1,4 +1,4 @@
-import { access, rename, rm, writeFile } from 'node:fs/promises';
+import { access, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDirSync } from '../output-path.js';
 import {
@@ -11,17 +11,15 @@ import { digestFile } from '../writers/file-digest.js';
 import { createNdjsonWriter } from '../writers/ndjson-writer.js';
 import { createParquetWriter, type ParquetWriterOptions } from '../writers/parquet-writer.js';
 import type { TableWriter } from '../writers/table-writer.js';
-
-export interface FileEntry {
-  rows: number;
-  bytes: number;
-  sha256: string;
-}
-
-/** `20261127T140512.123Z`: sortable, no colons (safe in folder names on every OS and in hive paths). */
-export function snapshotIdFor(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '');
-}
+import {
+  accountDir,
+  snapshotDir,
+  tableFile,
+  temporarySnapshotDir,
+  type SnapshotTable,
+  type TableFormat,
+} from './snapshot-layout.js';
+import { writeManifest, type FileEntry, type Manifest } from './snapshot-manifest.js';
 
 /**
  * One run's output directory, laid out for hive partitioning as `account=<id>/snapshot=<id>/` (folder keys differ
@@ -31,29 +29,38 @@ export function snapshotIdFor(ms: number): string {
 export class SnapshotWriter {
   readonly finalDir: string;
   readonly tmpDir: string;
-  private readonly messages: Array<TableWriter<MessageRow>>;
-  private readonly conversations: Array<TableWriter<ConversationRow>>;
+  private readonly messages: Array<[string, TableWriter<MessageRow>]>;
+  private readonly conversations: Array<[string, TableWriter<ConversationRow>]>;
 
   private constructor(
     readonly snapshotId: string,
-    accountDir: string,
+    outputRoot: string,
+    accountId: string,
     parquet: ParquetWriterOptions,
   ) {
-    this.finalDir = join(accountDir, `snapshot=${snapshotId}`);
-    this.tmpDir = join(accountDir, `.snapshot=${snapshotId}.tmp-${process.pid}`);
+    this.finalDir = snapshotDir(outputRoot, accountId, snapshotId);
+    this.tmpDir = temporarySnapshotDir(accountDir(outputRoot, accountId), snapshotId, String(process.pid));
     ensureDirSync(this.tmpDir);
+    const file = (table: SnapshotTable, format: TableFormat): [string, string] => [
+      tableFile(table, format),
+      join(this.tmpDir, tableFile(table, format)),
+    ];
+    const open = <Row>(
+      [name, path]: [string, string],
+      create: (path: string) => TableWriter<Row>,
+    ): [string, TableWriter<Row>] => [name, create(path)];
     this.messages = [
-      createNdjsonWriter(join(this.tmpDir, 'messages.ndjson'), MESSAGE_COLUMNS),
-      createParquetWriter(join(this.tmpDir, 'messages.parquet'), MESSAGE_COLUMNS, parquet),
+      open(file('messages', 'ndjson'), (p) => createNdjsonWriter(p, MESSAGE_COLUMNS)),
+      open(file('messages', 'parquet'), (p) => createParquetWriter(p, MESSAGE_COLUMNS, parquet)),
     ];
     this.conversations = [
-      createNdjsonWriter(join(this.tmpDir, 'conversations.ndjson'), CONVERSATION_COLUMNS),
-      createParquetWriter(join(this.tmpDir, 'conversations.parquet'), CONVERSATION_COLUMNS, parquet),
+      open(file('conversations', 'ndjson'), (p) => createNdjsonWriter(p, CONVERSATION_COLUMNS)),
+      open(file('conversations', 'parquet'), (p) => createParquetWriter(p, CONVERSATION_COLUMNS, parquet)),
     ];
   }
 
   static async exists(outputRoot: string, accountId: string, snapshotId: string): Promise<boolean> {
-    return access(join(outputRoot, `account=${accountId}`, `snapshot=${snapshotId}`)).then(
+    return access(snapshotDir(outputRoot, accountId, snapshotId)).then(
       () => true,
       () => false,
     );
@@ -65,42 +72,37 @@ export class SnapshotWriter {
     snapshotId: string,
     parquet: ParquetWriterOptions,
   ): SnapshotWriter {
-    return new SnapshotWriter(snapshotId, join(outputRoot, `account=${accountId}`), parquet);
+    return new SnapshotWriter(snapshotId, outputRoot, accountId, parquet);
   }
 
   async writeMessage(row: MessageRow): Promise<void> {
-    for (const w of this.messages) await w.write(row);
+    for (const [, w] of this.messages) await w.write(row);
   }
 
   async writeConversation(row: ConversationRow): Promise<void> {
-    for (const w of this.conversations) await w.write(row);
+    for (const [, w] of this.conversations) await w.write(row);
   }
 
   /** Closes every file and returns rows, size and SHA-256 per file name. */
   async close(): Promise<Record<string, FileEntry>> {
-    const names = ['messages.ndjson', 'messages.parquet', 'conversations.ndjson', 'conversations.parquet'];
-    const writers = [...this.messages, ...this.conversations];
     const files: Record<string, FileEntry> = {};
-    for (const [i, w] of writers.entries()) {
+    for (const [name, w] of [...this.messages, ...this.conversations]) {
       const { rows } = await w.close();
-      const name = names[i] ?? `file${i}`;
       files[name] = { rows, ...(await digestFile(join(this.tmpDir, name))) };
     }
     return files;
   }
 
-  /** Data files are closed: write the manifest last, then make the snapshot visible with one rename. */
-  async publish(manifest: unknown): Promise<string> {
-    await writeFile(join(this.tmpDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, {
-      flag: 'wx',
-    });
+  /** Data files are closed: write the manifest (and its digest) last, then make the snapshot visible with one rename. */
+  async publish(manifest: Manifest): Promise<string> {
+    await writeManifest(this.tmpDir, manifest);
     await rename(this.tmpDir, this.finalDir);
     return this.finalDir;
   }
 
   /** Nothing is published: stop the writers and delete the temporary directory. */
   async discard(): Promise<void> {
-    await Promise.allSettled([...this.messages, ...this.conversations].map((w) => w.abort()));
+    await Promise.allSettled([...this.messages, ...this.conversations].map(([, w]) => w.abort()));
     await rm(this.tmpDir, { recursive: true, force: true });
   }
 }

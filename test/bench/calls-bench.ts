@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeSettings, toExportOptions } from '../../src/cli/export-settings.js';
+import { collectCustody } from '../../src/cli/custody.js';
 import { systemClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/logger.js';
 import type { HydrateMode } from '../../src/pipeline/hydration-strategy.js';
@@ -26,6 +27,7 @@ async function exportOnce(conversations: number, hydrate: HydrateMode, rps: numb
         random: Math.random,
         logger: silentLogger,
         toolVersion: 'bench',
+        custody: collectCustody([], []),
       },
     );
     return {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeSettings, toExportOptions } from '../../src/cli/export-settings.js';
+import { collectCustody } from '../../src/cli/custody.js';
 import { systemClock } from '../../src/clock.js';
 import type { Logger } from '../../src/logger.js';
 import { runExport } from '../../src/pipeline/run-export.js';
@@ -52,6 +53,7 @@ export async function rateBench(s: RateScenario): Promise<boolean> {
         random: Math.random,
         logger,
         toolVersion: 'bench',
+        custody: collectCustody([], []),
       },
     );
     const seconds = (performance.now() - started) / 1000;

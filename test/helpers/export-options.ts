@@ -12,8 +12,18 @@ import {
   type ExportSummary,
   type RunOptions,
 } from '../../src/pipeline/run-export.js';
+import type { Custody } from '../../src/pipeline/snapshot-manifest.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 import { VirtualClock } from './virtual-clock.js';
+
+/** What the manifests of test runs record about who ran them. */
+export const TEST_CUSTODY: Custody = {
+  os_user: 'tester',
+  host: 'test-host',
+  command_line: ['ig-export', 'export'],
+  node_version: process.version,
+  lockfile_sha256: null,
+};
 
 /** A temporary output root, removed when the test ends. */
 export async function tempDir(prefix = 'ig-export-'): Promise<string> {
@@ -65,5 +75,6 @@ export async function exportSandbox(
     logger: deps.logger ?? silentLogger,
     signal: deps.signal,
     toolVersion: 'test',
+    custody: TEST_CUSTODY,
   });
 }

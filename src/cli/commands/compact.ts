@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { systemClock } from '../../clock.js';
 import { withRunLock } from '../../state/run-lock.js';
-import { accountsIn, compactAccount } from '../../pipeline/compact-current-view.js';
+import { compactAccount } from '../../pipeline/compact-current-view.js';
+import { accountLockDir, accountsIn } from '../../pipeline/snapshot-layout.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetCompression } from '../../writers/parquet-writer.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
 
@@ -36,7 +37,7 @@ export async function compactCommand(args: CompactArgs): Promise<CommandResult> 
   for (const accountId of accounts) {
     // The account's lock keeps a prune (or an export's cleanup) from removing snapshots while they are read.
     const r = await withRunLock(
-      join(args['state-dir'] ?? join(args.output, '_state'), `account=${accountId}`),
+      accountLockDir(args['state-dir'] ?? join(args.output, '_state'), accountId),
       () => systemClock.now(),
       () =>
         compactAccount(

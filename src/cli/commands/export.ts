@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import { systemClock } from '../../clock.js';
+import { accountLockDir } from '../../pipeline/snapshot-layout.js';
 import { withRunLock } from '../../state/run-lock.js';
 import { loadConfigFile, mergeSettings, toExportOptions } from '../export-settings.js';
 import { readAccessToken, TOKEN_ENV } from '../access-token.js';
@@ -33,7 +33,7 @@ export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
       // Loaded only when asked for: DuckDB is a large native module, and a locked run must answer at once.
       const { compactAccount } = await import('../../pipeline/compact-current-view.js');
       const now = (): number => systemClock.now();
-      const current = await withRunLock(join(options.run.stateDir, `account=${run.accountId}`), now, () =>
+      const current = await withRunLock(accountLockDir(options.run.stateDir, run.accountId), now, () =>
         compactAccount(options.run.outputRoot, run.accountId, options.parquet, now),
       );
       logger.info(`current view rebuilt from ${current.snapshots} snapshots: ${current.dir}`);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { systemClock } from '../../clock.js';
 import { compactAccount } from '../../pipeline/compact-current-view.js';
 import { parseRetention, planPrune, pruneSnapshots, type PrunePlan } from '../../pipeline/prune-snapshots.js';
+import { accountLockDir } from '../../pipeline/snapshot-layout.js';
 import { withRunLock } from '../../state/run-lock.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../writers/parquet-writer.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
@@ -33,7 +34,7 @@ export async function pruneCommand(args: PruneArgs): Promise<CommandResult> {
   const plans: PrunePlan[] = [];
   for (const accountId of await selectAccounts(args.output, args.account)) {
     const plan = await withRunLock(
-      join(stateDir, `account=${accountId}`),
+      accountLockDir(stateDir, accountId),
       () => systemClock.now(),
       async () => {
         if (args.compact && !args['dry-run'])
