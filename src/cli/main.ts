@@ -248,6 +248,30 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'verify <snapshots..>',
+      "Check snapshots against their manifests: every file's hash and rows, the manifest's own digest",
+      (y) =>
+        y
+          .positional('snapshots', {
+            type: 'string',
+            array: true,
+            demandOption: true,
+            describe:
+              'Snapshot directories (snapshot=<id>), or account directories to check all their snapshots',
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print exactly one JSON summary line on stdout',
+          })
+          .example('$0 verify output/account=1784…/snapshot=20261129T101500.000Z', 'check one snapshot')
+          .example('$0 verify output/account=1784… --json', 'check every snapshot of an account'),
+      async (args) => {
+        const { verifyCommand } = await import('./commands/verify.js');
+        result = await verifyCommand({ snapshots: args.snapshots, json: args.json });
+      },
+    )
+    .command(
       'schema',
       'Print the output columns (Markdown, or JSON with --json)',
       (y) =>
@@ -264,9 +288,10 @@ export async function main(argv: string[]): Promise<number> {
     .epilogue(
       'Exit codes: 0 complete, 1 unexpected error, 2 usage/config/account, 3 token or permission refused, 4 partial snapshot, ' +
         '5 another run holds the lock, 6 window losses (--fail-on-loss), 7 Graph host unreachable, 8 output path unusable, ' +
+        '9 verify found a snapshot altered, ' +
         '130 stopped by a signal before publishing.',
     )
-    .demandCommand(1, 'Name a command: export, demo, compact, prune, sandbox or schema.')
+    .demandCommand(1, 'Name a command: export, demo, verify, compact, prune, sandbox or schema.')
     .strict()
     .recommendCommands()
     .help()

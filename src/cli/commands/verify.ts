@@ -1,0 +1,73 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MANIFEST_FILE, snapshotDirIn, snapshotIdsIn } from '../../pipeline/snapshot-layout.js';
+import { verifySnapshot, type VerifyResult } from '../../pipeline/verify-snapshot.js';
+import { ExitCode, UsageError, type CommandResult } from '../exit-codes.js';
+
+export interface VerifyArgs {
+  snapshots: string[];
+  json: boolean;
+}
+
+/** A snapshot directory as given, or every snapshot of an account directory. */
+async function snapshotDirsOf(path: string): Promise<string[]> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory())
+    throw new UsageError(`${path}: no such directory; give a snapshot=<id> directory`);
+  if (
+    await stat(join(path, MANIFEST_FILE)).then(
+      () => true,
+      () => false,
+    )
+  )
+    return [path];
+  const ids = await snapshotIdsIn(path);
+  if (ids.length > 0) return ids.map((id) => snapshotDirIn(path, id));
+  // A snapshot whose manifest was deleted is still a snapshot to report on, not a usage error.
+  if (/(^|[\\/])snapshot=[^\\/]+[\\/]?$/.test(path)) return [path];
+  throw new UsageError(
+    `${path} is neither a snapshot (no ${MANIFEST_FILE}) nor an account directory with snapshot=<id> folders`,
+  );
+}
+
+/**
+ * `ig-export verify <dir…>`: checks each snapshot against its manifest and the manifest against manifest.sha256.
+ * Prints OK or every problem; exit 0 when all are intact, 9 otherwise.
+ */
+export async function verifyCommand(args: VerifyArgs): Promise<CommandResult> {
+  const dirs: string[] = [];
+  for (const path of args.snapshots) dirs.push(...(await snapshotDirsOf(path)));
+  const results: VerifyResult[] = [];
+  for (const dir of dirs) {
+    const r = await verifySnapshot(dir);
+    results.push(r);
+    if (!args.json) {
+      if (r.intact)
+        process.stdout.write(`OK       ${dir} (${r.filesChecked} files, manifest digest matches)\n`);
+      else {
+        process.stdout.write(`ALTERED  ${dir}\n`);
+        for (const p of r.problems) process.stdout.write(`  ${p.kind.padEnd(23)} ${p.file}: ${p.detail}\n`);
+      }
+    }
+  }
+  const intact = results.every((r) => r.intact);
+  const failed = results.filter((r) => !r.intact).length;
+  if (!args.json && dirs.length > 1)
+    process.stdout.write(
+      intact
+        ? `All ${dirs.length} snapshots intact.\n`
+        : `${failed} of ${dirs.length} snapshots failed verification.\n`,
+    );
+  return {
+    code: intact ? ExitCode.Ok : ExitCode.VerifyFailed,
+    summary: {
+      status: intact ? 'intact' : 'altered',
+      snapshots: results.map((r) => ({
+        dir: r.dir,
+        intact: r.intact,
+        filesChecked: r.filesChecked,
+        problems: r.problems,
+      })),
+    },
+  };
+}

@@ -1,0 +1,218 @@
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { createInterface } from 'node:readline';
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import { digestFile } from '../writers/file-digest.js';
+import { MANIFEST_DIGEST_FILE, MANIFEST_FILE, tableFile } from './snapshot-layout.js';
+import {
+  digestOf,
+  ManifestError,
+  parseManifest,
+  recordedManifestDigest,
+  type FileEntry,
+  type Manifest,
+} from './snapshot-manifest.js';
+
+export type ProblemKind =
+  /** manifest.json is missing, unreadable, or not an ig-export manifest. */
+  | 'manifest_invalid'
+  /** manifest.sha256 is missing or malformed. */
+  | 'manifest_digest_missing'
+  /** manifest.json does not hash to what manifest.sha256 records. */
+  | 'manifest_altered'
+  | 'missing'
+  /** Shorter than the manifest says (and so altered). */
+  | 'truncated'
+  | 'altered'
+  /** A file the manifest does not list. */
+  | 'extra'
+  /** A table file cannot be read as NDJSON or Parquet. */
+  | 'unreadable'
+  /** A table's rows differ from the manifest's count (or a conversation's rows from its accounting). */
+  | 'rows_mismatch'
+  /** A media file whose content does not hash to its content-addressed name. */
+  | 'media_altered';
+
+export interface VerifyProblem {
+  kind: ProblemKind;
+  file: string;
+  detail: string;
+}
+
+export interface VerifyResult {
+  dir: string;
+  intact: boolean;
+  /** Files whose size, hash and (tables) rows were checked. */
+  filesChecked: number;
+  problems: VerifyProblem[];
+  manifest: Manifest | undefined;
+}
+
+/** Every file under a directory, as paths relative to it with `/` separators. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() || entry.isSymbolicLink())
+      out.push(relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'));
+  }
+  return out.sort();
+}
+
+async function ndjsonRows(path: string): Promise<{ rows: number; byConversation: Map<string, number> }> {
+  let rows = 0;
+  const byConversation = new Map<string, number>();
+  for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
+    if (line === '') continue;
+    const row = JSON.parse(line) as { conversation_id?: unknown };
+    rows++;
+    if (typeof row.conversation_id === 'string')
+      byConversation.set(row.conversation_id, (byConversation.get(row.conversation_id) ?? 0) + 1);
+  }
+  return { rows, byConversation };
+}
+
+async function parquetRows(path: string): Promise<number> {
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
+  return Number(metadata.num_rows);
+}
+
+const isMedia = (name: string): boolean => name.startsWith('media/');
+
+/**
+ * Checks a published snapshot against its manifest, as someone who did not run the export would: the manifest
+ * against its detached digest, then every file it lists (present, size, SHA-256, rows of NDJSON and Parquet
+ * tables, media content against its content address), the per-conversation accounting against the rows, and no
+ * file the manifest does not list. Reports every problem found; never modifies anything.
+ */
+export async function verifySnapshot(dir: string): Promise<VerifyResult> {
+  const problems: VerifyProblem[] = [];
+  const problem = (kind: ProblemKind, file: string, detail: string): void => {
+    problems.push({ kind, file, detail });
+  };
+  const done = (manifest: Manifest | undefined, filesChecked: number): VerifyResult => ({
+    dir,
+    intact: problems.length === 0,
+    filesChecked,
+    problems,
+    manifest,
+  });
+
+  let text: string;
+  try {
+    text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
+  } catch (e) {
+    problem('manifest_invalid', MANIFEST_FILE, `cannot be read (${(e as NodeJS.ErrnoException).code})`);
+    return done(undefined, 0);
+  }
+  const recorded = await recordedManifestDigest(dir);
+  if (recorded === undefined)
+    problem('manifest_digest_missing', MANIFEST_DIGEST_FILE, 'missing or not "<sha256>  manifest.json"');
+  else if (recorded !== digestOf(text))
+    problem('manifest_altered', MANIFEST_FILE, `its SHA-256 is not the one ${MANIFEST_DIGEST_FILE} records`);
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(text, MANIFEST_FILE);
+  } catch (e) {
+    if (!(e instanceof ManifestError)) throw e;
+    problem('manifest_invalid', MANIFEST_FILE, e.message);
+    return done(undefined, 0);
+  }
+
+  let checked = 0;
+  const tableRows = new Map<string, number>();
+  let messagesByConversation: Map<string, number> | undefined;
+  for (const [name, entry] of Object.entries(manifest.files)) {
+    if (await checkFile(dir, name, entry, problem)) {
+      checked++;
+      const rows = await countRows(dir, name, problem);
+      if (rows !== undefined) {
+        tableRows.set(name, rows.rows);
+        if (name === tableFile('messages', 'ndjson')) messagesByConversation = rows.byConversation;
+        if (entry.rows !== undefined && rows.rows !== entry.rows)
+          problem('rows_mismatch', name, `${rows.rows} rows, the manifest says ${entry.rows}`);
+      }
+    }
+  }
+
+  for (const [table, expected] of [
+    ['messages', manifest.counts.messages],
+    ['conversations', manifest.counts.conversations],
+  ] as const) {
+    for (const format of ['ndjson', 'parquet'] as const) {
+      const rows = tableRows.get(tableFile(table, format));
+      if (rows !== undefined && rows !== expected)
+        problem(
+          'rows_mismatch',
+          tableFile(table, format),
+          `${rows} rows, the manifest counts ${expected} ${table}`,
+        );
+    }
+  }
+  if (messagesByConversation !== undefined) {
+    for (const c of manifest.conversations) {
+      const rows = messagesByConversation.get(c.conversation_id) ?? 0;
+      if (rows !== c.rows)
+        problem(
+          'rows_mismatch',
+          tableFile('messages', 'ndjson'),
+          `conversation ${c.conversation_id} has ${rows} message rows, the manifest accounts for ${c.rows}`,
+        );
+    }
+  }
+
+  const listed = new Set([...Object.keys(manifest.files), MANIFEST_FILE, MANIFEST_DIGEST_FILE]);
+  for (const name of await filesUnder(dir)) {
+    if (!listed.has(name)) problem('extra', name, 'not listed in the manifest');
+  }
+  return done(manifest, checked);
+}
+
+/** Presence, size and hash of one listed file; true when it is intact. */
+async function checkFile(
+  dir: string,
+  name: string,
+  entry: FileEntry,
+  problem: (kind: ProblemKind, file: string, detail: string) => void,
+): Promise<boolean> {
+  const path = join(dir, ...name.split('/'));
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined || !info.isFile()) {
+    problem('missing', name, 'listed in the manifest but not present');
+    return false;
+  }
+  const actual = await digestFile(path);
+  if (isMedia(name) && `media/${actual.sha256}` !== name)
+    problem('media_altered', name, `its content hashes to ${actual.sha256}`);
+  if (actual.bytes < entry.bytes) {
+    problem('truncated', name, `${actual.bytes} bytes, the manifest says ${entry.bytes}`);
+    return false;
+  }
+  if (actual.bytes !== entry.bytes || actual.sha256 !== entry.sha256) {
+    problem(
+      'altered',
+      name,
+      actual.bytes !== entry.bytes
+        ? `${actual.bytes} bytes, the manifest says ${entry.bytes}`
+        : 'same size, different SHA-256',
+    );
+    return false;
+  }
+  return true;
+}
+
+/** Rows of a table file (NDJSON lines, Parquet's footer); undefined for other files or when unreadable. */
+async function countRows(
+  dir: string,
+  name: string,
+  problem: (kind: ProblemKind, file: string, detail: string) => void,
+): Promise<{ rows: number; byConversation: Map<string, number> } | undefined> {
+  const path = join(dir, name);
+  try {
+    if (name.endsWith('.ndjson')) return await ndjsonRows(path);
+    if (name.endsWith('.parquet')) return { rows: await parquetRows(path), byConversation: new Map() };
+  } catch (e) {
+    problem('unreadable', name, (e as Error).message);
+  }
+  return undefined;
+}

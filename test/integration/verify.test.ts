@@ -1,0 +1,120 @@
+import { cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSandbox } from '../../src/sandbox/create-sandbox.js';
+import { digestOf } from '../../src/pipeline/snapshot-manifest.js';
+import { verifySnapshot, type ProblemKind } from '../../src/pipeline/verify-snapshot.js';
+import { exportSandbox, tempDir } from '../helpers/export-options.js';
+
+/** One published snapshot, copied fresh for each tampering. */
+let original: string;
+let root: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ig-export-verify-'));
+  const sandbox = await createSandbox({ seed: 3, conversations: 12, rateLimit: { callsPerSecond: 0 } });
+  try {
+    original = (await exportSandbox(sandbox, root)).snapshotDir!;
+  } finally {
+    await sandbox.close();
+  }
+});
+
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+async function copy(): Promise<string> {
+  const dir = join(await tempDir(), 'snapshot=copy');
+  await cp(original, dir, { recursive: true });
+  return dir;
+}
+
+async function kindsAfter(tamper: (dir: string) => Promise<void>): Promise<ProblemKind[]> {
+  const dir = await copy();
+  await tamper(dir);
+  const result = await verifySnapshot(dir);
+  expect(result.intact).toBe(false);
+  return result.problems.map((p) => p.kind);
+}
+
+async function flipByte(path: string, offset: number): Promise<void> {
+  const bytes = await readFile(path);
+  bytes[offset] = (bytes[offset] ?? 0) ^ 0x01;
+  await writeFile(path, bytes);
+}
+
+describe('verify: a snapshot checked against its manifest', () => {
+  it('a published snapshot is intact: every file, its rows, and the manifest digest', async () => {
+    const result = await verifySnapshot(await copy());
+    expect(result.problems).toEqual([]);
+    expect(result.intact).toBe(true);
+    expect(result.filesChecked).toBe(4);
+    // manifest.sha256 is in sha256sum format.
+    const digest = await readFile(join(original, 'manifest.sha256'), 'utf8');
+    expect(digest).toBe(`${digestOf(await readFile(join(original, 'manifest.json')))}  manifest.json\n`);
+  });
+
+  it('detects one flipped byte in a data file', async () => {
+    expect(await kindsAfter((d) => flipByte(join(d, 'messages.ndjson'), 10))).toEqual(['altered']);
+    expect(await kindsAfter((d) => flipByte(join(d, 'conversations.parquet'), 100))).toEqual(['altered']);
+  });
+
+  it('detects a deleted file', async () => {
+    expect(await kindsAfter((d) => rm(join(d, 'conversations.ndjson')))).toEqual(['missing']);
+  });
+
+  it('detects an added file', async () => {
+    expect(await kindsAfter((d) => writeFile(join(d, 'notes.txt'), 'hello'))).toEqual(['extra']);
+  });
+
+  it('detects a truncated Parquet file', async () => {
+    const kinds = await kindsAfter(async (d) => {
+      const path = join(d, 'messages.parquet');
+      await truncate(path, (await readFile(path)).length - 100);
+    });
+    expect(kinds).toEqual(['truncated']);
+  });
+
+  it('detects an edited manifest', async () => {
+    const kinds = await kindsAfter(async (d) => {
+      const path = join(d, 'manifest.json');
+      await writeFile(
+        path,
+        (await readFile(path, 'utf8')).replace('"status": "complete"', '"status": "partial"'),
+      );
+    });
+    expect(kinds).toEqual(['manifest_altered']);
+  });
+
+  it('detects a deleted manifest digest, and a manifest that is no longer a manifest', async () => {
+    expect(await kindsAfter((d) => rm(join(d, 'manifest.sha256')))).toEqual(['manifest_digest_missing']);
+    expect(await kindsAfter((d) => writeFile(join(d, 'manifest.json'), '{"hello": 1}\n'))).toEqual([
+      'manifest_altered',
+      'manifest_invalid',
+    ]);
+  });
+
+  it('a rewritten file with a consistently rewritten manifest still fails on its row accounting', async () => {
+    // Someone drops a message row and rewrites the file entry and the digest to match: the per-conversation
+    // accounting (and the message count) no longer add up.
+    const kinds = await kindsAfter(async (d) => {
+      const ndjson = join(d, 'messages.ndjson');
+      const lines = (await readFile(ndjson, 'utf8')).split('\n');
+      const text = `${lines.slice(1).join('\n')}`;
+      await writeFile(ndjson, text);
+      const manifest = JSON.parse(await readFile(join(d, 'manifest.json'), 'utf8')) as {
+        files: Record<string, { rows: number; bytes: number; sha256: string }>;
+      };
+      const entry = manifest.files['messages.ndjson']!;
+      manifest.files['messages.ndjson'] = {
+        rows: entry.rows - 1,
+        bytes: Buffer.byteLength(text),
+        sha256: digestOf(text),
+      };
+      const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+      await writeFile(join(d, 'manifest.json'), manifestText);
+      await writeFile(join(d, 'manifest.sha256'), `${digestOf(manifestText)}  manifest.json\n`);
+    });
+    expect(new Set(kinds)).toEqual(new Set(['rows_mismatch']));
+  });
+});
