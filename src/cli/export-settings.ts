@@ -113,6 +113,15 @@ export const EXPORT_FLAGS = {
     describe:
       'Exit 6 when message bodies were lost to the 20-message window (the snapshot is still published)',
   },
+  since: {
+    type: 'string',
+    describe:
+      'Keep messages created at or after this instant: a date (2026-01-31, midnight UTC) or an ISO 8601 date-time with Z or an offset. Full or --user-id exports only',
+  },
+  until: {
+    type: 'string',
+    describe: 'Keep messages created before this instant (same forms as --since; exclusive)',
+  },
 } as const;
 
 type FlagName = keyof typeof EXPORT_FLAGS;
@@ -124,6 +133,24 @@ type FlagName = keyof typeof EXPORT_FLAGS;
 export const OVERLAP_MS = 5 * 60_000;
 
 const positiveInt = z.number().int().positive();
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/** `2026-01-31` (midnight UTC) or an ISO 8601 date-time with `Z` or an offset, as epoch ms; undefined otherwise. */
+export function parseInstant(text: string): number | undefined {
+  if (DATE_ONLY.test(text) || isoDateTime.safeParse(text).success) {
+    const ms = Date.parse(DATE_ONLY.test(text) ? `${text}T00:00:00Z` : text);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  return undefined;
+}
+
+const instant = z
+  .string()
+  .refine(
+    (s) => parseInstant(s) !== undefined,
+    'must be a date (2026-01-31) or an ISO 8601 date-time with Z or an offset (2026-01-31T12:00:00Z)',
+  );
 const settingsShape = {
   account: z.string().regex(/^(me|\d+)$/, 'must be "me" or a numeric account id'),
   'user-id': z.string().regex(/^\d+$/, 'must be a numeric Instagram-scoped id').optional(),
@@ -148,6 +175,8 @@ const settingsShape = {
   compact: z.boolean(),
   'fail-on-loss': z.boolean(),
   hydrate: z.enum(['auto', 'expand', 'per-message']),
+  since: instant.optional(),
+  until: instant.optional(),
 } satisfies Record<FlagName, z.ZodType>;
 
 const settingsSchema = z.strictObject(settingsShape);
@@ -204,6 +233,14 @@ export function mergeSettings(
   if (parsed.data['backoff-max-ms'] < parsed.data['backoff-base-ms']) {
     throw new UsageError('--backoff-max-ms must not be below --backoff-base-ms');
   }
+  const { since, until } = parsed.data;
+  if (
+    since !== undefined &&
+    until !== undefined &&
+    (parseInstant(until) ?? 0) <= (parseInstant(since) ?? 0)
+  ) {
+    throw new UsageError(`--until ${until} must be later than --since ${since}`);
+  }
   return parsed.data;
 }
 
@@ -240,6 +277,8 @@ export function toExportOptions(
       hydrateConcurrency: s['hydrate-concurrency'],
       windowSize: 20,
       hydrate: s.hydrate,
+      since: s.since === undefined ? undefined : parseInstant(s.since),
+      until: s.until === undefined ? undefined : parseInstant(s.until),
     },
     parquet: { ...DEFAULT_PARQUET_OPTIONS, compression: s.compression },
   };

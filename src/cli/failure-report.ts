@@ -1,5 +1,6 @@
 import { AccountNotFoundError, GraphAuthError, GraphRequestError } from '../graph/errors.js';
 import { asOutputPathError } from '../output-path.js';
+import { TimeWindowConflictError } from '../pipeline/conversation-planner.js';
 import { NoSuchConversationError } from '../pipeline/run-export.js';
 import { RunLockedError } from '../state/run-lock.js';
 import { ExitCode, InterruptedError, UsageError } from './exit-codes.js';
@@ -37,6 +38,8 @@ export function describeFailure(e: unknown): FailureReport {
   if (e instanceof GraphAuthError)
     return { code: ExitCode.Auth, kind: 'auth', message: e.message, graphCode: e.request.graphError?.code };
   if (e instanceof NoSuchConversationError) return { code: ExitCode.Usage, kind: 'user', message: e.message };
+  if (e instanceof TimeWindowConflictError)
+    return { code: ExitCode.Usage, kind: 'usage', message: e.message };
   if (e instanceof AccountNotFoundError)
     return {
       code: ExitCode.Usage,

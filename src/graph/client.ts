@@ -53,8 +53,10 @@ export interface ClientMetrics {
   throttleWaitMs: number;
 }
 
-export interface Page {
-  data: unknown[];
+/** One page of a cursor-paged list: its items, and whether a `next` link promised more. */
+export interface ListPage {
+  items: unknown[];
+  more: boolean;
 }
 
 /** Page size state of one paginated walk: halved on "reduce the amount of data", restored after a while. */
@@ -116,7 +118,7 @@ export class GraphClient {
     first: (limit: number) => URL,
     pageSize: number,
     select: (body: unknown) => unknown = (b) => b,
-  ): AsyncGenerator<unknown[]> {
+  ): AsyncGenerator<ListPage> {
     const state: LimitState = { limit: pageSize, requested: pageSize, pagesSinceShrink: 0 };
     let build = first;
     const seenCursors = new Set<string>();
@@ -132,9 +134,12 @@ export class GraphClient {
           `${endpoint}: the response has no data array (${describe(build(state.limit))})`,
         );
       }
-      yield page.data;
       const next = page.paging?.next;
-      if (typeof next !== 'string' || next === '') return;
+      if (typeof next !== 'string' || next === '') {
+        yield { items: page.data, more: false };
+        return;
+      }
+      yield { items: page.data, more: true };
       const nextUrl = this.followable(next);
       const cursor = nextUrl.searchParams.get('after') ?? nextUrl.search;
       if (seenCursors.has(cursor)) {
@@ -160,7 +165,7 @@ export class GraphClient {
     next: string,
     pageSize: number,
     adjust: (url: URL) => void = () => undefined,
-  ): AsyncGenerator<unknown[]> {
+  ): AsyncGenerator<ListPage> {
     const start = this.followable(next);
     adjust(start);
     return this.paginate(

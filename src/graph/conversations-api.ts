@@ -1,4 +1,4 @@
-import type { GraphClient } from './client.js';
+import type { GraphClient, ListPage } from './client.js';
 import { AccountNotFoundError, GraphRequestError } from './errors.js';
 import { stripAccessToken } from './redact.js';
 
@@ -87,7 +87,7 @@ export class ConversationsApi {
    * Conversations, newest `updated_time` first, with participants; `userId` narrows to one person. With
    * `windowSize`, each also carries its most recent messages with their details (field expansion, nested).
    */
-  conversations(account: string, userId?: string, windowSize?: number): AsyncGenerator<unknown[]> {
+  conversations(account: string, userId?: string, windowSize?: number): AsyncGenerator<ListPage> {
     const window = windowSize === undefined ? '' : `,messages.limit(${windowSize}){${MESSAGE_FIELDS}}`;
     return this.client.paginate(
       'conversations',
@@ -103,7 +103,7 @@ export class ConversationsApi {
   }
 
   /** Message ids and creation times of one conversation, newest first, every page. */
-  messageIds(conversationId: string): AsyncGenerator<unknown[]> {
+  messageIds(conversationId: string): AsyncGenerator<ListPage> {
     return this.client.paginate(
       'messages',
       (limit) => this.client.url(conversationId, { fields: `messages.limit(${limit}){id,created_time}` }),
@@ -117,7 +117,7 @@ export class ConversationsApi {
   }
 
   /** The rest of a conversation's message ids after its window, with ids and times only, largest pages. */
-  messageIdsAfter(next: string): AsyncGenerator<unknown[]> {
+  messageIdsAfter(next: string): AsyncGenerator<ListPage> {
     return this.client.paginateNext('messages', next, this.pageSize, (u) =>
       u.searchParams.set('fields', 'id,created_time'),
     );

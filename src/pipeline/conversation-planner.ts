@@ -10,14 +10,39 @@ export interface RunMode {
   resumedFromRunId: string | undefined;
 }
 
+/** --since/--until on a run that would be incremental: narrowing it would move the watermark past skipped messages. */
+export class TimeWindowConflictError extends Error {
+  override name = 'TimeWindowConflictError';
+
+  constructor() {
+    super(
+      '--since/--until cannot narrow an incremental run (the archive would skip what lies outside the window): ' +
+        'add --full to export the window in full, or --user-id for one person',
+    );
+  }
+}
+
 export function chooseRunMode(
-  options: { mode: 'auto' | 'full'; userId?: string | undefined },
+  options: {
+    mode: 'auto' | 'full';
+    userId?: string | undefined;
+    since?: number | undefined;
+    until?: number | undefined;
+  },
   store: StateStore,
   prior: AccountState,
 ): RunMode {
-  // A one-person (--user-id) export is always a full export of that conversation, whatever the state holds: a
-  // compliance export must not depend on what earlier runs happened to archive.
-  const auto = options.mode === 'auto' && options.userId === undefined;
+  const windowed = options.since !== undefined || options.until !== undefined;
+  if (
+    windowed &&
+    options.mode === 'auto' &&
+    options.userId === undefined &&
+    prior.lastRunStartedMs !== undefined
+  )
+    throw new TimeWindowConflictError();
+  // A one-person (--user-id) or time-window export is always a full export of what it selects, whatever the state
+  // holds: a compliance export must not depend on what earlier runs happened to archive.
+  const auto = options.mode === 'auto' && options.userId === undefined && !windowed;
   const incremental = auto && prior.lastRunStartedMs !== undefined;
   // A full export that an earlier run left unfinished (stopped, killed, or a checkpoint was its last word) is
   // continued: what it published unchanged costs no call.

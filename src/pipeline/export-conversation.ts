@@ -9,7 +9,7 @@ import type { HydrationStrategy } from './hydration-strategy.js';
 import { hydratePage } from './stages/hydrate.js';
 import { recordedFailure } from './recorded-failure.js';
 import { ContractError, toConversationRow, toMessageRow } from './transform.js';
-import type { ExportEvent, ListedConversation, RowContext } from './types.js';
+import type { ExportEvent, ListedConversation, RowContext, TimeWindow, TimeWindowEffect } from './types.js';
 
 export interface ConversationDeps {
   api: ConversationsApi;
@@ -19,7 +19,12 @@ export interface ConversationDeps {
   windowSize: number;
   clock: Clock;
   ctx: RowContext;
+  /** Only messages inside it become rows; listing stops at `since` (messages come newest first). */
+  timeWindow: TimeWindow;
 }
+
+const inside = (w: TimeWindow, createdMs: number): boolean =>
+  (w.since === undefined || createdMs >= w.since) && (w.until === undefined || createdMs < w.until);
 
 /** What is already archived for a conversation (incremental runs); undefined for a full export of it. */
 export interface ConversationPlan {
@@ -42,7 +47,7 @@ export async function* exportConversation(
   deps: ConversationDeps,
   plan: ConversationPlan,
 ): AsyncGenerator<ExportEvent> {
-  const { api, hydration, hydrateLimit, windowSize, clock, ctx } = deps;
+  const { api, hydration, hydrateLimit, windowSize, clock, ctx, timeWindow } = deps;
   const { conversation } = plan;
   const listedAt = clock.now();
   const boundary = plan.known
@@ -54,11 +59,19 @@ export async function* exportConversation(
   let newMessages = 0;
   let listedCount = 0;
   let stoppedAtBoundary = false;
+  let stoppedAtSince = false;
+  const effect: TimeWindowEffect = { outside: 0, detailReadsSkipped: 0, cutShort: false };
   let lost = 0;
   let complete = true;
   try {
-    for await (const listed of hydration.pages(conversation)) {
-      listedCount += listed.length;
+    for await (const listing of hydration.pages(conversation)) {
+      listedCount += listing.items.length;
+      const listed = listing.items.filter((item) => inside(timeWindow, item.m.createdMs));
+      const outside = listing.items.filter((item) => !inside(timeWindow, item.m.createdMs));
+      effect.outside += outside.length;
+      effect.detailReadsSkipped += outside.filter(
+        (item) => item.m.position < windowSize && item.detail === undefined,
+      ).length;
       const fresh = listed
         .map((item) => ({ item, decision: boundary.decide(item.m) }))
         .filter((x) => x.decision !== 'known');
@@ -101,6 +114,13 @@ export async function* exportConversation(
         stoppedAtBoundary = true;
         break;
       }
+      // Newest first: once a message is older than --since, so is everything after it.
+      const since = timeWindow.since;
+      if (since !== undefined && listing.items.some((item) => item.m.createdMs < since)) {
+        stoppedAtSince = listing.more;
+        effect.cutShort = listing.more;
+        break;
+      }
     }
   } catch (e) {
     if (!(e instanceof GraphRequestError || e instanceof GraphPagingError || e instanceof ContractError))
@@ -114,7 +134,12 @@ export async function* exportConversation(
     lost,
     elapsedMs: plan.lastCheckedMs === undefined ? undefined : listedAt - plan.lastCheckedMs,
   };
-  const total = !complete ? null : stoppedAtBoundary ? (plan.previousTotal ?? 0) + newMessages : listedCount;
+  const total =
+    !complete || stoppedAtSince
+      ? null
+      : stoppedAtBoundary
+        ? (plan.previousTotal ?? 0) + newMessages
+        : listedCount;
   const commit: ConversationCommit = {
     conversationId: conversation.id,
     updatedMs: conversation.updatedMs,
@@ -129,5 +154,6 @@ export async function* exportConversation(
     row: toConversationRow(ctx, conversation, { messages: written, hydrated, total }, listedAt),
     commit,
     activity,
+    timeWindow: effect,
   };
 }

@@ -15,6 +15,12 @@ export interface ListedItem {
   detail: MessageDetail | undefined;
 }
 
+/** One page of a conversation's messages, and whether more pages follow (a call each). */
+export interface ListedItemPage {
+  items: ListedItem[];
+  more: boolean;
+}
+
 export interface HydrationReport {
   /** What the run used in the end. */
   strategy: 'expand' | 'per-message';
@@ -76,15 +82,15 @@ export class HydrationStrategy {
       let first = true;
       try {
         for await (const page of this.api.conversations(account, userId, this.windowSize)) {
-          const windows = page.map(windowOf);
+          const windows = page.items.map(windowOf);
           if (first && this.mode === 'auto') {
             const items = windows.flatMap((w) => w?.items ?? []);
             if (items.length > 0 && !items.some(detailed))
               this.fallBack('the server ignored the detail fields of the expansion');
           }
           first = false;
-          for (const [i, item] of page.entries()) {
-            yield { ...toListedConversation(item, accountId), window: windows[i] };
+          for (const [i, item] of page.items.entries()) {
+            yield { ...toListedConversation(item, accountId), morePages: page.more, window: windows[i] };
           }
         }
         return;
@@ -102,13 +108,13 @@ export class HydrationStrategy {
    * A conversation's messages, newest first, page by page: its window as the listing carried it (no call), then the
    * rest of the ids; without a window, every id is listed and each detail read on its own.
    */
-  async *pages(conversation: ListedConversation): AsyncGenerator<ListedItem[]> {
+  async *pages(conversation: ListedConversation): AsyncGenerator<ListedItemPage> {
     if (conversation.window) {
       yield* this.fromWindow(conversation.id, conversation.window);
       return;
     }
     for await (const page of expandMessages(this.api, conversation.id)) {
-      yield page.map((m) => ({ m, detail: undefined }));
+      yield { items: page.items.map((m) => ({ m, detail: undefined })), more: page.more };
     }
   }
 
@@ -123,9 +129,9 @@ export class HydrationStrategy {
   private async *fromWindow(
     conversationId: string,
     window: NonNullable<ListedConversation['window']>,
-  ): AsyncGenerator<ListedItem[]> {
+  ): AsyncGenerator<ListedItemPage> {
     const items = this.listedItems(conversationId, window.items);
-    yield items;
+    yield { items, more: window.next !== undefined };
     if (window.next !== undefined) yield* this.fromIds(conversationId, items.length, window.next);
   }
 
@@ -134,9 +140,15 @@ export class HydrationStrategy {
     conversationId: string,
     position: number,
     next: string,
-  ): AsyncGenerator<ListedItem[]> {
+  ): AsyncGenerator<ListedItemPage> {
     for await (const page of this.api.messageIdsAfter(next)) {
-      yield page.map((item) => ({ m: toListedMessage(item, position++, conversationId), detail: undefined }));
+      yield {
+        items: page.items.map((item) => ({
+          m: toListedMessage(item, position++, conversationId),
+          detail: undefined,
+        })),
+        more: page.more,
+      };
     }
   }
 

@@ -34,6 +34,12 @@ export async function reconcileSnapshots(
     if (store.hasSnapshot(snapshotId)) continue;
     const dir = snapshotDirIn(accountDir, snapshotId);
     const manifest = await readManifest(dir);
+    if (manifest.filters.since !== null || manifest.filters.until !== null) {
+      // A time-window export is not part of the archive's state (its conversations were read only in part).
+      store.commitSnapshot(snapshotId, manifest.run_id, [], Date.parse(manifest.ended_at));
+      committed.push(snapshotId);
+      continue;
+    }
     const incomplete = new Set(
       manifest.failures.filter((f) => f.stage === 'expand').map((f) => f.conversation_id),
     );

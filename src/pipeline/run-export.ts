@@ -219,6 +219,12 @@ async function exportWithState(
 
   async function* plans(): AsyncGenerator<ConversationPlan> {
     for await (const c of hydration.conversations(options.run.account, account.id, options.run.userId)) {
+      // Newest first: a conversation last updated before --since holds nothing newer, nor does any after it.
+      const since = options.run.since;
+      if (since !== undefined && c.updatedMs < since) {
+        if (c.morePages) sequence.recordConversationListingCutShort();
+        break;
+      }
       const plan = planner.decide(c);
       if (plan === 'stop') break;
       if (plan === 'skip') {
@@ -238,6 +244,7 @@ async function exportWithState(
     windowSize: options.run.windowSize,
     clock,
     ctx,
+    timeWindow: { since: options.run.since, until: options.run.until },
   };
 
   let stopReason: StopReason | undefined;
@@ -256,7 +263,7 @@ async function exportWithState(
           { reason: event.failure.reason },
         );
       } else {
-        await sequence.writeConversation(event.row, event.commit, event.activity);
+        await sequence.writeConversation(event.row, event.commit, event.activity, event.timeWindow);
         activities.push(event.activity);
         if (needsRetry(event.commit)) unfinished.push(event.commit.updatedMs);
         if (activities.length % 50 === 0) {
@@ -308,7 +315,8 @@ async function exportWithState(
   if (!publish) await sequence.discard();
   const anyPartial = stopReason !== undefined || unfinished.length > 0 || sequence.publishedCounts.failed > 0;
   // A one-person run (--user-id) saw one conversation: it says nothing about the account's other conversations.
-  if (listingComplete && stopReason === undefined && options.run.userId === undefined) {
+  const windowed = options.run.since !== undefined || options.run.until !== undefined;
+  if (listingComplete && stopReason === undefined && options.run.userId === undefined && !windowed) {
     // Next run may stop listing at the newest conversation seen, unless something older was left unfinished.
     const watermark = unfinished.length > 0 ? Math.min(...unfinished) - 1 : newestListedMs;
     store.finishRun(watermark, runStartedMs);

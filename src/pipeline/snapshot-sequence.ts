@@ -7,7 +7,7 @@ import { lossReport, type ConversationActivity } from './loss-report.js';
 import { SnapshotWriter } from './snapshot.js';
 import { snapshotIdFor } from './snapshot-layout.js';
 import type { ConversationAccount, Counts, Custody, Manifest, StopReason } from './snapshot-manifest.js';
-import type { HydrationStatus, RecordedFailure } from './types.js';
+import type { HydrationStatus, RecordedFailure, TimeWindowEffect } from './types.js';
 
 export type { Counts, Manifest, StopReason } from './snapshot-manifest.js';
 
@@ -169,25 +169,28 @@ export class SnapshotSequence {
     await writer.writeMessage(row);
   }
 
-  /** Listed messages of a conversation that the time window left out (no row is written for them). */
-  recordOutsideTimeWindow(conversationId: string, messages: number): void {
-    this.accountOf(conversationId).outside_time_window += messages;
+  /** The conversation listing stopped at --since although more pages followed. */
+  recordConversationListingCutShort(): void {
+    this.savings.listing_stopped_early++;
   }
 
-  recordSavings(saved: Partial<WindowSavings>): void {
-    this.savings.listing_stopped_early += saved.listing_stopped_early ?? 0;
-    this.savings.detail_reads_skipped += saved.detail_reads_skipped ?? 0;
+  /** A time window narrows what the run reads: its rows are not the archive's, so the state records none of them. */
+  private get windowed(): boolean {
+    return this.run.filters.since !== null || this.run.filters.until !== null;
   }
 
   async writeConversation(
     row: ConversationRow,
     commit: ConversationCommit,
     activity: ConversationActivity,
+    timeWindow?: TimeWindowEffect,
   ): Promise<void> {
     const writer = this.openWriter;
     this.counts.conversations++;
     this.counts.lost += activity.lost;
-    this.accountOf(row.conversation_id);
+    this.accountOf(row.conversation_id).outside_time_window += timeWindow?.outside ?? 0;
+    this.savings.listing_stopped_early += timeWindow?.cutShort ? 1 : 0;
+    this.savings.detail_reads_skipped += timeWindow?.detailReadsSkipped ?? 0;
     this.commits.push(commit);
     this.activities.push(activity);
     await writer.writeConversation(row);
@@ -239,8 +242,7 @@ export class SnapshotSequence {
       api: { base_url: this.run.baseUrl, version: this.run.apiVersion },
       custody: this.run.custody,
       filters: this.run.filters,
-      window_savings:
-        this.run.filters.since === null && this.run.filters.until === null ? null : { ...this.savings },
+      window_savings: this.windowed ? { ...this.savings } : null,
       options: this.run.options,
       files,
       counts: { ...this.counts },
@@ -260,7 +262,12 @@ export class SnapshotSequence {
       failures: this.failures,
     };
     const dir = await writer.publish(manifest);
-    this.store?.commitSnapshot(writer.snapshotId, this.run.runId, this.commits, this.now());
+    this.store?.commitSnapshot(
+      writer.snapshotId,
+      this.run.runId,
+      this.windowed ? [] : this.commits,
+      this.now(),
+    );
     this.published.push(dir);
     for (const [k, v] of Object.entries(manifest.counts)) this.publishedCounts[k as keyof Counts] += v;
     this.writer = undefined;

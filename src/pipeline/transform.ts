@@ -9,7 +9,10 @@ export class ContractError extends Error {
   override name = 'ContractError';
 }
 
-export function toListedConversation(item: unknown, accountId: string): ListedConversation {
+export function toListedConversation(
+  item: unknown,
+  accountId: string,
+): Pick<ListedConversation, 'id' | 'updatedMs' | 'participant'> {
   const c = item as ConversationItem;
   if (typeof c?.id !== 'string')
     throw new ContractError(

@@ -9,6 +9,8 @@ export interface ListedConversation {
   id: string;
   updatedMs: number;
   participant: { id: string; username: string | undefined } | undefined;
+  /** The listing page it came on had a `next` link: stopping the listing here saves at least one call. */
+  morePages: boolean;
   /** Its most recent messages with their details, when the listing carried them (nested field expansion). */
   window?: { items: unknown[]; next: string | undefined } | undefined;
 }
@@ -30,9 +32,31 @@ export interface RecordedFailure {
   message: string;
 }
 
+/** A time window (--since/--until, epoch ms): messages created at or after `since` and before `until`. */
+export interface TimeWindow {
+  since: number | undefined;
+  until: number | undefined;
+}
+
+/** What a time window left out of one conversation, and the calls that saved. */
+export interface TimeWindowEffect {
+  /** Listed messages outside the time window (no row is written for them). */
+  outside: number;
+  /** Of those, messages inside the 20-message window whose details would have cost a call each. */
+  detailReadsSkipped: number;
+  /** The listing stopped at --since although more pages followed (at least one call saved). */
+  cutShort: boolean;
+}
+
 export type ExportEvent =
   | { type: 'message'; row: MessageRow }
-  | { type: 'conversation'; row: ConversationRow; commit: ConversationCommit; activity: ConversationActivity }
+  | {
+      type: 'conversation';
+      row: ConversationRow;
+      commit: ConversationCommit;
+      activity: ConversationActivity;
+      timeWindow: TimeWindowEffect;
+    }
   | { type: 'failure'; failure: RecordedFailure };
 
 /** Identifies the rows of one run. */

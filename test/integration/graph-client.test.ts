@@ -12,9 +12,15 @@ function client(baseUrl: string, overrides: Partial<GraphClientOptions> = {}): G
   return new GraphClient(testClientOptions(baseUrl, overrides));
 }
 
-async function collect(pages: AsyncIterable<unknown[]>): Promise<unknown[]> {
+/** Every item of a paged list; each page but the last must promise more. */
+async function collect(pages: AsyncIterable<{ items: unknown[]; more: boolean }>): Promise<unknown[]> {
   const all: unknown[] = [];
-  for await (const page of pages) all.push(...page);
+  const more: boolean[] = [];
+  for await (const page of pages) {
+    all.push(...page.items);
+    more.push(page.more);
+  }
+  expect(more).toEqual([...more.slice(0, -1).map(() => true), false]);
   return all;
 }
 

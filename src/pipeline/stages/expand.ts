@@ -9,9 +9,12 @@ import type { ListedMessage } from '../types.js';
 export async function* expandMessages(
   api: ConversationsApi,
   conversationId: string,
-): AsyncGenerator<ListedMessage[]> {
+): AsyncGenerator<{ items: ListedMessage[]; more: boolean }> {
   let position = 0;
   for await (const page of api.messageIds(conversationId)) {
-    yield page.map((item) => toListedMessage(item, position++, conversationId));
+    yield {
+      items: page.items.map((item) => toListedMessage(item, position++, conversationId)),
+      more: page.more,
+    };
   }
 }

@@ -10,6 +10,6 @@ export async function* extractConversations(
   userId: string | undefined,
 ): AsyncGenerator<ListedConversation> {
   for await (const page of api.conversations(account, userId)) {
-    for (const item of page) yield toListedConversation(item, accountId);
+    for (const item of page.items) yield { ...toListedConversation(item, accountId), morePages: page.more };
   }
 }
