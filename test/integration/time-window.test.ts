@@ -62,13 +62,9 @@ describe('time window (--since / --until)', () => {
     });
     // The id listing stopped with pages still to come.
     expect(manifest.window_savings).toEqual({ listing_stopped_early: 1, detail_reads_skipped: 0 });
-    expect(manifest.conversations).toEqual([
-      expect.objectContaining({
-        conversation_id: target.id,
-        rows: kept,
-        outside_time_window: expect.any(Number),
-      }),
-    ]);
+    expect(manifest.conversations).toHaveLength(1);
+    expect(manifest.conversations[0]).toMatchObject({ conversation_id: target.id, rows: kept });
+    expect(manifest.conversations[0]!.outside_time_window).toBeGreaterThan(0);
     // The conversation's total is unknown: the listing stopped before its end.
     const [conversation] = await readNdjson(join(summary.snapshotDir!, 'conversations.ndjson'));
     expect(conversation).toMatchObject({ message_count: null, snapshot_message_rows: kept });
