@@ -49,13 +49,22 @@ export async function readCurrentView(
 
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-/** The column list of a table, with timestamps as epoch milliseconds (what our writer takes). */
-function selectList(columns: readonly Column[], alias = ''): string {
-  return columns
-    .map((c) =>
-      c.type === 'timestamp' ? `epoch_ms(${alias}${c.name})::DOUBLE AS ${c.name}` : `${alias}${c.name}`,
-    )
-    .join(', ');
+/**
+ * One column of the select list, with timestamps as epoch milliseconds (what our writer takes); a column that no file
+ * holds yet (snapshots written before it existed) is NULL.
+ */
+function selectColumn(c: Column, present: ReadonlySet<string>, alias = ''): string {
+  if (!present.has(c.name)) return `NULL AS ${c.name}`;
+  return c.type === 'timestamp' ? `epoch_ms(${alias}${c.name})::DOUBLE AS ${c.name}` : `${alias}${c.name}`;
+}
+
+/** The columns a union of Parquet files holds. */
+async function columnsOf(
+  connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  source: string,
+): Promise<Set<string>> {
+  const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+  return new Set(reader.getRowObjectsJS().map((r) => r['column_name'] as string));
 }
 
 /**
@@ -108,9 +117,11 @@ export async function compactAccount(
     const glob = (table: string): string =>
       `read_parquet([${(table === 'messages' ? messageFiles : conversationFiles).map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
     const tmpMessages = join(dir, `.messages.parquet.tmp-${tag}`);
+    const messageColumns = await columnsOf(connection, glob('messages'));
+    const conversationColumns = await columnsOf(connection, glob('conversations'));
     const messages = await copyQuery(
       connection,
-      `SELECT ${selectList(MESSAGE_COLUMNS)} FROM ${glob('messages')}
+      `SELECT ${MESSAGE_COLUMNS.map((c) => selectColumn(c, messageColumns)).join(', ')} FROM ${glob('messages')}
        QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY hydration_status = 'hydrated' DESC, snapshot_id DESC) = 1
        ORDER BY conversation_id, created_time DESC, message_id`,
       tmpMessages,
@@ -133,9 +144,7 @@ export async function compactAccount(
              ? 'coalesce(counts.n, 0)::INTEGER AS snapshot_message_rows'
              : c.name === 'hydrated_count'
                ? 'coalesce(counts.h, 0)::INTEGER AS hydrated_count'
-               : c.type === 'timestamp'
-                 ? `epoch_ms(latest.${c.name})::DOUBLE AS ${c.name}`
-                 : `latest.${c.name}`,
+               : selectColumn(c, conversationColumns, 'latest.'),
        ).join(', ')}
        FROM latest LEFT JOIN counts USING (conversation_id)
        ORDER BY updated_time DESC, conversation_id`,

@@ -1,6 +1,7 @@
 import type { ConversationItem, HydrationOutcome, MessageDetail } from '../graph/conversations-api.js';
 import type { ConversationRow, MessageRow } from '../schema/tables.js';
 import { parseGraphTime } from './graph-time.js';
+import { messageContent } from './message-content.js';
 import type { ListedConversation, ListedMessage, RowContext } from './types.js';
 
 /** Pure mapping from Graph shapes to flat, typed rows. No I/O. */
@@ -37,7 +38,7 @@ export function toListedMessage(item: unknown, position: number, conversationId:
   if (createdMs === undefined) {
     throw new ContractError(`message ${m.id} has no readable created_time (${String(m.created_time)})`);
   }
-  return { id: m.id, createdMs, position };
+  return { id: m.id, createdMs, position, raw: m };
 }
 
 function json(value: unknown): string | null {
@@ -74,6 +75,15 @@ export function toMessageRow(
     attachments: null,
     reactions: null,
     is_unsupported: null,
+    attachment_types: null,
+    attachment_urls: null,
+    share_links: null,
+    story_type: null,
+    story_id: null,
+    story_link: null,
+    reaction_emojis: null,
+    reaction_user_ids: null,
+    raw: listed.raw,
     snapshot_id: ctx.snapshotId,
     extracted_at: extractedAt,
   };
@@ -90,6 +100,8 @@ export function toMessageRow(
     attachments: attachmentsOf(d),
     reactions: json(d.reactions),
     is_unsupported: d.is_unsupported === true,
+    ...messageContent(d),
+    raw: d as unknown as Record<string, unknown>,
   };
 }
 

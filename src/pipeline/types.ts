@@ -20,6 +20,8 @@ export interface ListedMessage {
   id: string;
   createdMs: number;
   position: number;
+  /** The listing entry as the API returned it. */
+  raw: Record<string, unknown>;
 }
 
 /** A problem the run recorded instead of hiding (goes to the manifest). */

@@ -2,7 +2,11 @@
  * The output schema, defined once. NDJSON rows, the Parquet schema, the README column table and
  * `ig-export schema` are all derived from these lists.
  */
-export type ColumnType = 'string' | 'int32' | 'boolean' | 'timestamp';
+/**
+ * `string_list` is a Parquet LIST of UTF-8 strings (a JSON array in NDJSON); `json` is an object, written as JSON text
+ * in Parquet and as the object itself in NDJSON.
+ */
+export type ColumnType = 'string' | 'int32' | 'boolean' | 'timestamp' | 'string_list' | 'json';
 
 export interface Column {
   readonly name: string;
@@ -97,6 +101,58 @@ export const MESSAGE_COLUMNS = [
     nullable: true,
     description: 'True when Meta flags unsupported content; null unless hydrated.',
   },
+  {
+    name: 'attachment_types',
+    type: 'string_list',
+    nullable: true,
+    description:
+      'One entry per attachment: image, video, audio, file, template, sticker or unknown; [] when none; null unless hydrated.',
+  },
+  {
+    name: 'attachment_urls',
+    type: 'string_list',
+    nullable: true,
+    description:
+      "Each attachment's media URL (Meta's CDN, expires within days), index-aligned with attachment_types; null unless hydrated.",
+  },
+  {
+    name: 'share_links',
+    type: 'string_list',
+    nullable: true,
+    description: 'Links of shared posts (CDN URLs of their image or video); null unless hydrated.',
+  },
+  {
+    name: 'story_type',
+    type: 'string',
+    nullable: true,
+    description: 'mention or reply_to when the message is a story mention or reply; null otherwise.',
+  },
+  { name: 'story_id', type: 'string', nullable: true, description: 'The story id; null when none.' },
+  {
+    name: 'story_link',
+    type: 'string',
+    nullable: true,
+    description: "The story's CDN link; null when none or once the story is gone.",
+  },
+  {
+    name: 'reaction_emojis',
+    type: 'string_list',
+    nullable: true,
+    description: 'One entry per reaction and user who reacted; null unless hydrated.',
+  },
+  {
+    name: 'reaction_user_ids',
+    type: 'string_list',
+    nullable: true,
+    description: 'Who reacted, index-aligned with reaction_emojis; null unless hydrated.',
+  },
+  {
+    name: 'raw',
+    type: 'json',
+    nullable: true,
+    description:
+      'The exact object the API returned for the message (its details when hydrated, its listing entry otherwise); no token is ever in it. Null when --redact.',
+  },
   SNAPSHOT_ID,
   {
     name: 'extracted_at',
@@ -156,13 +212,66 @@ export const CONVERSATION_COLUMNS = [
   },
 ] as const satisfies readonly Column[];
 
+/** `--download-media`: one row per media URL a hydrated message carried, and what became of its download. */
+export const MEDIA_COLUMNS = [
+  ACCOUNT_ID,
+  { name: 'conversation_id', type: 'string', nullable: false, description: 'Opaque Graph conversation id.' },
+  { name: 'message_id', type: 'string', nullable: false, description: 'The message that carried the media.' },
+  {
+    name: 'kind',
+    type: 'string',
+    nullable: false,
+    description: 'image, video, audio, file, sticker, template, share, story_mention or story_reply_to.',
+  },
+  { name: 'url', type: 'string', nullable: false, description: 'The CDN URL as the API gave it.' },
+  {
+    name: 'status',
+    type: 'string',
+    nullable: false,
+    description:
+      'downloaded | expired (the CDN answered 403/404/410: the signed URL is no longer served) | too_large (above --max-media-bytes) | failed (after retries; see error).',
+  },
+  {
+    name: 'http_status',
+    type: 'int32',
+    nullable: true,
+    description: "The CDN's final HTTP status, when it answered.",
+  },
+  {
+    name: 'content_type',
+    type: 'string',
+    nullable: true,
+    description: 'Content-Type of the downloaded file.',
+  },
+  { name: 'bytes', type: 'int32', nullable: true, description: 'Size of the downloaded file.' },
+  {
+    name: 'sha256',
+    type: 'string',
+    nullable: true,
+    description: 'SHA-256 of the file; it is stored once per snapshot as media/<sha256>.',
+  },
+  { name: 'path', type: 'string', nullable: true, description: 'media/<sha256>, relative to the snapshot.' },
+  { name: 'error', type: 'string', nullable: true, description: 'Why the download did not succeed.' },
+  SNAPSHOT_ID,
+  {
+    name: 'downloaded_at',
+    type: 'timestamp',
+    nullable: false,
+    description: 'When the download ended (UTC).',
+  },
+] as const satisfies readonly Column[];
+
 type ValueOf<T extends ColumnType> = T extends 'string'
   ? string
   : T extends 'int32'
     ? number
     : T extends 'boolean'
       ? boolean
-      : /* timestamp: epoch milliseconds */ number;
+      : T extends 'string_list'
+        ? Array<string | null>
+        : T extends 'json'
+          ? Record<string, unknown>
+          : /* timestamp: epoch milliseconds */ number;
 
 /** The row type of a column list: timestamps are epoch milliseconds. */
 export type RowOf<C extends readonly Column[]> = {
@@ -171,13 +280,17 @@ export type RowOf<C extends readonly Column[]> = {
 
 export type MessageRow = RowOf<typeof MESSAGE_COLUMNS>;
 export type ConversationRow = RowOf<typeof CONVERSATION_COLUMNS>;
+export type MediaRow = Omit<RowOf<typeof MEDIA_COLUMNS>, 'status'> & {
+  status: 'downloaded' | 'expired' | 'too_large' | 'failed';
+};
 
 export interface TableDefinition {
-  name: 'messages' | 'conversations';
+  name: 'messages' | 'conversations' | 'media';
   columns: readonly Column[];
 }
 
 export const TABLES: readonly TableDefinition[] = [
   { name: 'messages', columns: MESSAGE_COLUMNS },
   { name: 'conversations', columns: CONVERSATION_COLUMNS },
+  { name: 'media', columns: MEDIA_COLUMNS },
 ];

@@ -16,6 +16,10 @@ function arrowType(c: Column): A.DataType {
       return new A.Bool();
     case 'timestamp':
       return new A.TimestampMillisecond('UTC');
+    case 'string_list':
+      return new A.List(new A.Field('item', new A.Utf8(), true));
+    case 'json':
+      return new A.Utf8();
   }
 }
 
@@ -66,8 +70,35 @@ export interface ColumnBuffers {
   nullCount: number;
   nullBitmap: Uint8Array | undefined;
   valueOffsets: Int32Array | undefined;
-  data: Uint8Array | Int32Array | BigInt64Array;
+  data: Uint8Array | Int32Array | BigInt64Array | undefined;
+  /** The values of a list column (its `valueOffsets` index into them). */
+  child?: ColumnBuffers & { length: number };
 }
+
+/** UTF-8 bytes + offsets of `length` strings (`valueAt(i)` not a string = null). */
+function utf8Buffers(length: number, valueAt: (i: number) => unknown, scratch: ScratchBuffer): ColumnBuffers {
+  const valid = new Validity(length);
+  const offsets = new Int32Array(length + 1);
+  let pos = 0;
+  for (let i = 0; i < length; i++) {
+    const v = valueAt(i);
+    const present = typeof v === 'string';
+    valid.set(i, present);
+    if (present && v.length > 0) {
+      scratch.ensure(pos + v.length * 3); // UTF-8 needs at most 3 bytes per UTF-16 code unit
+      pos += utf8Write(scratch.bytes, v, pos);
+    }
+    offsets[i + 1] = pos;
+  }
+  // A fresh, unpooled copy: it is transferred to the encoder thread while the scratch buffer is reused.
+  const data = new Uint8Array(pos);
+  data.set(scratch.bytes.subarray(0, pos));
+  return { nullCount: valid.nulls, nullBitmap: valid.nullBitmap, valueOffsets: offsets, data };
+}
+
+/** A JSON column's text: objects are serialised, text (read back from a Parquet file) is kept as it is. */
+const jsonText = (v: unknown): string | null =>
+  v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v);
 
 /**
  * Lays out one batch of rows as Arrow column buffers (UTF-8 bytes + offsets, Int32Array, bit-packed booleans,
@@ -83,23 +114,28 @@ export function buildColumnBuffers(
     const valid = new Validity(length);
     const name = c.name;
     switch (c.type) {
-      case 'string': {
+      case 'string':
+        return utf8Buffers(length, (i) => rows[i]![name], scratch);
+      case 'json':
+        return utf8Buffers(length, (i) => jsonText(rows[i]![name]), scratch);
+      case 'string_list': {
         const offsets = new Int32Array(length + 1);
-        let pos = 0;
+        const items: unknown[] = [];
         for (let i = 0; i < length; i++) {
           const v = rows[i]![name];
-          const present = typeof v === 'string';
+          const present = Array.isArray(v);
           valid.set(i, present);
-          if (present && v.length > 0) {
-            scratch.ensure(pos + v.length * 3); // UTF-8 needs at most 3 bytes per UTF-16 code unit
-            pos += utf8Write(scratch.bytes, v, pos);
-          }
-          offsets[i + 1] = pos;
+          if (present) for (const item of v as unknown[]) items.push(item);
+          offsets[i + 1] = items.length;
         }
-        // A fresh, unpooled copy: it is transferred to the encoder thread while the scratch buffer is reused.
-        const data = new Uint8Array(pos);
-        data.set(scratch.bytes.subarray(0, pos));
-        return { nullCount: valid.nulls, nullBitmap: valid.nullBitmap, valueOffsets: offsets, data };
+        const child = { ...utf8Buffers(items.length, (i) => items[i], scratch), length: items.length };
+        return {
+          nullCount: valid.nulls,
+          nullBitmap: valid.nullBitmap,
+          valueOffsets: offsets,
+          data: undefined,
+          child,
+        };
       }
       case 'int32': {
         const data = new Int32Array(length);

@@ -5,7 +5,10 @@ import type { TableWriter } from './table-writer.js';
 
 const FLUSH_BYTES = 64 * 1024;
 
-/** Serialises one row: columns in schema order, timestamps as ISO-8601 with `Z`. */
+/**
+ * Serialises one row: columns in schema order, timestamps as ISO-8601 with `Z`; lists as arrays and JSON columns as
+ * the objects themselves.
+ */
 export function ndjsonLine(columns: readonly Column[], row: Record<string, unknown>): string {
   const out: Record<string, unknown> = {};
   for (const c of columns) {

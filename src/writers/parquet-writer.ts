@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as A from 'apache-arrow';
 import type { Column } from '../schema/tables.js';
-import { arrowSchema, buildColumnBuffers, ScratchBuffer } from './arrow-batch.js';
+import { arrowSchema, buildColumnBuffers, ScratchBuffer, type ColumnBuffers } from './arrow-batch.js';
 import type { TableWriter } from './table-writer.js';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'none';
@@ -56,7 +56,12 @@ const { pipeline } = require('node:stream/promises');
     try {
       if (message.type === 'batch') {
         const { length, columns } = message;
-        const children = schema.fields.map((field, i) => A.makeData({ type: field.type, length, ...columns[i] }));
+        // A list column carries its values as a child column of their own length.
+        const toData = (type, n, c) => c.child
+          ? A.makeData({ type, length: n, nullCount: c.nullCount, nullBitmap: c.nullBitmap, valueOffsets: c.valueOffsets,
+              child: toData(type.children[0].type, c.child.length, c.child) })
+          : A.makeData({ type, length: n, ...c });
+        const children = schema.fields.map((field, i) => toData(field.type, length, columns[i]));
         const batch = new A.RecordBatch(schema, A.makeData({ type: new A.Struct(schema.fields), length, nullCount: 0, children }));
         const table = W.Table.fromIPCStream(A.tableToIPC(new A.Table(batch), 'stream'));
         for (const b of table.recordBatches()) controller.enqueue(b);
@@ -139,11 +144,13 @@ export function createParquetWriter<Row extends object>(
     await until(() => inFlight < MAX_IN_FLIGHT);
     inFlight++;
     // The buffers move to the encoder thread (transferred, not copied); Arrow assembly and encoding happen there.
-    const transfer = columnBuffers.flatMap((b) =>
-      [b.nullBitmap, b.valueOffsets, b.data].flatMap((a) =>
+    const buffersOf = (b: ColumnBuffers): ArrayBuffer[] => [
+      ...[b.nullBitmap, b.valueOffsets, b.data].flatMap((a) =>
         a === undefined ? [] : [a.buffer as ArrayBuffer],
       ),
-    );
+      ...(b.child ? buffersOf(b.child) : []),
+    ];
+    const transfer = columnBuffers.flatMap(buffersOf);
     worker.postMessage({ type: 'batch', length: batchRows.length, columns: columnBuffers }, [
       ...new Set(transfer),
     ]);

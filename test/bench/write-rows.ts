@@ -36,7 +36,14 @@ if (values.writer === 'generate') {
   const db = await DuckDBInstance.create(':memory:', { threads: '2' });
   const c = await db.connect();
   const columns = MESSAGE_COLUMNS.map((col) => {
-    const t = { string: 'VARCHAR', int32: 'INTEGER', boolean: 'BOOLEAN', timestamp: 'TIMESTAMPTZ' }[col.type];
+    const t = {
+      string: 'VARCHAR',
+      int32: 'INTEGER',
+      boolean: 'BOOLEAN',
+      timestamp: 'TIMESTAMPTZ',
+      string_list: 'VARCHAR[]',
+      json: 'JSON',
+    }[col.type];
     return `${col.name}: '${t}'`;
   }).join(', ');
   await c.run(

@@ -37,6 +37,25 @@ export function expectedMessageRows(
         attachments: hydrated && Object.keys(carried).length > 0 ? JSON.stringify(carried) : null,
         reactions: hydrated && m.reactions ? JSON.stringify(m.reactions) : null,
         is_unsupported: hydrated ? m.isUnsupported === true : null,
+        // The sandbox sends images and videos only.
+        attachment_types: hydrated
+          ? (m.attachments?.data ?? []).map((a) => ('video_data' in a ? 'video' : 'image'))
+          : null,
+        attachment_urls: hydrated
+          ? (m.attachments?.data ?? [])
+              .map((a) => (a['video_data'] ?? a['image_data']) as { url: string })
+              .map((d) => d.url)
+          : null,
+        share_links: hydrated ? (m.shares?.data ?? []).map((s) => s.link) : null,
+        story_type: hydrated && m.story ? Object.keys(m.story)[0]! : null,
+        story_id: hydrated && m.story ? Object.values(m.story)[0]!.id : null,
+        story_link: hydrated && m.story ? Object.values(m.story)[0]!.link : null,
+        reaction_emojis: hydrated
+          ? (m.reactions?.data ?? []).flatMap((r) => r.users.map(() => r.reaction))
+          : null,
+        reaction_user_ids: hydrated
+          ? (m.reactions?.data ?? []).flatMap((r) => r.users.map((u) => u.id))
+          : null,
       });
     });
   }
@@ -71,10 +90,24 @@ export function withoutRunColumns(rows: Array<Record<string, unknown>>): Array<R
   return rows.map(({ snapshot_id: _s, extracted_at: _e, ...rest }) => parseJsonColumns(rest));
 }
 
+/**
+ * Parses the JSON-text columns and checks `raw` against the row's own columns (the API's object: its id, and when
+ * hydrated its sender and text), then drops it: the sandbox's rendering of a message is not recomputed here.
+ */
 export function parseJsonColumns(row: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...row };
+  const { raw: rawValue, ...out } = row;
   for (const k of ['attachments', 'reactions']) {
     if (typeof out[k] === 'string') out[k] = JSON.parse(out[k]);
+  }
+  if (rawValue !== undefined) {
+    const raw = (typeof rawValue === 'string' ? JSON.parse(rawValue) : rawValue) as Record<string, unknown>;
+    expect(raw['id']).toBe(row['message_id']);
+    if (row['hydration_status'] === 'hydrated') {
+      expect((raw['from'] as { id: string }).id).toBe(row['from_id']);
+      expect(raw['message'] ?? '').toBe(row['message']);
+    } else {
+      expect(Object.keys(raw).sort()).toEqual(['created_time', 'id']);
+    }
   }
   return out;
 }

@@ -1,7 +1,9 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compactAccount } from '../../src/pipeline/compact-current-view.js';
-import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
+import { MESSAGE_COLUMNS } from '../../src/schema/tables.js';
+import { createParquetWriter, DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import {
   byKey,
@@ -98,6 +100,32 @@ describe('compact: the current view', () => {
           'conversations.parquet': 6,
         },
       },
+    ]);
+  });
+
+  it('folds snapshots written before a column existed: their rows hold NULL there', async () => {
+    const sandbox = await startSandbox({ seed: 53, conversations: 5 });
+    const out = await tempDir();
+    const summary = await exportSandbox(sandbox, out);
+    // Rewrite the snapshot's messages the way an earlier version wrote them: without the content columns.
+    const path = join(summary.snapshotDir!, 'messages.parquet');
+    const rows = await duckdbQuery(`SELECT * FROM read_parquet('${path}', hive_partitioning = false)`);
+    const older = MESSAGE_COLUMNS.filter((c) => !['raw', 'share_links', 'attachment_types'].includes(c.name));
+    await rm(path);
+    const writer = createParquetWriter<Record<string, unknown>>(path, older);
+    for (const r of rows)
+      await writer.write({
+        ...r,
+        created_time: (r['created_time'] as Date).getTime(),
+        extracted_at: (r['extracted_at'] as Date).getTime(),
+      });
+    await writer.close();
+    const result = await compactAccount(out, sandbox.data.account.userId, DEFAULT_PARQUET_OPTIONS, () => 1);
+    const current = await duckdbQuery(
+      `SELECT count(*) AS n, count(raw) AS raw, count(story_id) AS story FROM '${join(result.dir, 'messages.parquet')}'`,
+    );
+    expect(current).toEqual([
+      { n: BigInt(rows.length), raw: 0n, story: BigInt(rows.filter((r) => r['story_id'] !== null).length) },
     ]);
   });
 });

@@ -23,6 +23,15 @@ function row(i: number, message: string | null): MessageRow {
     attachments: null,
     reactions: null,
     is_unsupported: message === null ? null : i % 2 === 0,
+    attachment_types: message === null ? null : i % 3 === 0 ? ['image', 'video'] : [],
+    attachment_urls: message === null ? null : i % 3 === 0 ? [`https://cdn/${i}`, null] : [],
+    share_links: null,
+    story_type: null,
+    story_id: null,
+    story_link: null,
+    reaction_emojis: message === null ? null : [TRICKY[i % TRICKY.length]!],
+    reaction_user_ids: message === null ? null : [null],
+    raw: { id: `m${i}`, message },
     snapshot_id: 'S',
     extracted_at: Date.UTC(2026, 0, 1),
   };
@@ -78,5 +87,37 @@ describe('Parquet writer (apache-arrow + parquet-wasm)', () => {
       nulls: BigInt(messages.filter((m) => m === null).length),
       empty: BigInt(messages.filter((m) => m === '').length),
     });
+  });
+
+  it('writes lists (with null items) and JSON columns that DuckDB reads back as written', async () => {
+    const path = join(await tempDir(), 'lists.parquet');
+    const w = createParquetWriter<MessageRow>(path, MESSAGE_COLUMNS, {
+      compression: 'zstd',
+      rowGroupSize: 7,
+      batchSize: 5,
+    });
+    const rows = Array.from({ length: 60 }, (_, i) =>
+      row(i, i % 4 === 0 ? null : TRICKY[i % TRICKY.length]!),
+    );
+    for (const r of rows) await w.write(r);
+    await w.close();
+    const back = await duckdbQuery(
+      `SELECT message_id, attachment_types, attachment_urls, reaction_emojis, reaction_user_ids,
+              json_extract_string(raw, '$.id') AS raw_id FROM '${path}' ORDER BY message_id`,
+    );
+    expect(back).toEqual(
+      rows.map((r) => ({
+        message_id: r.message_id,
+        attachment_types: r.attachment_types,
+        attachment_urls: r.attachment_urls,
+        reaction_emojis: r.reaction_emojis,
+        reaction_user_ids: r.reaction_user_ids,
+        raw_id: r.message_id.replace(/^m0*(?=\d)/, 'm'),
+      })),
+    );
+    const [images] = await duckdbQuery(
+      `SELECT count(*) AS n FROM '${path}' WHERE list_contains(attachment_types, 'image')`,
+    );
+    expect(images).toEqual({ n: BigInt(rows.filter((r) => r.attachment_types?.includes('image')).length) });
   });
 });

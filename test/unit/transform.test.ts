@@ -7,7 +7,12 @@ import {
 } from '../../src/pipeline/transform.js';
 
 const ctx = { accountId: '17841400000000001', snapshotId: 'S1' };
-const listed = { id: 'm1', createdMs: Date.UTC(2023, 0, 27, 23, 38, 6), position: 3 };
+const listed = {
+  id: 'm1',
+  createdMs: Date.UTC(2023, 0, 27, 23, 38, 6),
+  position: 3,
+  raw: { id: 'm1', created_time: '2023-01-27T23:38:06+0000' },
+};
 
 describe('transform', () => {
   it('flattens a hydrated message; "" stays "" and is_unsupported defaults to false', () => {
@@ -40,6 +45,72 @@ describe('transform', () => {
       hydration_status: 'hydrated',
       position: 3,
       extracted_at: 42,
+      attachment_types: [],
+      attachment_urls: [],
+      share_links: ['https://lookaside.fbsbx.com/x'],
+      story_type: null,
+      reaction_emojis: ['❤️'],
+      reaction_user_ids: [null],
+    });
+    // raw is the object the API returned, as it returned it.
+    expect(row.raw).toEqual({
+      id: 'm1',
+      from: { id: '6521113831237472' },
+      to: { data: [{ id: '17841400000000001', username: 'acme' }] },
+      message: '',
+      shares: { data: [{ link: 'https://lookaside.fbsbx.com/x' }] },
+      reactions: { data: [{ reaction: '❤️', users: [] }] },
+    });
+  });
+
+  it('parses attachments, stories and reactions into filterable columns', () => {
+    const row = toMessageRow(
+      ctx,
+      'c1',
+      listed,
+      {
+        status: 'hydrated',
+        detail: {
+          id: 'm1',
+          message: '',
+          attachments: {
+            data: [
+              { image_data: { url: 'https://cdn/i.jpg', preview_url: 'https://cdn/p.jpg' } },
+              { video_data: { url: 'https://cdn/v.mp4' } },
+              { audio_data: { url: 'https://cdn/a.mp4' } },
+              { file_url: 'https://cdn/f.pdf' },
+              { image_data: { url: 'https://cdn/s.png', render_as_sticker: true } },
+              { generic_template: { title: 't' } },
+              { something_new: 1 },
+            ],
+          },
+          story: { reply_to: { id: '1799', link: 'https://cdn/story' } },
+          reactions: {
+            data: [
+              { reaction: '❤️', users: [{ id: 'u1' }, { id: 'u2', username: 'b' }] },
+              { reaction: '😂', users: [{ id: 'u3' }] },
+            ],
+          },
+        },
+      },
+      42,
+    );
+    expect(row).toMatchObject({
+      attachment_types: ['image', 'video', 'audio', 'file', 'sticker', 'template', 'unknown'],
+      attachment_urls: [
+        'https://cdn/i.jpg',
+        'https://cdn/v.mp4',
+        'https://cdn/a.mp4',
+        'https://cdn/f.pdf',
+        'https://cdn/s.png',
+        null,
+        null,
+      ],
+      story_type: 'reply_to',
+      story_id: '1799',
+      story_link: 'https://cdn/story',
+      reaction_emojis: ['❤️', '❤️', '😂'],
+      reaction_user_ids: ['u1', 'u2', 'u3'],
     });
   });
 
@@ -49,6 +120,14 @@ describe('transform', () => {
       [null, null, null, null, null, null],
     );
     expect(row.hydration_status).toBe('outside_window');
+    expect([row.attachment_types, row.share_links, row.story_id, row.reaction_emojis]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
+    // Its raw value is its listing entry.
+    expect(row.raw).toEqual({ id: 'm1', created_time: '2023-01-27T23:38:06+0000' });
   });
 
   it('picks the participant that is not the account', () => {

@@ -15,10 +15,12 @@ export function renderSchemaMarkdown(): string {
     int32: 'INT32',
     boolean: 'BOOLEAN',
     timestamp: 'TIMESTAMP(ms, UTC)',
+    string_list: 'LIST<STRING>',
+    json: 'STRING (JSON text; an object in NDJSON)',
   };
   return TABLES.map((t) =>
     [
-      `**${t.name}** (\`${t.name}.ndjson\`, \`${t.name}.parquet\`)`,
+      `**${t.name}** (\`${t.name}.ndjson\`, \`${t.name}.parquet\`${t.name === 'media' ? '; only with `--download-media`' : ''})`,
       '',
       '| column | type | null | meaning |',
       '|---|---|---|---|',
