@@ -113,6 +113,19 @@ export const EXPORT_FLAGS = {
     describe:
       'Exit 6 when message bodies were lost to the 20-message window (the snapshot is still published)',
   },
+  'download-media': {
+    type: 'boolean',
+    default: false,
+    describe:
+      'Save every attachment, share and story file into the snapshot (media/<sha256>) before the CDN links expire; a media table records each download',
+  },
+  'max-media-bytes': {
+    type: 'number',
+    default: 200_000_000,
+    describe: 'Media files larger than this are not kept (status too_large)',
+  },
+  'media-concurrency': { type: 'number', default: 4, describe: 'Media downloads at once (not Graph calls)' },
+  'media-timeout-ms': { type: 'number', default: 120_000, describe: 'Time limit of one media download' },
   since: {
     type: 'string',
     describe:
@@ -175,6 +188,10 @@ const settingsShape = {
   compact: z.boolean(),
   'fail-on-loss': z.boolean(),
   hydrate: z.enum(['auto', 'expand', 'per-message']),
+  'download-media': z.boolean(),
+  'max-media-bytes': positiveInt.max(2 ** 31 - 1),
+  'media-concurrency': positiveInt.max(64),
+  'media-timeout-ms': positiveInt,
   since: instant.optional(),
   until: instant.optional(),
 } satisfies Record<FlagName, z.ZodType>;
@@ -277,6 +294,15 @@ export function toExportOptions(
       hydrateConcurrency: s['hydrate-concurrency'],
       windowSize: 20,
       hydrate: s.hydrate,
+      media: s['download-media']
+        ? {
+            concurrency: s['media-concurrency'],
+            maxBytes: s['max-media-bytes'],
+            timeoutMs: s['media-timeout-ms'],
+            retries: s.retries,
+            backoff: { baseMs: s['backoff-base-ms'], maxMs: s['backoff-max-ms'] },
+          }
+        : undefined,
       since: s.since === undefined ? undefined : parseInstant(s.since),
       until: s.until === undefined ? undefined : parseInstant(s.until),
     },

@@ -79,13 +79,19 @@ export function messageContent(d: MessageDetail): MessageContent {
   };
 }
 
-/** Every media URL a message carries (attachments, shares, story): what `--download-media` fetches. */
-export function mediaUrls(content: MessageContent): Array<{ kind: string; url: string }> {
+/** Every media URL a message row carries (attachments, shares, story): what `--download-media` fetches. */
+export function mediaUrls(content: {
+  attachment_types: ReadonlyArray<string | null> | null;
+  attachment_urls: ReadonlyArray<string | null> | null;
+  share_links: ReadonlyArray<string | null> | null;
+  story_type: string | null;
+  story_link: string | null;
+}): Array<{ kind: string; url: string }> {
   return [
-    ...content.attachment_urls.flatMap((url, i) =>
-      url === null ? [] : [{ kind: content.attachment_types[i] ?? 'unknown', url }],
+    ...(content.attachment_urls ?? []).flatMap((url, i) =>
+      url === null ? [] : [{ kind: content.attachment_types?.[i] ?? 'unknown', url }],
     ),
-    ...content.share_links.map((url) => ({ kind: 'share', url })),
+    ...(content.share_links ?? []).flatMap((url) => (url === null ? [] : [{ kind: 'share', url }])),
     ...(content.story_link === null
       ? []
       : [{ kind: `story_${content.story_type ?? 'story'}`, url: content.story_link }]),

@@ -19,6 +19,8 @@ import { recordedFailure } from './recorded-failure.js';
 import { reconcileSnapshots } from './reconcile-snapshots.js';
 import { accountDir, accountLockDir, accountStatePath, snapshotIdOfDir } from './snapshot-layout.js';
 import type { Custody } from './snapshot-manifest.js';
+import { MediaArchive, type MediaOptions } from './media-archive.js';
+import { mediaUrls } from './message-content.js';
 import { SnapshotSequence, type Counts, type Manifest, type StopReason } from './snapshot-sequence.js';
 import { ContractError } from './transform.js';
 import type { HydrationStatus, RowContext } from './types.js';
@@ -61,6 +63,8 @@ export interface RunOptions {
   windowSize: number;
   /** How the window's details are read: expansion (one call per conversation) or one call per message. */
   hydrate: HydrateMode;
+  /** `--download-media`: archive the media files messages carry into each snapshot. */
+  media?: MediaOptions | undefined;
   /** Time window (epoch ms): keep messages created at or after `since` and before `until`. */
   since?: number | undefined;
   until?: number | undefined;
@@ -190,6 +194,7 @@ async function exportWithState(
       options: manifestOptions(options),
       windowSize: options.run.windowSize,
       custody: deps.custody,
+      media: options.run.media !== undefined,
       filters: {
         user_id: options.run.userId ?? null,
         since: isoOrNull(options.run.since),
@@ -201,6 +206,19 @@ async function exportWithState(
     () => clock.now(),
   );
   await sequence.open();
+  const media =
+    options.run.media === undefined
+      ? undefined
+      : new MediaArchive(options.run.media, clock, deps.random, signal);
+  const writeFinishedMedia = async (): Promise<void> => {
+    for (const outcome of media?.takeFinished() ?? []) await sequence.writeMedia(outcome);
+  };
+  // Downloads end inside the snapshot they started in: each publish waits for them first.
+  if (media)
+    sequence.onBeforePublish(async () => {
+      await media.drain();
+      await writeFinishedMedia();
+    });
   const ctx: RowContext = {
     accountId: account.id,
     get snapshotId() {
@@ -255,6 +273,15 @@ async function exportWithState(
     )) {
       if (event.type === 'message') {
         await sequence.writeMessage(event.row);
+        if (media && event.row.hydration_status === 'hydrated') {
+          for (const ref of mediaUrls(event.row)) {
+            await media.enqueue(
+              { conversationId: event.row.conversation_id, messageId: event.row.message_id, ...ref },
+              sequence.openDir,
+            );
+          }
+          await writeFinishedMedia();
+        }
         checkpoints.messageWritten(event.row.conversation_id, event.row.hydration_status as HydrationStatus);
       } else if (event.type === 'failure') {
         sequence.recordFailure(event.failure);

@@ -15,9 +15,11 @@ export const MANIFEST_FILE = 'manifest.json';
 /** `sha256sum` format (`<hex>  manifest.json`), so `sha256sum -c manifest.sha256` checks it too. */
 export const MANIFEST_DIGEST_FILE = 'manifest.sha256';
 
-/** The tables every snapshot holds, each written as NDJSON and Parquet. */
+/** The tables every snapshot holds, each written as NDJSON and Parquet (`media` only with --download-media). */
 export const SNAPSHOT_TABLES = ['messages', 'conversations'] as const;
-export type SnapshotTable = (typeof SNAPSHOT_TABLES)[number];
+export type SnapshotTable = (typeof SNAPSHOT_TABLES)[number] | 'media';
+/** Downloaded media files, content-addressed: `media/<sha256>`. */
+export const MEDIA_DIR = 'media';
 export const TABLE_FORMATS = ['ndjson', 'parquet'] as const;
 export type TableFormat = (typeof TABLE_FORMATS)[number];
 

@@ -117,6 +117,17 @@ export const manifestSchema = z.object({
   /** Every file of the snapshot but the manifest and its digest: size, SHA-256 and (tables) row count. */
   files: z.record(z.string(), fileEntrySchema),
   counts: countsSchema,
+  /** --download-media: downloads by how they ended, and the distinct files stored (null without it). */
+  media: z
+    .object({
+      downloaded: count,
+      expired: count,
+      too_large: count,
+      failed: count,
+      files: count,
+      bytes: count,
+    })
+    .nullable(),
   conversations: z.array(conversationAccountSchema),
   calls: z.object({ total: count, by_endpoint: z.record(z.string(), count) }),
   retries: z.object({

@@ -5,7 +5,8 @@ import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
 import type { HydrationReport } from './hydration-strategy.js';
 import { lossReport, type ConversationActivity } from './loss-report.js';
 import { SnapshotWriter } from './snapshot.js';
-import { snapshotIdFor } from './snapshot-layout.js';
+import type { MediaOutcome } from './media-archive.js';
+import { MEDIA_DIR, snapshotIdFor } from './snapshot-layout.js';
 import type { ConversationAccount, Counts, Custody, Manifest, StopReason } from './snapshot-manifest.js';
 import type { HydrationStatus, RecordedFailure, TimeWindowEffect } from './types.js';
 
@@ -38,7 +39,19 @@ export interface RunInfo {
   windowSize: number;
   custody: Custody;
   filters: Manifest['filters'];
+  /** Snapshots hold a media table and media/ files (--download-media). */
+  media: boolean;
 }
+
+type MediaSummary = NonNullable<Manifest['media']>;
+const emptyMediaSummary = (): MediaSummary => ({
+  downloaded: 0,
+  expired: 0,
+  too_large: 0,
+  failed: 0,
+  files: 0,
+  bytes: 0,
+});
 
 /** Calls a time window (--since/--until) saved while a snapshot was open. */
 export interface WindowSavings {
@@ -81,6 +94,10 @@ export class SnapshotSequence {
   private skipped = 0;
   private perConversation = new Map<string, ConversationAccount>();
   private savings: WindowSavings = { listing_stopped_early: 0, detail_reads_skipped: 0 };
+  private mediaSummary = emptyMediaSummary();
+  /** Media files stored in the open snapshot, by SHA-256. */
+  private mediaFiles = new Map<string, number>();
+  private beforePublish: () => Promise<void> = () => Promise.resolve();
   private metricsAtOpen: ClientMetrics;
   private hydration: () => HydrationReport | null = () => null;
   readonly published: string[] = [];
@@ -124,6 +141,7 @@ export class SnapshotSequence {
       this.run.accountId,
       snapshotIdFor(startedMs),
       this.parquet,
+      this.run.media,
     );
     this.counts = emptyCounts();
     this.commits = [];
@@ -133,6 +151,8 @@ export class SnapshotSequence {
     this.skipped = 0;
     this.perConversation = new Map();
     this.savings = { listing_stopped_early: 0, detail_reads_skipped: 0 };
+    this.mediaSummary = emptyMediaSummary();
+    this.mediaFiles = new Map();
     if (this.index > 0) this.metricsAtOpen = cloneMetrics(this.metrics);
   }
 
@@ -167,6 +187,27 @@ export class SnapshotSequence {
     account.rows++;
     account[status]++;
     await writer.writeMessage(row);
+  }
+
+  /** The open snapshot's directory (temporary until published): where media files are stored. */
+  get openDir(): string {
+    return this.openWriter.tmpDir;
+  }
+
+  /** Work that must end inside the open snapshot before it is published (media downloads). */
+  onBeforePublish(fn: () => Promise<void>): void {
+    this.beforePublish = fn;
+  }
+
+  async writeMedia(outcome: MediaOutcome): Promise<void> {
+    const writer = this.openWriter;
+    this.mediaSummary[outcome.status]++;
+    if (outcome.status === 'downloaded' && outcome.sha256 !== null && !this.mediaFiles.has(outcome.sha256)) {
+      this.mediaFiles.set(outcome.sha256, outcome.bytes ?? 0);
+      this.mediaSummary.files++;
+      this.mediaSummary.bytes += outcome.bytes ?? 0;
+    }
+    await writer.writeMedia({ ...outcome, account_id: this.run.accountId, snapshot_id: writer.snapshotId });
   }
 
   /** The conversation listing stopped at --since although more pages followed. */
@@ -218,9 +259,11 @@ export class SnapshotSequence {
 
   /** Publishes the open snapshot and commits its state; returns its manifest. */
   async publish(final: boolean, stopReason: StopReason | undefined): Promise<Manifest> {
-    const writer = this.writer;
-    if (!writer) throw new Error('no snapshot is open');
+    if (!this.writer) throw new Error('no snapshot is open');
+    await this.beforePublish();
+    const writer = this.openWriter;
     const files = await writer.close();
+    for (const [sha256, bytes] of this.mediaFiles) files[`${MEDIA_DIR}/${sha256}`] = { bytes, sha256 };
     const m = this.metrics;
     const calls = diff(m.calls, this.metricsAtOpen.calls);
     const manifest: Manifest = {
@@ -246,6 +289,7 @@ export class SnapshotSequence {
       options: this.run.options,
       files,
       counts: { ...this.counts },
+      media: this.run.media ? { ...this.mediaSummary } : null,
       conversations: [...this.perConversation.values()],
       calls: { total: Object.values(calls).reduce((a, b) => a + b, 0), by_endpoint: calls },
       retries: {

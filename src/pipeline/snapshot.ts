@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { ensureDirSync } from '../output-path.js';
 import {
   CONVERSATION_COLUMNS,
+  MEDIA_COLUMNS,
   MESSAGE_COLUMNS,
   type ConversationRow,
+  type MediaRow,
   type MessageRow,
 } from '../schema/tables.js';
 import { digestFile } from '../writers/file-digest.js';
@@ -31,12 +33,14 @@ export class SnapshotWriter {
   readonly tmpDir: string;
   private readonly messages: Array<[string, TableWriter<MessageRow>]>;
   private readonly conversations: Array<[string, TableWriter<ConversationRow>]>;
+  private readonly media: Array<[string, TableWriter<MediaRow>]>;
 
   private constructor(
     readonly snapshotId: string,
     outputRoot: string,
     accountId: string,
     parquet: ParquetWriterOptions,
+    withMedia: boolean,
   ) {
     this.finalDir = snapshotDir(outputRoot, accountId, snapshotId);
     this.tmpDir = temporarySnapshotDir(accountDir(outputRoot, accountId), snapshotId, String(process.pid));
@@ -57,6 +61,12 @@ export class SnapshotWriter {
       open(file('conversations', 'ndjson'), (p) => createNdjsonWriter(p, CONVERSATION_COLUMNS)),
       open(file('conversations', 'parquet'), (p) => createParquetWriter(p, CONVERSATION_COLUMNS, parquet)),
     ];
+    this.media = withMedia
+      ? [
+          open(file('media', 'ndjson'), (p) => createNdjsonWriter(p, MEDIA_COLUMNS)),
+          open(file('media', 'parquet'), (p) => createParquetWriter(p, MEDIA_COLUMNS, parquet)),
+        ]
+      : [];
   }
 
   static async exists(outputRoot: string, accountId: string, snapshotId: string): Promise<boolean> {
@@ -71,8 +81,9 @@ export class SnapshotWriter {
     accountId: string,
     snapshotId: string,
     parquet: ParquetWriterOptions,
+    withMedia = false,
   ): SnapshotWriter {
-    return new SnapshotWriter(snapshotId, outputRoot, accountId, parquet);
+    return new SnapshotWriter(snapshotId, outputRoot, accountId, parquet, withMedia);
   }
 
   async writeMessage(row: MessageRow): Promise<void> {
@@ -83,10 +94,15 @@ export class SnapshotWriter {
     for (const [, w] of this.conversations) await w.write(row);
   }
 
+  async writeMedia(row: MediaRow): Promise<void> {
+    if (this.media.length === 0) throw new Error('this snapshot has no media table');
+    for (const [, w] of this.media) await w.write(row);
+  }
+
   /** Closes every file and returns rows, size and SHA-256 per file name. */
   async close(): Promise<Record<string, FileEntry>> {
     const files: Record<string, FileEntry> = {};
-    for (const [name, w] of [...this.messages, ...this.conversations]) {
+    for (const [name, w] of [...this.messages, ...this.conversations, ...this.media]) {
       const { rows } = await w.close();
       files[name] = { rows, ...(await digestFile(join(this.tmpDir, name))) };
     }
@@ -102,7 +118,9 @@ export class SnapshotWriter {
 
   /** Nothing is published: stop the writers and delete the temporary directory. */
   async discard(): Promise<void> {
-    await Promise.allSettled([...this.messages, ...this.conversations].map(([, w]) => w.abort()));
+    await Promise.allSettled(
+      [...this.messages, ...this.conversations, ...this.media].map(([, w]) => w.abort()),
+    );
     await rm(this.tmpDir, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,14 @@ import { createDataset, sortConversations, type Dataset, type SandboxMessage } f
 import { FaultPlan, type FaultKind, type FaultOptions } from './faults.js';
 import { graphErrors, type GraphErrorReply } from './graph-errors.js';
 import { GraphRoutes, type Endpoint, type RouteResult } from './graph-routes.js';
+import {
+  CDN_PATH,
+  DEFAULT_MEDIA_CDN,
+  localiseMedia,
+  MediaCdn,
+  type MediaCdnOptions,
+  type MediaRequest,
+} from './media-cdn.js';
 import { createPrng, deriveSeed } from './prng.js';
 import { RateMeter, type RateLimitOptions } from './rate-meter.js';
 
@@ -35,6 +43,8 @@ export interface SandboxOptions {
   expansionMaxDetailed: number;
   rateLimit: RateLimitOptions;
   faults: FaultOptions;
+  /** The media CDN the messages' attachment, share and story links point to. */
+  media: MediaCdnOptions;
   /** Add `count` messages to a seeded-random conversation after every `everyRequests` API requests. */
   autoAdd?: { everyRequests: number; count: number } | undefined;
   usageHeaders: boolean;
@@ -67,6 +77,7 @@ export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
     usageQuota: 0,
   },
   faults: { rates: {}, slowMs: 2_000, throttleCode: 80002 },
+  media: DEFAULT_MEDIA_CDN,
   usageHeaders: true,
   now: () => Date.now(),
 };
@@ -99,6 +110,8 @@ export interface SandboxStats {
   callsDuringBlock: number;
   /** Every message whose details were requested, with its position in its conversation at that moment. */
   hydrations: Array<{ messageId: string; conversationId: string; position: number }>;
+  /** Requests to the media CDN (not API calls: they are not rate limited or counted in `requests`). */
+  media: MediaRequest[];
 }
 
 export interface Sandbox {
@@ -112,24 +125,34 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-export type SandboxOverrides = Partial<Omit<SandboxOptions, 'rateLimit' | 'faults'>> & {
+export type SandboxOverrides = Partial<Omit<SandboxOptions, 'rateLimit' | 'faults' | 'media'>> & {
   rateLimit?: Partial<RateLimitOptions>;
   faults?: Partial<FaultOptions>;
+  media?: Partial<MediaCdnOptions>;
 };
 
 export function resolveSandboxOptions(overrides: SandboxOverrides = {}): SandboxOptions {
-  const { rateLimit, faults, ...rest } = overrides;
+  const { rateLimit, faults, media, ...rest } = overrides;
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   return {
     ...DEFAULT_SANDBOX_OPTIONS,
     ...defined,
     rateLimit: { ...DEFAULT_SANDBOX_OPTIONS.rateLimit, ...rateLimit },
     faults: { ...DEFAULT_SANDBOX_OPTIONS.faults, ...faults },
+    media: { ...DEFAULT_SANDBOX_OPTIONS.media, ...media },
   };
 }
 
 function emptyStats(): SandboxStats {
-  return { requests: [], byEndpoint: {}, faults: {}, throttled: 0, callsDuringBlock: 0, hydrations: [] };
+  return {
+    requests: [],
+    byEndpoint: {},
+    faults: {},
+    throttled: 0,
+    callsDuringBlock: 0,
+    hydrations: [],
+    media: [],
+  };
 }
 
 export async function createSandbox(overrides: SandboxOverrides = {}): Promise<Sandbox> {
@@ -141,6 +164,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
   let stats = emptyStats();
   let apiRequests = 0;
   let routes: GraphRoutes | undefined;
+  let cdn = new MediaCdn(options.seed, options.media);
 
   const addMessages = (conversationId: string, count: number): SandboxMessage[] => {
     const c = data.conversations.find((x) => x.id === conversationId);
@@ -150,6 +174,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       const newest = c.messages[0]?.createdMs ?? 0;
       const t = Math.max(Math.floor(options.now() / 1000) * 1000, newest + 1000);
       const m = data.newMessage(c, t);
+      localiseMedia(m, sandboxUrl());
       c.messages.unshift(m);
       added.unshift(m);
     }
@@ -177,6 +202,11 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const t = options.now();
     if (url.pathname === '/health') return sendJson(res, 200, { ok: true });
+    if (url.pathname.startsWith(CDN_PATH)) {
+      cdn.serve(req, res, url);
+      stats.media = cdn.requests;
+      return;
+    }
     if (url.pathname.startsWith('/__sandbox/')) return control(req, res, url, t);
 
     const segments = url.pathname.split('/').filter((s) => s !== '');
@@ -384,6 +414,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     const address = server.address() as AddressInfo;
     return `http://${options.host}:${address.port}`;
   };
+  for (const c of data.conversations) for (const m of c.messages) localiseMedia(m, sandboxUrl());
 
   return {
     url: sandboxUrl(),
@@ -395,6 +426,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     addMessages,
     resetStats: () => {
       stats = emptyStats();
+      cdn = new MediaCdn(options.seed, options.media);
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
