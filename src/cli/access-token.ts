@@ -2,13 +2,45 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from './exit-codes.js';
 
 export const TOKEN_ENV = 'IG_ACCESS_TOKEN';
+export const REDACT_KEY_ENV = 'IG_EXPORT_REDACT_KEY';
 
 const secrets = new Set<string>();
 
-/** Every token this process has read (from the environment or a file), for the last-chance redaction of errors. */
+/** Every secret this process has read (tokens, the redaction key), for the last-chance redaction of errors. */
 export function knownSecrets(): string[] {
-  const env = process.env[TOKEN_ENV]?.trim();
-  return [...secrets, ...(env ? [env] : [])];
+  const env = [TOKEN_ENV, REDACT_KEY_ENV].flatMap((name) => process.env[name]?.trim() ?? []);
+  return [...secrets, ...env.filter((v) => v !== '')];
+}
+
+/** A secret held in a file (trimmed); a missing or empty file is a usage error naming the flag. */
+async function readSecretFile(path: string, flag: string): Promise<string> {
+  let raw: string;
+  try {
+    raw = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const secret = raw.trim();
+  if (secret === '') throw new UsageError(`${flag} ${path} is empty`);
+  secrets.add(secret);
+  return secret;
+}
+
+/**
+ * The `--redact` key, from `--redact-key-file` or IG_EXPORT_REDACT_KEY (never a flag value). At least 16
+ * characters: the hashes are only as hard to reverse as the key is to guess.
+ */
+export async function readRedactKey(keyFile: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
+  const key =
+    keyFile !== undefined ? await readSecretFile(keyFile, '--redact-key-file') : env[REDACT_KEY_ENV]?.trim();
+  if (!key)
+    throw new UsageError(
+      `--redact needs a key: set ${REDACT_KEY_ENV} or pass --redact-key-file <path> (keep the same key to keep joins across exports)`,
+    );
+  if (key.length < 16)
+    throw new UsageError('the redaction key is too short: use at least 16 random characters');
+  secrets.add(key);
+  return key;
 }
 
 /**
@@ -19,20 +51,8 @@ export async function readAccessToken(
   tokenFile: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<{ token: string; source: 'env' | 'file' }> {
-  if (tokenFile !== undefined) {
-    let raw: string;
-    try {
-      raw = await readFile(tokenFile, 'utf8');
-    } catch (e) {
-      throw new UsageError(
-        `cannot read --token-file ${tokenFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-      );
-    }
-    const token = raw.trim();
-    if (token === '') throw new UsageError(`--token-file ${tokenFile} is empty`);
-    secrets.add(token);
-    return { token, source: 'file' };
-  }
+  if (tokenFile !== undefined)
+    return { token: await readSecretFile(tokenFile, '--token-file'), source: 'file' };
   const token = env[TOKEN_ENV]?.trim();
   if (token) {
     secrets.add(token);

@@ -113,6 +113,16 @@ export const EXPORT_FLAGS = {
     describe:
       'Exit 6 when message bodies were lost to the 20-message window (the snapshot is still published)',
   },
+  redact: {
+    type: 'boolean',
+    default: false,
+    describe:
+      'For sharing: replace user ids and usernames with a keyed hash (key from IG_EXPORT_REDACT_KEY or --redact-key-file), drop text, raw objects and links',
+  },
+  'redact-key-file': {
+    type: 'string',
+    describe: 'File holding the --redact key (otherwise IG_EXPORT_REDACT_KEY)',
+  },
   'download-media': {
     type: 'boolean',
     default: false,
@@ -188,6 +198,8 @@ const settingsShape = {
   compact: z.boolean(),
   'fail-on-loss': z.boolean(),
   hydrate: z.enum(['auto', 'expand', 'per-message']),
+  redact: z.boolean(),
+  'redact-key-file': z.string().min(1).optional(),
   'download-media': z.boolean(),
   'max-media-bytes': positiveInt.max(2 ** 31 - 1),
   'media-concurrency': positiveInt.max(64),
@@ -201,6 +213,18 @@ const settingsSchema = z.strictObject(settingsShape);
 const configFileSchema = z.strictObject(settingsShape).partial();
 
 export type ExportSettings = z.infer<typeof settingsSchema>;
+
+/** Validation problems on one line, each naming its flag (or config key): `--since: must be a date …`. */
+function issuesLine(error: z.ZodError, prefix: string): string {
+  return error.issues
+    .map((i) => {
+      const key = i.path.join('.');
+      if (i.code === 'unrecognized_keys')
+        return `unknown ${prefix === '' ? 'key' : 'option'} ${i.keys.map((k) => `${prefix}${k}`).join(', ')}`;
+      return key === '' ? i.message : `${prefix}${key}: ${i.message}`;
+    })
+    .join('; ');
+}
 
 function defaults(): Record<string, unknown> {
   return Object.fromEntries(
@@ -232,7 +256,7 @@ export async function loadConfigFile(path: string): Promise<Partial<ExportSettin
   }
   const parsed = configFileSchema.safeParse(json);
   if (!parsed.success)
-    throw new UsageError(`config file ${path} is invalid:\n${z.prettifyError(parsed.error)}`);
+    throw new UsageError(`config file ${path} is invalid: ${issuesLine(parsed.error, '')}`);
   return parsed.data as Partial<ExportSettings>;
 }
 
@@ -246,9 +270,12 @@ export function mergeSettings(
   );
   const merged = { ...defaults(), ...config, ...given };
   const parsed = settingsSchema.safeParse(merged);
-  if (!parsed.success) throw new UsageError(`invalid options:\n${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new UsageError(`invalid option ${issuesLine(parsed.error, '--')}`);
   if (parsed.data['backoff-max-ms'] < parsed.data['backoff-base-ms']) {
     throw new UsageError('--backoff-max-ms must not be below --backoff-base-ms');
+  }
+  if (parsed.data.redact && parsed.data['download-media']) {
+    throw new UsageError('--redact drops media: it cannot be combined with --download-media');
   }
   const { since, until } = parsed.data;
   if (

@@ -54,7 +54,10 @@ export async function runAndReport(
         logger,
         signal: controller.signal,
         toolVersion: toolVersion(),
-        custody: collectCustody(process.argv.slice(2), [options.client.token]),
+        custody: collectCustody(process.argv.slice(2), [
+          options.client.token,
+          ...(options.run.redactKey === undefined ? [] : [options.run.redactKey]),
+        ]),
       });
     } catch (e) {
       if (controller.signal.aborted)

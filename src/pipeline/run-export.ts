@@ -21,6 +21,7 @@ import { accountDir, accountLockDir, accountStatePath, snapshotIdOfDir } from '.
 import type { Custody } from './snapshot-manifest.js';
 import { MediaArchive, type MediaOptions } from './media-archive.js';
 import { mediaUrls } from './message-content.js';
+import { Redactor } from './redaction.js';
 import { SnapshotSequence, type Counts, type Manifest, type StopReason } from './snapshot-sequence.js';
 import { ContractError } from './transform.js';
 import type { HydrationStatus, RowContext } from './types.js';
@@ -63,6 +64,8 @@ export interface RunOptions {
   windowSize: number;
   /** How the window's details are read: expansion (one call per conversation) or one call per message. */
   hydrate: HydrateMode;
+  /** `--redact`: the HMAC key that replaces user ids and usernames (never written anywhere). */
+  redactKey?: string | undefined;
   /** `--download-media`: archive the media files messages carry into each snapshot. */
   media?: MediaOptions | undefined;
   /** Time window (epoch ms): keep messages created at or after `since` and before `until`. */
@@ -178,6 +181,9 @@ async function exportWithState(
 
   const runId = randomUUID();
   const runStartedMs = clock.now();
+  const { redactKey, userId } = options.run;
+  const redactor =
+    redactKey === undefined ? undefined : new Redactor(redactKey, account.id, account.username);
   const sequence = new SnapshotSequence(
     options.run.outputRoot,
     options.parquet,
@@ -193,10 +199,16 @@ async function exportWithState(
       apiVersion: options.client.apiVersion,
       options: manifestOptions(options),
       windowSize: options.run.windowSize,
-      custody: deps.custody,
+      custody: redactor
+        ? {
+            ...deps.custody,
+            command_line: deps.custody.command_line.map((a) => redactor.text(a, userId)),
+          }
+        : deps.custody,
       media: options.run.media !== undefined,
+      redactor,
       filters: {
-        user_id: options.run.userId ?? null,
+        user_id: userId === undefined ? null : (redactor?.id(userId) ?? userId),
         since: isoOrNull(options.run.since),
         until: isoOrNull(options.run.until),
       },
@@ -409,8 +421,13 @@ export class NoSuchConversationError extends Error {
   }
 }
 
-/** Every option except the token (the run options say only where it came from). */
+/** Every option except the secrets: the token (the run options say where it came from) and the redaction key. */
 function manifestOptions(o: ExportOptions): Record<string, unknown> {
   const { token: _token, ...client } = o.client;
-  return { client, run: o.run, parquet: o.parquet };
+  const { redactKey, userId, ...run } = o.run;
+  return {
+    client,
+    run: { ...run, redact: redactKey !== undefined, userId: redactKey === undefined ? userId : undefined },
+    parquet: o.parquet,
+  };
 }

@@ -111,6 +111,15 @@ export const manifestSchema = z.object({
   api: z.object({ base_url: z.string(), version: z.string() }),
   custody: custodySchema,
   filters: filtersSchema,
+  /** --redact: how user ids and usernames were hashed (the key itself is never recorded) and what was dropped. */
+  redaction: z
+    .object({
+      method: z.literal('HMAC-SHA-256'),
+      key_id: z.string(),
+      hashed: z.array(z.string()),
+      dropped: z.array(z.string()),
+    })
+    .nullable(),
   /** Calls the time window saved: listing stopped early, details not read of messages outside the window. */
   window_savings: z.object({ listing_stopped_early: count, detail_reads_skipped: count }).nullable(),
   options: z.record(z.string(), z.unknown()),

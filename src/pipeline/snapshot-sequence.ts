@@ -6,6 +6,7 @@ import type { HydrationReport } from './hydration-strategy.js';
 import { lossReport, type ConversationActivity } from './loss-report.js';
 import { SnapshotWriter } from './snapshot.js';
 import type { MediaOutcome } from './media-archive.js';
+import { REDACTED_COLUMNS, type Redactor } from './redaction.js';
 import { MEDIA_DIR, snapshotIdFor } from './snapshot-layout.js';
 import type { ConversationAccount, Counts, Custody, Manifest, StopReason } from './snapshot-manifest.js';
 import type { HydrationStatus, RecordedFailure, TimeWindowEffect } from './types.js';
@@ -41,6 +42,8 @@ export interface RunInfo {
   filters: Manifest['filters'];
   /** Snapshots hold a media table and media/ files (--download-media). */
   media: boolean;
+  /** --redact: rows pass through it before they are written. */
+  redactor: Redactor | undefined;
 }
 
 type MediaSummary = NonNullable<Manifest['media']>;
@@ -186,7 +189,7 @@ export class SnapshotSequence {
     const account = this.accountOf(row.conversation_id);
     account.rows++;
     account[status]++;
-    await writer.writeMessage(row);
+    await writer.writeMessage(this.run.redactor?.message(row) ?? row);
   }
 
   /** The open snapshot's directory (temporary until published): where media files are stored. */
@@ -234,7 +237,7 @@ export class SnapshotSequence {
     this.savings.detail_reads_skipped += timeWindow?.detailReadsSkipped ?? 0;
     this.commits.push(commit);
     this.activities.push(activity);
-    await writer.writeConversation(row);
+    await writer.writeConversation(this.run.redactor?.conversation(row) ?? row);
   }
 
   /** Where each manifest reads the hydration strategy from. */
@@ -285,6 +288,14 @@ export class SnapshotSequence {
       api: { base_url: this.run.baseUrl, version: this.run.apiVersion },
       custody: this.run.custody,
       filters: this.run.filters,
+      redaction: this.run.redactor
+        ? {
+            method: 'HMAC-SHA-256',
+            key_id: this.run.redactor.keyId,
+            hashed: [...REDACTED_COLUMNS.hashed],
+            dropped: [...REDACTED_COLUMNS.dropped],
+          }
+        : null,
       window_savings: this.windowed ? { ...this.savings } : null,
       options: this.run.options,
       files,

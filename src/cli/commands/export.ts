@@ -2,7 +2,7 @@ import { systemClock } from '../../clock.js';
 import { accountLockDir } from '../../pipeline/snapshot-layout.js';
 import { withRunLock } from '../../state/run-lock.js';
 import { loadConfigFile, mergeSettings, toExportOptions } from '../export-settings.js';
-import { readAccessToken, TOKEN_ENV } from '../access-token.js';
+import { knownSecrets, readAccessToken, readRedactKey, TOKEN_ENV } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
 import type { CommandResult } from '../exit-codes.js';
 import { describeFailure } from '../failure-report.js';
@@ -20,10 +20,14 @@ export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
   const config = args.config === undefined ? {} : await loadConfigFile(args.config);
   const settings = mergeSettings(config, args);
   const token = await readAccessToken(settings['token-file'], process.env);
-  const logger = createCliLogger(args['log-level'], () => [token.token]);
+  const logger = createCliLogger(args['log-level'], () => knownSecrets());
   if (token.source === 'file' && process.env[TOKEN_ENV]?.trim())
     logger.warn(`both --token-file and ${TOKEN_ENV} are set: using the token from --token-file`);
-  const options = toExportOptions(settings, token);
+  const redactKey = settings.redact
+    ? await readRedactKey(settings['redact-key-file'], process.env)
+    : undefined;
+  const base = toExportOptions(settings, token);
+  const options = { ...base, run: { ...base.run, redactKey } };
   const { code, summary, run } = await runAndReport(options, logger, {
     json: args.json,
     failOnLoss: settings['fail-on-loss'],
