@@ -7,6 +7,7 @@ import { lossReport, type ConversationActivity } from './loss-report.js';
 import { SnapshotWriter } from './snapshot.js';
 import type { MediaOutcome } from './media-archive.js';
 import { REDACTED_COLUMNS, type Redactor } from './redaction.js';
+import { renderReport, REPORT_FILE } from './snapshot-report.js';
 import { MEDIA_DIR, snapshotIdFor } from './snapshot-layout.js';
 import type { ConversationAccount, Counts, Custody, Manifest, StopReason } from './snapshot-manifest.js';
 import type { HydrationStatus, RecordedFailure, TimeWindowEffect } from './types.js';
@@ -98,6 +99,8 @@ export class SnapshotSequence {
   private perConversation = new Map<string, ConversationAccount>();
   private savings: WindowSavings = { listing_stopped_early: 0, detail_reads_skipped: 0 };
   private mediaSummary = emptyMediaSummary();
+  /** Message rows per creation day, for the report's chart. */
+  private daily = new Map<string, number>();
   /** Media files stored in the open snapshot, by SHA-256. */
   private mediaFiles = new Map<string, number>();
   private beforePublish: () => Promise<void> = () => Promise.resolve();
@@ -156,6 +159,7 @@ export class SnapshotSequence {
     this.savings = { listing_stopped_early: 0, detail_reads_skipped: 0 };
     this.mediaSummary = emptyMediaSummary();
     this.mediaFiles = new Map();
+    this.daily = new Map();
     if (this.index > 0) this.metricsAtOpen = cloneMetrics(this.metrics);
   }
 
@@ -189,6 +193,8 @@ export class SnapshotSequence {
     const account = this.accountOf(row.conversation_id);
     account.rows++;
     account[status]++;
+    const day = new Date(row.created_time).toISOString().slice(0, 10);
+    this.daily.set(day, (this.daily.get(day) ?? 0) + 1);
     await writer.writeMessage(this.run.redactor?.message(row) ?? row);
   }
 
@@ -316,6 +322,7 @@ export class SnapshotSequence {
       failures_total: this.failuresTotal,
       failures: this.failures,
     };
+    manifest.files[REPORT_FILE] = await writer.writeFile(REPORT_FILE, renderReport(manifest, this.daily));
     const dir = await writer.publish(manifest);
     this.store?.commitSnapshot(
       writer.snapshotId,

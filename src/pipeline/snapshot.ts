@@ -1,4 +1,4 @@
-import { access, rename, rm } from 'node:fs/promises';
+import { access, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDirSync } from '../output-path.js';
 import {
@@ -107,6 +107,13 @@ export class SnapshotWriter {
       files[name] = { rows, ...(await digestFile(join(this.tmpDir, name))) };
     }
     return files;
+  }
+
+  /** A file beside the tables (the report), written whole; returns its size and SHA-256 for the manifest. */
+  async writeFile(name: string, content: string): Promise<FileEntry> {
+    const path = join(this.tmpDir, name);
+    await writeFile(path, content, { flag: 'wx' });
+    return digestFile(path);
   }
 
   /** Data files are closed: write the manifest (and its digest) last, then make the snapshot visible with one rename. */

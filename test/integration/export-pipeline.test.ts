@@ -60,6 +60,7 @@ describe('export pipeline against the sandbox over HTTP', () => {
       'conversations.parquet',
       'messages.ndjson',
       'messages.parquet',
+      'report.html',
     ]);
     for (const [name, entry] of Object.entries(manifest.files)) {
       expect(await digestFile(join(summary.snapshotDir!, name))).toEqual({

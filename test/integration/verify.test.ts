@@ -48,7 +48,7 @@ describe('verify: a snapshot checked against its manifest', () => {
     const result = await verifySnapshot(await copy());
     expect(result.problems).toEqual([]);
     expect(result.intact).toBe(true);
-    expect(result.filesChecked).toBe(4);
+    expect(result.filesChecked).toBe(5); // 4 tables and report.html
     // manifest.sha256 is in sha256sum format.
     const digest = await readFile(join(original, 'manifest.sha256'), 'utf8');
     expect(digest).toBe(`${digestOf(await readFile(join(original, 'manifest.json')))}  manifest.json\n`);

@@ -1,0 +1,224 @@
+import type { Manifest } from './snapshot-manifest.js';
+
+/** The reviewer's page of a snapshot: `report.html`, self-contained (no script, no network, inline CSS and SVG). */
+export const REPORT_FILE = 'report.html';
+
+/** Conversations listed in the per-conversation table; the rest are counted (the manifest lists them all). */
+const MAX_CONVERSATION_ROWS = 500;
+
+const escape = (v: string | number | null | undefined): string =>
+  String(v ?? '—')
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+
+const num = (n: number): string => n.toLocaleString('en-US');
+
+/** Messages per day (`YYYY-MM-DD` → count), folded into months when the span is long. */
+export type DailyCounts = ReadonlyMap<string, number>;
+
+function bins(daily: DailyCounts): Array<{ label: string; count: number }> {
+  const days = [...daily.keys()].sort();
+  const first = days[0];
+  const last = days[days.length - 1];
+  if (first === undefined || last === undefined) return [];
+  const spanDays = (Date.parse(last) - Date.parse(first)) / 86_400_000;
+  const key = spanDays > 120 ? (d: string) => d.slice(0, 7) : (d: string) => d;
+  const out = new Map<string, number>();
+  for (const d of days) out.set(key(d), (out.get(key(d)) ?? 0) + (daily.get(d) ?? 0));
+  return [...out.entries()].map(([label, count]) => ({ label, count }));
+}
+
+function chart(daily: DailyCounts): string {
+  const data = bins(daily);
+  if (data.length === 0) return '<p>No message rows in this snapshot.</p>';
+  const width = 720;
+  const height = 180;
+  const max = Math.max(...data.map((d) => d.count));
+  const barWidth = width / data.length;
+  const bars = data
+    .map((d, i) => {
+      const h = Math.max(1, Math.round((d.count / max) * (height - 20)));
+      return `<rect x="${(i * barWidth).toFixed(2)}" y="${height - h}" width="${Math.max(1, barWidth - 1).toFixed(2)}" height="${h}"><title>${escape(d.label)}: ${num(d.count)}</title></rect>`;
+    })
+    .join('');
+  const first = data[0]?.label ?? '';
+  const last = data[data.length - 1]?.label ?? '';
+  return (
+    `<svg role="img" aria-label="Messages over time, ${escape(first)} to ${escape(last)}, at most ${num(max)} per bar" ` +
+    `viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" class="chart">${bars}</svg>` +
+    `<p class="axis"><span>${escape(first)}</span><span>${escape(last)}</span></p>`
+  );
+}
+
+type Cell = string | number | null | undefined;
+
+const row = (cells: Cell[], header = false): string =>
+  `<tr>${cells.map((c) => (header ? `<th>${escape(c)}</th>` : `<td>${escape(c)}</td>`)).join('')}</tr>`;
+
+const table = (head: Cell[], rows: Cell[][]): string =>
+  `<table><thead>${row(head, true)}</thead><tbody>${rows.map((r) => row(r)).join('')}</tbody></table>`;
+
+/** The report of a snapshot, from its manifest (files excluded: the report cannot list its own hash). */
+export function renderReport(manifest: Manifest, daily: DailyCounts): string {
+  const m = manifest;
+  const failedConversations = new Set(
+    m.failures.filter((f) => f.stage === 'expand').map((f) => f.conversation_id ?? ''),
+  );
+  const conversations = [...m.conversations].sort(
+    (a, b) =>
+      Number(failedConversations.has(b.conversation_id)) -
+        Number(failedConversations.has(a.conversation_id)) ||
+      b.failed - a.failed ||
+      b.outside_window - a.outside_window ||
+      a.conversation_id.localeCompare(b.conversation_id),
+  );
+  const shown = conversations.slice(0, MAX_CONVERSATION_ROWS);
+  const filters = m.filters;
+  const facts: Array<[string, Cell]> = [
+    ['Account', `${m.account_id}${m.account_username ? ` (@${m.account_username})` : ''}`],
+    ['Mode', m.mode],
+    ['One person (IGSID)', filters.user_id ?? 'everyone'],
+    ['Messages created from', filters.since ?? 'the beginning'],
+    ['Messages created before', filters.until ?? 'now'],
+    [
+      'Redaction',
+      m.redaction
+        ? `user ids and usernames hashed (${m.redaction.method}, key id ${m.redaction.key_id}); dropped: ${m.redaction.dropped.join(', ')}`
+        : 'none',
+    ],
+    ['Run by', `${m.custody.os_user} on ${m.custody.host}`],
+    ['Command', m.custody.command_line.join(' ')],
+    ['Started', m.started_at],
+    ['Ended', m.ended_at],
+    ['Tool', `ig-export ${m.tool.version}, Node ${m.custody.node_version}`],
+    ['API', `${m.api.base_url} ${m.api.version}`],
+    ['Run id', m.run_id],
+  ];
+  const statusText =
+    m.status === 'complete'
+      ? 'Complete: everything this snapshot holds was read in full.'
+      : `Partial (${escape(m.stop_reason ?? 'items failed')}): see the failures below and in manifest.json.`;
+  const media = m.media;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ig-export snapshot ${escape(m.snapshot_id)}</title>
+<style>
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 62rem; padding: 0 1rem; color: #1b1b1b; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .5rem 0; } th, td { padding: .2rem .6rem; border: 1px solid #ddd; text-align: left; }
+td:not(:first-child) { font-variant-numeric: tabular-nums; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; } dt { font-weight: 600; } dd { margin: 0; word-break: break-all; }
+.status { padding: .5rem .8rem; border-radius: 4px; } .complete { background: #e6f4ea; } .partial { background: #fdecea; }
+.chart rect { fill: #3b6ea5; } .axis { display: flex; justify-content: space-between; max-width: 720px; color: #555; margin: 0; }
+code { font-size: .9em; }
+</style>
+</head>
+<body>
+<main>
+<h1>ig-export snapshot ${escape(m.snapshot_id)}</h1>
+<p class="status ${m.status}" id="status">${statusText}</p>
+<section id="filters">
+<h2>What was exported</h2>
+<dl>${facts.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join('')}</dl>
+</section>
+<section id="counts">
+<h2>Messages by status</h2>
+${table(
+  ['status', 'messages', 'meaning'],
+  [
+    ['hydrated', num(m.counts.hydrated), 'read in full'],
+    ['outside_window', num(m.counts.outside_window), 'beyond the 20 most recent: only id and time exist'],
+    ['unavailable', num(m.counts.unavailable), 'the API said deleted or unsupported'],
+    ['failed', num(m.counts.failed), 'still failing after retries'],
+    ['all', num(m.counts.messages), `in ${num(m.counts.conversations)} conversations`],
+  ],
+)}
+</section>
+<section id="chart-section">
+<h2>Messages over time</h2>
+${chart(daily)}
+</section>
+<section id="window-loss">
+<h2>Window losses</h2>
+<p>${num(m.window_loss.lost)} message bodies fell out of the 20-message window since the previous run before they could be read.</p>
+${
+  m.window_loss.worst.length === 0
+    ? ''
+    : table(
+        ['conversation', 'lost', 'new messages'],
+        m.window_loss.worst.map((w) => [w.conversation_id, num(w.lost), num(w.new_messages)]),
+      )
+}
+</section>
+<section id="media">
+<h2>Media</h2>
+${
+  media === null
+    ? '<p>Not downloaded (run with <code>--download-media</code> to archive attachments before their links expire).</p>'
+    : table(
+        ['downloaded', 'expired', 'too large', 'failed', 'distinct files', 'bytes'],
+        [
+          [
+            num(media.downloaded),
+            num(media.expired),
+            num(media.too_large),
+            num(media.failed),
+            num(media.files),
+            num(media.bytes),
+          ],
+        ],
+      )
+}
+</section>
+<section id="conversations">
+<h2>Per conversation</h2>
+<p>${num(conversations.length)} conversations${conversations.length > shown.length ? `; the ${num(shown.length)} least complete are shown, manifest.json lists all` : ''}. Complete means the conversation was listed to the end (or down to what earlier snapshots hold) and nothing failed.</p>
+${table(
+  [
+    'conversation',
+    'rows',
+    'hydrated',
+    'outside window',
+    'unavailable',
+    'failed',
+    'outside time window',
+    'complete',
+  ],
+  shown.map((c) => [
+    c.conversation_id,
+    num(c.rows),
+    num(c.hydrated),
+    num(c.outside_window),
+    num(c.unavailable),
+    num(c.failed),
+    num(c.outside_time_window),
+    failedConversations.has(c.conversation_id) || c.failed > 0 ? 'no' : 'yes',
+  ]),
+)}
+</section>
+<section id="failures">
+<h2>Failures</h2>
+${
+  m.failures_total === 0
+    ? '<p>None.</p>'
+    : table(
+        ['stage', 'conversation', 'message', 'reason'],
+        m.failures.slice(0, 200).map((f) => [f.stage, f.conversation_id, f.message_id, f.reason]),
+      )
+}
+</section>
+<section id="verify">
+<h2>Checking this snapshot</h2>
+<p><code>manifest.json</code> lists every file with its size and SHA-256, and <code>manifest.sha256</code> holds the manifest's own hash. Run <code>ig-export verify &lt;this folder&gt;</code> (or <code>sha256sum -c manifest.sha256</code> for the manifest alone).</p>
+</section>
+</main>
+</body>
+</html>
+`;
+}
