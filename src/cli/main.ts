@@ -257,7 +257,7 @@ export async function main(argv: string[]): Promise<number> {
             array: true,
             demandOption: true,
             describe:
-              'Snapshot directories (snapshot=<id>), or account directories to check all their snapshots',
+              'Snapshot folders (snapshot=<id>), or account folders or output roots to check all their snapshots',
           })
           .option('json', {
             type: 'boolean',

@@ -81,10 +81,12 @@ export async function temporarySnapshotsIn(accountDirPath: string): Promise<stri
   return names.filter(isTemporarySnapshot).map((n) => join(accountDirPath, n));
 }
 
-/** Every account with snapshots under the output root. */
+/** Every account folder (`account=<id>/`) under the output root. */
 export async function accountsIn(outputRoot: string): Promise<string[]> {
-  const names = await readdir(outputRoot).catch(() => [] as string[]);
-  return names.filter((n) => n.startsWith('account=')).map((n) => n.slice('account='.length));
+  const entries = await readdir(outputRoot, { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isDirectory() && e.name.startsWith('account='))
+    .map((e) => e.name.slice('account='.length));
 }
 
 /** The account's run lock (a directory) in the state directory. */

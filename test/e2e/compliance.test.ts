@@ -135,7 +135,7 @@ describe('compliance exports (spawned CLI)', () => {
       (await runCli(exportArgs(sandbox.url, out, '--since', '2026-01-01', '--full'), { env })).code,
     ).toBe(0);
     // verify of something that is not a snapshot is a usage error, not "altered".
-    const notSnapshot = await runCli(['verify', out, '--json']);
+    const notSnapshot = await runCli(['verify', join(out, '_state'), '--json']);
     expect(notSnapshot.code).toBe(2);
     expect(lastLine(notSnapshot.stdout).error?.message).toMatch(/neither a snapshot/);
   });

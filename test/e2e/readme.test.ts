@@ -125,6 +125,7 @@ describe('the README tour', () => {
       join(cwd, 'output', 'current', `account=${String(exported['accountId'])}`, 'messages.parquet'),
     );
     expect(find(/prune/).stdout).toMatch(/Would remove 0 snapshots/);
+    expect(find(/verify/).stdout).toMatch(/^OK {7}.*snapshot=.*\(5 files, manifest digest matches\)\n$/);
     expect(find(/schema/).stdout).toMatch(/\*\*messages\*\*/);
   });
 

@@ -1,6 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MANIFEST_FILE, snapshotDirIn, snapshotIdsIn } from '../../pipeline/snapshot-layout.js';
+import {
+  accountDir,
+  accountsIn,
+  MANIFEST_FILE,
+  snapshotDirIn,
+  snapshotIdsIn,
+} from '../../pipeline/snapshot-layout.js';
 import { verifySnapshot, type VerifyResult } from '../../pipeline/verify-snapshot.js';
 import { ExitCode, UsageError, type CommandResult } from '../exit-codes.js';
 
@@ -9,7 +15,7 @@ export interface VerifyArgs {
   json: boolean;
 }
 
-/** A snapshot directory as given, or every snapshot of an account directory. */
+/** A snapshot directory as given, or every snapshot of an account directory or of an output root. */
 async function snapshotDirsOf(path: string): Promise<string[]> {
   const info = await stat(path).catch(() => undefined);
   if (!info?.isDirectory())
@@ -23,10 +29,17 @@ async function snapshotDirsOf(path: string): Promise<string[]> {
     return [path];
   const ids = await snapshotIdsIn(path);
   if (ids.length > 0) return ids.map((id) => snapshotDirIn(path, id));
+  const accounts = await accountsIn(path);
+  const all: string[] = [];
+  for (const id of accounts) {
+    const dir = accountDir(path, id);
+    all.push(...(await snapshotIdsIn(dir)).map((s) => snapshotDirIn(dir, s)));
+  }
+  if (all.length > 0) return all;
   // A snapshot whose manifest was deleted is still a snapshot to report on, not a usage error.
   if (/(^|[\\/])snapshot=[^\\/]+[\\/]?$/.test(path)) return [path];
   throw new UsageError(
-    `${path} is neither a snapshot (no ${MANIFEST_FILE}) nor an account directory with snapshot=<id> folders`,
+    `${path} is neither a snapshot (no ${MANIFEST_FILE}) nor a folder with snapshots (account=<id>/snapshot=<id>)`,
   );
 }
 
