@@ -18,7 +18,10 @@ export const ExitCode = {
   Network: 7,
   /** The output or state directory cannot be created or written. */
   Filesystem: 8,
-  /** `verify`: a snapshot is not what its manifest says (missing, altered, extra or truncated file, edited manifest). */
+  /**
+   * `verify`: a snapshot is not what its manifest says (missing, altered, extra or truncated file, edited manifest);
+   * any command: a snapshot it must read has a missing or invalid manifest.
+   */
   VerifyFailed: 9,
   /** Stopped by SIGINT/SIGTERM before anything was published, or by a second signal. */
   Interrupted: 130,

@@ -1,6 +1,7 @@
 import { AccountNotFoundError, GraphAuthError, GraphRequestError } from '../graph/errors.js';
 import { asOutputPathError } from '../output-path.js';
 import { TimeWindowConflictError } from '../pipeline/conversation-planner.js';
+import { ManifestError } from '../pipeline/snapshot-manifest.js';
 import { NoSuchConversationError } from '../pipeline/run-export.js';
 import { RunLockedError } from '../state/run-lock.js';
 import { ExitCode, InterruptedError, UsageError } from './exit-codes.js';
@@ -38,6 +39,12 @@ export function describeFailure(e: unknown): FailureReport {
   if (e instanceof GraphAuthError)
     return { code: ExitCode.Auth, kind: 'auth', message: e.message, graphCode: e.request.graphError?.code };
   if (e instanceof NoSuchConversationError) return { code: ExitCode.Usage, kind: 'user', message: e.message };
+  if (e instanceof ManifestError)
+    return {
+      code: ExitCode.VerifyFailed,
+      kind: 'snapshot',
+      message: `${e.message}; check the snapshot with "ig-export verify"`,
+    };
   if (e instanceof TimeWindowConflictError)
     return { code: ExitCode.Usage, kind: 'usage', message: e.message };
   if (e instanceof AccountNotFoundError)

@@ -9,7 +9,7 @@ import {
   type StateStore,
 } from '../state/state-store.js';
 import { snapshotDirIn, snapshotIdsIn, tableFile, temporarySnapshotsIn } from './snapshot-layout.js';
-import { readManifest } from './snapshot-manifest.js';
+import { ManifestError, readManifest } from './snapshot-manifest.js';
 
 async function* lines(path: string): AsyncGenerator<Record<string, unknown>> {
   for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
@@ -27,13 +27,22 @@ export async function reconcileSnapshots(
   store: StateStore,
   accountDir: string,
   windowSize: number,
-): Promise<string[]> {
+): Promise<{ committed: string[]; invalid: Array<{ snapshotId: string; reason: string }> }> {
   for (const dir of await temporarySnapshotsIn(accountDir)) await rm(dir, { recursive: true, force: true });
   const committed: string[] = [];
+  const invalid: Array<{ snapshotId: string; reason: string }> = [];
   for (const snapshotId of await snapshotIdsIn(accountDir)) {
     if (store.hasSnapshot(snapshotId)) continue;
     const dir = snapshotDirIn(accountDir, snapshotId);
-    const manifest = await readManifest(dir);
+    let manifest;
+    try {
+      manifest = await readManifest(dir);
+    } catch (e) {
+      // Not trusted, so not recorded: the conversations it holds are simply exported again.
+      if (!(e instanceof ManifestError)) throw e;
+      invalid.push({ snapshotId, reason: e.message });
+      continue;
+    }
     if (manifest.filters.since !== null || manifest.filters.until !== null) {
       // A time-window export is not part of the archive's state (its conversations were read only in part).
       store.commitSnapshot(snapshotId, manifest.run_id, [], Date.parse(manifest.ended_at));
@@ -82,5 +91,5 @@ export async function reconcileSnapshots(
     }
     committed.push(snapshotId);
   }
-  return committed;
+  return { committed, invalid };
 }

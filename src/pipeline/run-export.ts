@@ -151,8 +151,13 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
         accountDir(options.run.outputRoot, account.id),
         options.run.windowSize,
       );
-      if (recovered.length > 0)
-        logger.warn(`state brought up to date from ${recovered.length} published snapshot(s)`);
+      if (recovered.committed.length > 0)
+        logger.warn(`state brought up to date from ${recovered.committed.length} published snapshot(s)`);
+      for (const { snapshotId, reason } of recovered.invalid)
+        logger.warn(
+          `snapshot ${snapshotId} is not trusted and not in the state (${reason}); its conversations are exported again. ` +
+            'Check it with "ig-export verify"',
+        );
       return await exportWithState(options, deps, client, api, account, store);
     } finally {
       store.close();

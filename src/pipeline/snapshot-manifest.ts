@@ -33,6 +33,8 @@ export type Counts = z.infer<typeof countsSchema>;
 /** What one snapshot holds of one conversation, by hydration status (the message ids are in the data files). */
 export const conversationAccountSchema = z.object({
   conversation_id: z.string(),
+  /** Message ids this snapshot's run listed for the conversation (rows + outside_time_window). */
+  listed: count,
   /** Message rows written for the conversation (all of them in a full export, the new ones in an incremental). */
   rows: count,
   hydrated: count,

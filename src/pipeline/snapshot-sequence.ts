@@ -173,6 +173,7 @@ export class SnapshotSequence {
     if (a === undefined) {
       a = {
         conversation_id: conversationId,
+        listed: 0,
         rows: 0,
         hydrated: 0,
         outside_window: 0,
@@ -307,7 +308,10 @@ export class SnapshotSequence {
       files,
       counts: { ...this.counts },
       media: this.run.media ? { ...this.mediaSummary } : null,
-      conversations: [...this.perConversation.values()],
+      conversations: [...this.perConversation.values()].map((a) => ({
+        ...a,
+        listed: a.rows + a.outside_time_window,
+      })),
       calls: { total: Object.values(calls).reduce((a, b) => a + b, 0), by_endpoint: calls },
       retries: {
         by_kind: diff(m.retries, this.metricsAtOpen.retries),

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox } from '../../src/sandbox/create-sandbox.js';
-import { digestOf } from '../../src/pipeline/snapshot-manifest.js';
+import { silentLogger } from '../../src/logger.js';
+import { planPrune } from '../../src/pipeline/prune-snapshots.js';
+import { digestOf, ManifestError } from '../../src/pipeline/snapshot-manifest.js';
 import { verifySnapshot, type ProblemKind } from '../../src/pipeline/verify-snapshot.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 
@@ -116,5 +118,39 @@ describe('verify: a snapshot checked against its manifest', () => {
       await writeFile(join(d, 'manifest.sha256'), `${digestOf(manifestText)}  manifest.json\n`);
     });
     expect(new Set(kinds)).toEqual(new Set(['rows_mismatch']));
+  });
+});
+
+describe('an untrusted snapshot on disk', () => {
+  it('is left out of the state with a warning, and its conversations are exported again; prune refuses it', async () => {
+    const sandbox = await createSandbox({ seed: 4, conversations: 6, rateLimit: { callsPerSecond: 0 } });
+    const out = await tempDir();
+    try {
+      const first = await exportSandbox(sandbox, out);
+      const path = join(first.snapshotDir!, 'manifest.json');
+      await writeFile(
+        path,
+        (await readFile(path, 'utf8')).replace('"manifest_version": 2', '"manifest_version": 1'),
+      );
+      // The state is lost (a new state dir): crash recovery reads the snapshots on disk.
+      const warnings: string[] = [];
+      const logger = { ...silentLogger, warn: (m: string) => warnings.push(m) };
+      const second = await exportSandbox(
+        sandbox,
+        out,
+        { run: { stateDir: join(out, 'state2') } },
+        { logger },
+      );
+      expect(second).toMatchObject({ status: 'complete', mode: 'full', skippedConversations: 0 });
+      expect(second.counts.conversations).toBe(6);
+      expect(warnings.join('\n')).toMatch(
+        /is not trusted and not in the state .*manifest_version.*ig-export verify/,
+      );
+      await expect(
+        planPrune(out, sandbox.data.account.userId, { keepNewest: 1 }, Date.now()),
+      ).rejects.toBeInstanceOf(ManifestError);
+    } finally {
+      await sandbox.close();
+    }
   });
 });
