@@ -38,6 +38,9 @@ function outputMode(argv: readonly string[]): { json: boolean; debug: boolean } 
 /** yargs says "Unknown argument: max-rsp"; say which flag was meant. */
 function unknownFlagMessage(message: string, known: readonly string[]): string {
   if (message.startsWith('Did you mean')) return `unknown command; ${message.replace('Did', 'did')}`;
+  // The one command with a required positional argument.
+  if (message.startsWith('Not enough non-option arguments'))
+    return 'name what to verify: ig-export verify <snapshot folder, account folder or output root>…';
   const match = /^Unknown arguments?: (.*)$/.exec(message);
   if (!match?.[1]) return message;
   return match[1]
