@@ -19,7 +19,9 @@ export interface VerifyArgs {
 async function snapshotDirsOf(path: string): Promise<string[]> {
   const info = await stat(path).catch(() => undefined);
   if (!info?.isDirectory())
-    throw new UsageError(`${path}: no such directory; give a snapshot=<id> directory`);
+    throw new UsageError(
+      `${path}: no such folder; give a snapshot folder (account=<id>/snapshot=<id>), an account folder or an output root`,
+    );
   if (
     await stat(join(path, MANIFEST_FILE)).then(
       () => true,
