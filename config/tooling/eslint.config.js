@@ -3,6 +3,24 @@ import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Files under `files` may not import from the named top-level folders of src/. */
+function layer(files, forbidden) {
+  return {
+    files: [files],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: forbidden.map((dir) => ({
+            group: [`../${dir}/*`, `../../${dir}/*`],
+            message: `layering: this folder must not import from src/${dir}/ (imports flow cli → pipeline → graph/writers/state)`,
+          })),
+        },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'output/**'] },
   js.configs.recommended,
@@ -27,6 +45,20 @@ export default tseslint.config(
   {
     files: ['src/cli/**', 'test/**'],
     rules: { 'no-console': 'off' },
+  },
+  // Layering: cli → pipeline → graph, writers, state, schema. The sandbox is the other side of the wire: it imports
+  // nothing of the client's. A file outside a layer's rule may import anything below it.
+  layer('src/graph/**', ['pipeline', 'cli', 'sandbox', 'state', 'writers']),
+  layer('src/{writers,state,schema}/**', ['pipeline', 'cli', 'sandbox', 'graph']),
+  layer('src/pipeline/**', ['cli', 'sandbox']),
+  {
+    files: ['src/sandbox/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../*'], message: 'the sandbox shares no code with the client' }] },
+      ],
+    },
   },
   {
     files: ['config/tooling/*.js'],
