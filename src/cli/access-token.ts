@@ -26,6 +26,16 @@ async function readSecretFile(path: string, flag: string): Promise<string> {
   return secret;
 }
 
+/** A token is one word of printable characters: anything else is a pasting mistake that would break the header. */
+function checkedToken(token: string, where: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(token))
+    throw new UsageError(
+      `the token in ${where} holds whitespace or control characters: it must hold the token alone, on one line`,
+    );
+  return token;
+}
+
 /**
  * The `--redact` key, from `--redact-key-file` or IG_EXPORT_REDACT_KEY (never a flag value). At least 16
  * characters: the hashes are only as hard to reverse as the key is to guess.
@@ -51,12 +61,14 @@ export async function readAccessToken(
   tokenFile: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<{ token: string; source: 'env' | 'file' }> {
-  if (tokenFile !== undefined)
-    return { token: await readSecretFile(tokenFile, '--token-file'), source: 'file' };
+  if (tokenFile !== undefined) {
+    const token = await readSecretFile(tokenFile, '--token-file');
+    return { token: checkedToken(token, `--token-file ${tokenFile}`), source: 'file' };
+  }
   const token = env[TOKEN_ENV]?.trim();
   if (token) {
     secrets.add(token);
-    return { token, source: 'env' };
+    return { token: checkedToken(token, TOKEN_ENV), source: 'env' };
   }
   throw new UsageError(
     `no access token: set ${TOKEN_ENV} or pass --token-file <path> (a file holding only the token)`,

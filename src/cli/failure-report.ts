@@ -1,4 +1,9 @@
-import { AccountNotFoundError, GraphAuthError, GraphRequestError } from '../graph/errors.js';
+import {
+  AccountNotFoundError,
+  GraphAuthError,
+  GraphConfigError,
+  GraphRequestError,
+} from '../graph/errors.js';
 import { asOutputPathError } from '../output-path.js';
 import { TimeWindowConflictError } from '../pipeline/conversation-planner.js';
 import { ManifestError } from '../pipeline/snapshot-manifest.js';
@@ -39,6 +44,7 @@ export function describeFailure(e: unknown): FailureReport {
   if (e instanceof GraphAuthError)
     return { code: ExitCode.Auth, kind: 'auth', message: e.message, graphCode: e.request.graphError?.code };
   if (e instanceof NoSuchConversationError) return { code: ExitCode.Usage, kind: 'user', message: e.message };
+  if (e instanceof GraphConfigError) return { code: ExitCode.Usage, kind: 'usage', message: e.message };
   if (e instanceof ManifestError)
     return {
       code: ExitCode.VerifyFailed,

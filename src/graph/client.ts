@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { CallBudget } from './call-budget.js';
 import { classifyFailure } from './classify.js';
-import { GraphAuthError, GraphPagingError, GraphRequestError } from './errors.js';
+import { GraphAuthError, GraphConfigError, GraphPagingError, GraphRequestError } from './errors.js';
 import { stripAccessToken } from './redact.js';
 import { sendGet, type Transport } from './transport.js';
 
@@ -223,7 +223,11 @@ export class GraphClient {
       const url = build(limit?.limit ?? 0);
       this.metrics.calls[endpoint] = (this.metrics.calls[endpoint] ?? 0) + 1;
       const send = this.options.transport ?? sendGet;
-      const result = await send(url, this.options.token, this.options.timeoutMs, signal);
+      const result = await send(url, this.options.token, this.options.timeoutMs, signal).catch(
+        (e: unknown) => {
+          throw e instanceof GraphConfigError ? new AbortError(e) : e;
+        },
+      );
       if (result.usage) this.budget.observeUsage(result.usage.maxPercent);
       if (result.ok) {
         this.honourAnnouncedBlock(result.usage?.regainMinutes);

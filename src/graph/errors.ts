@@ -72,3 +72,11 @@ export class AccountNotFoundError extends Error {
 export class GraphPagingError extends Error {
   override name = 'GraphPagingError';
 }
+
+/**
+ * A request that cannot be sent as configured: a header or URL fetch refuses to build, or a redirect (never followed:
+ * the token would go along). Retrying cannot help; the message never quotes the header (it would hold the token).
+ */
+export class GraphConfigError extends Error {
+  override name = 'GraphConfigError';
+}

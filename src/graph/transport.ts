@@ -1,4 +1,5 @@
 import type { FailureFacts, GraphErrorBody } from './classify.js';
+import { GraphConfigError } from './errors.js';
 import { parseUsageHeaders, type UsageSnapshot } from './usage-headers.js';
 
 /** One HTTP GET and nothing else: no retry, no pacing. Returns the parsed body or the facts of the failure. */
@@ -28,10 +29,23 @@ export async function sendGet(
     response = await fetch(url, {
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       signal: combined,
+      // A redirect is never followed: the Authorization header would go along to wherever it points.
+      redirect: 'error',
     });
     text = await response.text();
   } catch (cause) {
     signal?.throwIfAborted(); // the run was cancelled: not a network failure
+    if (cause instanceof TypeError && cause.message !== 'fetch failed') {
+      // fetch could not build the request; its message quotes the bad header value, so it is not repeated.
+      throw new GraphConfigError(
+        'the request could not be built: the token holds characters an HTTP header cannot carry, or --base-url is malformed',
+      );
+    }
+    if ((cause as { cause?: { message?: unknown } }).cause?.message === 'unexpected redirect') {
+      throw new GraphConfigError(
+        `${url.origin} answered with a redirect, which ig-export never follows (the token would go along): check --base-url`,
+      );
+    }
     const network = timeout.aborted ? 'timeout' : 'connection';
     return { ok: false, facts: { network, networkCode: networkCode(cause) }, usage: undefined, cause };
   }

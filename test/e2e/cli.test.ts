@@ -171,6 +171,22 @@ describe('ig-export CLI end to end', () => {
     expect(result.stderr + result.stdout).not.toContain(TEST_TOKEN);
   });
 
+  it('refuses a token holding whitespace or control characters, from the environment or a file, without showing it', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'token'), 'IGAApasted-twice\nIGAApasted-twice\n');
+    for (const [args, env] of [
+      [['export', '--json'], { IG_ACCESS_TOKEN: 'IGAApasted twice' }],
+      [['export', '--json', '--token-file', join(dir, 'token')], {}],
+    ] as const) {
+      const result = await runCli([...args], { env });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        /holds whitespace or control characters: it must hold the token alone, on one line/,
+      );
+      expect(result.stderr + result.stdout).not.toContain('IGAApasted');
+    }
+  });
+
   it('exits 2 without a token, on unknown flags and on config-file errors', async () => {
     expect((await runCli(['export'])).code).toBe(2);
     expect((await runCli(['export', '--max-rsp', '2'], { env: { IG_ACCESS_TOKEN: 'x' } })).code).toBe(2);

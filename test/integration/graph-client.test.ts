@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { GraphClient, type GraphClientOptions } from '../../src/graph/client.js';
 import { ConversationsApi } from '../../src/graph/conversations-api.js';
-import { GraphAuthError, GraphPagingError } from '../../src/graph/errors.js';
+import { GraphAuthError, GraphConfigError, GraphPagingError } from '../../src/graph/errors.js';
 import { testClientOptions } from '../helpers/client-options.js';
 import { startSandbox } from '../helpers/sandbox-fixture.js';
 import { VirtualClock } from '../helpers/virtual-clock.js';
@@ -43,6 +43,30 @@ async function scriptedServer(
 }
 
 describe('GraphClient over HTTP', () => {
+  it('never follows a redirect (the token would go along) and does not retry it', async () => {
+    const { url, paths } = await scriptedServer(
+      () => ({}),
+      302,
+      () => ({ location: 'http://127.0.0.1:9/steal' }),
+    );
+    const api = new ConversationsApi(client(url), 100);
+    const error = await api.resolveAccount('me').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GraphConfigError);
+    expect((error as Error).message).toMatch(/answered with a redirect, which ig-export never follows/);
+    expect(paths).toHaveLength(1);
+  });
+
+  it('a token no header can carry is a configuration error that never quotes it, with no request made', async () => {
+    const { url, paths } = await scriptedServer(() => ({ user_id: '1' }));
+    const secret = 'IGAAsecret\nInjected: 1';
+    const error = await new ConversationsApi(client(url, { token: secret }), 100)
+      .resolveAccount('me')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GraphConfigError);
+    expect((error as Error).message).not.toContain('IGAAsecret');
+    expect(paths).toHaveLength(0);
+  });
+
   it('sends the token only in the Authorization header, also when following next links that embed it', async () => {
     const sandbox = await startSandbox({ conversations: 130, defaultLimit: 25 });
     const api = new ConversationsApi(client(sandbox.url), 50);
