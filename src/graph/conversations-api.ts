@@ -1,6 +1,7 @@
 import type { GraphClient, ListPage } from './client.js';
 import { AccountNotFoundError, GraphRequestError } from './errors.js';
 import { stripAccessToken } from './redact.js';
+import { ContractError, messageDetailSchema, parseWire } from './wire-shapes.js';
 
 /** Wire shapes of the Conversations API (contract §1), as loosely as the client needs them. */
 export interface GraphUser {
@@ -50,7 +51,7 @@ export function nextWithoutToken(next: unknown): string | undefined {
 
 export type HydrationOutcome =
   | { status: 'hydrated'; detail: MessageDetail }
-  | { status: 'unavailable' | 'failed'; error: GraphRequestError };
+  | { status: 'unavailable' | 'failed'; error: GraphRequestError | ContractError };
 
 /** The Conversations API on top of the generic client: the four calls the export makes. */
 export class ConversationsApi {
@@ -126,12 +127,10 @@ export class ConversationsApi {
   /** Details of one message; a deleted/unavailable answer or a give-up is an outcome, not an exception. */
   async message(messageId: string): Promise<HydrationOutcome> {
     try {
-      const detail = (await this.client.get(
-        'message',
-        this.client.url(messageId, { fields: MESSAGE_FIELDS }),
-      )) as MessageDetail;
-      return { status: 'hydrated', detail };
+      const body = await this.client.get('message', this.client.url(messageId, { fields: MESSAGE_FIELDS }));
+      return { status: 'hydrated', detail: parseWire(messageDetailSchema, body, 'message') as MessageDetail };
     } catch (e) {
+      if (e instanceof ContractError) return { status: 'failed', error: e };
       if (!(e instanceof GraphRequestError)) throw e;
       // Auth failures are GraphAuthError and stop the run; everything else is this message's outcome.
       return {

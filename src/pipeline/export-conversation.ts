@@ -8,7 +8,8 @@ import { MessageBoundary } from './message-boundary.js';
 import type { HydrationStrategy } from './hydration-strategy.js';
 import { hydratePage } from './stages/hydrate.js';
 import { recordedFailure } from './recorded-failure.js';
-import { ContractError, toConversationRow, toMessageRow } from './transform.js';
+import { ContractError } from '../graph/wire-shapes.js';
+import { toConversationRow, toMessageRow } from './transform.js';
 import type { ExportEvent, ListedConversation, RowContext, TimeWindow, TimeWindowEffect } from './types.js';
 
 export interface ConversationDeps {

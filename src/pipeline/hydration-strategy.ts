@@ -1,9 +1,10 @@
 import { nextWithoutToken, type ConversationsApi, type MessageDetail } from '../graph/conversations-api.js';
 import { GraphRequestError } from '../graph/errors.js';
+import { ContractError, messageDetailSchema, parseWire } from '../graph/wire-shapes.js';
 import type { Logger } from '../logger.js';
 import { expandMessages } from './stages/expand.js';
 import { extractConversations } from './stages/extract.js';
-import { toListedConversation, toListedMessage } from './transform.js';
+import { listedOrMalformed, toListedMessage, type OnMalformed } from './transform.js';
 import type { ListedConversation, ListedMessage } from './types.js';
 
 /** `--hydrate`: how the details of the 20 most recent messages are read. */
@@ -13,6 +14,8 @@ export type HydrateMode = 'auto' | 'expand' | 'per-message';
 export interface ListedItem {
   m: ListedMessage;
   detail: MessageDetail | undefined;
+  /** The listing carried details that are malformed: the message is recorded as failed. */
+  invalid?: ContractError | undefined;
 }
 
 /** One page of a conversation's messages, and whether more pages follow (a call each). */
@@ -77,6 +80,7 @@ export class HydrationStrategy {
     account: string,
     accountId: string,
     userId: string | undefined,
+    onMalformed: OnMalformed,
   ): AsyncGenerator<ListedConversation> {
     if (this.current === 'expand') {
       let first = true;
@@ -90,7 +94,8 @@ export class HydrationStrategy {
           }
           first = false;
           for (const [i, item] of page.items.entries()) {
-            yield { ...toListedConversation(item, accountId), morePages: page.more, window: windows[i] };
+            const listed = listedOrMalformed(item, accountId, onMalformed);
+            if (listed) yield { ...listed, morePages: page.more, window: windows[i] };
           }
         }
         return;
@@ -101,7 +106,7 @@ export class HydrationStrategy {
         );
       }
     }
-    yield* extractConversations(this.api, account, accountId, userId);
+    yield* extractConversations(this.api, account, accountId, userId, onMalformed);
   }
 
   /**
@@ -119,10 +124,16 @@ export class HydrationStrategy {
   }
 
   private listedItems(conversationId: string, items: unknown[]): ListedItem[] {
-    return items.map((item, position) => ({
-      m: toListedMessage(item, position, conversationId),
-      detail: detailed(item) ? (item as MessageDetail) : undefined,
-    }));
+    return items.map((item, position) => {
+      const m = toListedMessage(item, position, conversationId);
+      if (!detailed(item)) return { m, detail: undefined };
+      try {
+        return { m, detail: parseWire(messageDetailSchema, item, 'message') as MessageDetail };
+      } catch (e) {
+        if (!(e instanceof ContractError)) throw e;
+        return { m, detail: undefined, invalid: e };
+      }
+    });
   }
 
   /** A window that came with the conversation listing: no call for it, then the rest of the ids. */

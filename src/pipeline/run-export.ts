@@ -23,7 +23,7 @@ import { MediaArchive, type MediaOptions } from './media-archive.js';
 import { mediaUrls } from './message-content.js';
 import { Redactor } from './redaction.js';
 import { SnapshotSequence, type Counts, type Manifest, type StopReason } from './snapshot-sequence.js';
-import { ContractError } from './transform.js';
+import { ContractError } from '../graph/wire-shapes.js';
 import type { HydrationStatus, RowContext } from './types.js';
 
 export type { Counts, Manifest, StopReason } from './snapshot-sequence.js';
@@ -251,9 +251,17 @@ async function exportWithState(
   /** updated_time of conversations this run could not finish: the next run must list down to them. */
   const unfinished: number[] = [];
   const activities: ConversationActivity[] = [];
+  /** Listed conversations whose shape was wrong: skipped and recorded; the watermark must not pass them. */
+  let malformed = 0;
+  const onMalformed = (e: ContractError): void => {
+    malformed++;
+    sequence.recordFailure(recordedFailure('extract', e));
+    logger.warn(`skipped a malformed conversation: ${e.message}`);
+  };
 
   async function* plans(): AsyncGenerator<ConversationPlan> {
-    for await (const c of hydration.conversations(options.run.account, account.id, options.run.userId)) {
+    const listing = hydration.conversations(options.run.account, account.id, options.run.userId, onMalformed);
+    for await (const c of listing) {
       // Newest first: a conversation last updated before --since holds nothing newer, nor does any after it.
       const since = options.run.since;
       if (since !== undefined && c.updatedMs < since) {
@@ -357,10 +365,18 @@ async function exportWithState(
   const publish = !(stopReason === undefined && sequence.isEmpty && sequence.published.length === 0);
   const manifest = publish ? await sequence.publish(true, stopReason) : undefined;
   if (!publish) await sequence.discard();
-  const anyPartial = stopReason !== undefined || unfinished.length > 0 || sequence.publishedCounts.failed > 0;
+  const anyPartial =
+    stopReason !== undefined || unfinished.length > 0 || sequence.publishedCounts.failed > 0 || malformed > 0;
   // A one-person run (--user-id) saw one conversation: it says nothing about the account's other conversations.
   const windowed = options.run.since !== undefined || options.run.until !== undefined;
-  if (listingComplete && stopReason === undefined && options.run.userId === undefined && !windowed) {
+  // A malformed conversation may be anywhere in time: the watermark stays where it was, so the next run looks again.
+  if (
+    listingComplete &&
+    stopReason === undefined &&
+    options.run.userId === undefined &&
+    !windowed &&
+    malformed === 0
+  ) {
     // Next run may stop listing at the newest conversation seen, unless something older was left unfinished.
     const watermark = unfinished.length > 0 ? Math.min(...unfinished) - 1 : newestListedMs;
     store.finishRun(watermark, runStartedMs);

@@ -1,4 +1,10 @@
-import type { ConversationItem, HydrationOutcome, MessageDetail } from '../graph/conversations-api.js';
+import type { HydrationOutcome, MessageDetail } from '../graph/conversations-api.js';
+import {
+  ContractError,
+  conversationItemSchema,
+  messageListItemSchema,
+  parseWire,
+} from '../graph/wire-shapes.js';
 import type { ConversationRow, MessageRow } from '../schema/tables.js';
 import { parseGraphTime } from './graph-time.js';
 import { messageContent } from './message-content.js';
@@ -6,19 +12,11 @@ import type { ListedConversation, ListedMessage, RowContext } from './types.js';
 
 /** Pure mapping from Graph shapes to flat, typed rows. No I/O. */
 
-export class ContractError extends Error {
-  override name = 'ContractError';
-}
-
 export function toListedConversation(
   item: unknown,
   accountId: string,
 ): Pick<ListedConversation, 'id' | 'updatedMs' | 'participant'> {
-  const c = item as ConversationItem;
-  if (typeof c?.id !== 'string')
-    throw new ContractError(
-      `a conversation without an id (fields: ${Object.keys((item as object | null) ?? {}).join(', ')})`,
-    );
+  const c = parseWire(conversationItemSchema, item, 'conversation');
   const updatedMs = parseGraphTime(c.updated_time);
   if (updatedMs === undefined)
     throw new ContractError(`conversation ${c.id} has no readable updated_time (${String(c.updated_time)})`);
@@ -30,10 +28,26 @@ export function toListedConversation(
   };
 }
 
+/** Called for a listed conversation whose shape is wrong: it is skipped, and the run records why. */
+export type OnMalformed = (error: ContractError) => void;
+
+/** A listed conversation, or undefined (reported to `onMalformed`) when its shape is wrong. */
+export function listedOrMalformed(
+  item: unknown,
+  accountId: string,
+  onMalformed: OnMalformed,
+): Pick<ListedConversation, 'id' | 'updatedMs' | 'participant'> | undefined {
+  try {
+    return toListedConversation(item, accountId);
+  } catch (e) {
+    if (!(e instanceof ContractError)) throw e;
+    onMalformed(e);
+    return undefined;
+  }
+}
+
 export function toListedMessage(item: unknown, position: number, conversationId: string): ListedMessage {
-  const m = item as { id?: unknown; created_time?: unknown };
-  if (typeof m?.id !== 'string')
-    throw new ContractError(`conversation ${conversationId}: a listed message without an id`);
+  const m = parseWire(messageListItemSchema, item, `a message listed in conversation ${conversationId}:`);
   const createdMs = parseGraphTime(m.created_time);
   if (createdMs === undefined) {
     throw new ContractError(`message ${m.id} has no readable created_time (${String(m.created_time)})`);

@@ -43,6 +43,8 @@ export interface SandboxOptions {
   expansionMaxDetailed: number;
   rateLimit: RateLimitOptions;
   faults: FaultOptions;
+  /** Share of conversations listed, and of messages detailed, with a field of the wrong shape (0 = none). */
+  malformed: { conversationRate: number; detailRate: number };
   /** The media CDN the messages' attachment, share and story links point to. */
   media: MediaCdnOptions;
   /** Add `count` messages to a seeded-random conversation after every `everyRequests` API requests. */
@@ -78,6 +80,7 @@ export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
   },
   faults: { rates: {}, slowMs: 2_000, throttleCode: 80002 },
   media: DEFAULT_MEDIA_CDN,
+  malformed: { conversationRate: 0, detailRate: 0 },
   usageHeaders: true,
   now: () => Date.now(),
 };
@@ -158,6 +161,11 @@ function emptyStats(): SandboxStats {
 export async function createSandbox(overrides: SandboxOverrides = {}): Promise<Sandbox> {
   const options = resolveSandboxOptions(overrides);
   const data = createDataset(options);
+  const malformedPrng = createPrng(deriveSeed(options.seed, 'malformed'));
+  for (const c of data.conversations) {
+    if (malformedPrng.next() < options.malformed.conversationRate) c.malformed = true;
+    for (const m of c.messages) if (malformedPrng.next() < options.malformed.detailRate) m.malformed = true;
+  }
   const meter = new RateMeter(options.rateLimit);
   const faults = new FaultPlan(options.seed, options.faults);
   const autoAddPrng = createPrng(deriveSeed(options.seed, 'auto-add'));

@@ -23,6 +23,8 @@ export interface SandboxMessage {
   isUnsupported?: boolean;
   /** Unsent by its author: still listed, but its details answer "has been deleted". */
   unsent?: boolean;
+  /** Served with details of the wrong shape (`from` is not an object): the client must not crash on it. */
+  malformed?: boolean;
 }
 
 export interface SandboxConversation {
@@ -31,6 +33,8 @@ export interface SandboxConversation {
   participant: SandboxUser;
   /** Newest first, as the API lists them. */
   messages: SandboxMessage[];
+  /** Listed with `participants` of the wrong shape: the client must skip and record it, not crash. */
+  malformed?: boolean;
 }
 
 export interface SandboxAccount {

@@ -192,6 +192,10 @@ export class GraphRoutes {
           out['updated_time'] = this.time(updatedMs(c), req);
           break;
         case 'participants':
+          if (c.malformed) {
+            out['participants'] = { data: 'not-a-list' };
+            break;
+          }
           out['participants'] = {
             data: [
               user(c.participant),
@@ -300,7 +304,7 @@ export class GraphRoutes {
           out['created_time'] = this.time(m.createdMs, req);
           break;
         case 'from':
-          out['from'] = user(m.from);
+          out['from'] = m.malformed ? 'not-an-object' : user(m.from);
           break;
         case 'to':
           out['to'] = { data: [user(m.to)] };

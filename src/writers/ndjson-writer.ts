@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Column } from '../schema/tables.js';
+import { checkRow } from './row-check.js';
 import type { TableWriter } from './table-writer.js';
 
 const FLUSH_BYTES = 64 * 1024;
@@ -34,6 +35,7 @@ export function createNdjsonWriter<Row extends object>(
   };
   return {
     async write(row) {
+      checkRow(columns, row as Record<string, unknown>);
       buffer += ndjsonLine(columns, row as Record<string, unknown>);
       rows++;
       if (buffer.length >= FLUSH_BYTES) await flush();

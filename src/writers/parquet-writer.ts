@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import * as A from 'apache-arrow';
 import type { Column } from '../schema/tables.js';
 import { arrowSchema, buildColumnBuffers, ScratchBuffer, type ColumnBuffers } from './arrow-batch.js';
+import { checkRow } from './row-check.js';
 import type { TableWriter } from './table-writer.js';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'none';
@@ -159,6 +160,7 @@ export function createParquetWriter<Row extends object>(
   return {
     async write(row) {
       if (failure) throw failure;
+      checkRow(columns, row as Record<string, unknown>);
       pending.push(row as Record<string, unknown>);
       rows++;
       if (pending.length >= options.batchSize) {

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ContractError,
-  toListedConversation,
-  toListedMessage,
-  toMessageRow,
-} from '../../src/pipeline/transform.js';
+import { ContractError } from '../../src/graph/wire-shapes.js';
+import { toListedConversation, toListedMessage, toMessageRow } from '../../src/pipeline/transform.js';
 
 const ctx = { accountId: '17841400000000001', snapshotId: 'S1' };
 const listed = {

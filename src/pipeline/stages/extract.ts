@@ -1,5 +1,5 @@
 import type { ConversationsApi } from '../../graph/conversations-api.js';
-import { toListedConversation } from '../transform.js';
+import { listedOrMalformed, type OnMalformed } from '../transform.js';
 import type { ListedConversation } from '../types.js';
 
 /** Stage 1: every conversation of the account (or of one person, with `userId`), newest first, page by page. */
@@ -8,8 +8,12 @@ export async function* extractConversations(
   account: string,
   accountId: string,
   userId: string | undefined,
+  onMalformed: OnMalformed,
 ): AsyncGenerator<ListedConversation> {
   for await (const page of api.conversations(account, userId)) {
-    for (const item of page.items) yield { ...toListedConversation(item, accountId), morePages: page.more };
+    for (const item of page.items) {
+      const listed = listedOrMalformed(item, accountId, onMalformed);
+      if (listed) yield { ...listed, morePages: page.more };
+    }
   }
 }

@@ -16,16 +16,18 @@ export async function hydratePage(
   page: readonly ListedItem[],
   windowSize: number,
 ): Promise<MessageOutcome[]> {
-  const outcomes: Array<Promise<MessageOutcome>> = page.map(({ m, detail }) =>
-    Promise.resolve(
-      detail !== undefined && m.position < windowSize
-        ? { status: 'hydrated', detail }
-        : { status: 'outside_window' },
+  const outcomes: Array<Promise<MessageOutcome>> = page.map(({ m, detail, invalid }) =>
+    Promise.resolve<MessageOutcome>(
+      invalid !== undefined && m.position < windowSize
+        ? { status: 'failed', error: invalid }
+        : detail !== undefined && m.position < windowSize
+          ? { status: 'hydrated', detail }
+          : { status: 'outside_window' },
     ),
   );
   const toRead = page
     .map((item, index) => ({ item, index }))
-    .filter(({ item }) => item.m.position < windowSize && item.detail === undefined)
+    .filter(({ item }) => item.m.position < windowSize && item.detail === undefined && !item.invalid)
     .sort((a, b) => b.item.m.position - a.item.m.position);
   for (const { item, index } of toRead) outcomes[index] = limit(() => api.message(item.m.id));
   return Promise.all(outcomes);
