@@ -12,6 +12,11 @@ export function knownSecrets(): string[] {
   return [...secrets, ...env.filter((v) => v !== '')];
 }
 
+/** A secret this process learnt otherwise (a refreshed token): it must never be printed either. */
+export function rememberSecret(secret: string): void {
+  secrets.add(secret);
+}
+
 /** A secret held in a file (trimmed); a missing or empty file is a usage error naming the flag. */
 async function readSecretFile(path: string, flag: string): Promise<string> {
   let raw: string;

@@ -113,6 +113,12 @@ export const EXPORT_FLAGS = {
     describe:
       'Exit 6 when message bodies were lost to the 20-message window (the snapshot is still published)',
   },
+  'auto-refresh': {
+    type: 'boolean',
+    default: false,
+    describe:
+      'Before the run, renew the token in --token-file when it is at least 24 h old and expires within 10 days (or its expiry is unknown)',
+  },
   redact: {
     type: 'boolean',
     default: false,
@@ -198,6 +204,7 @@ const settingsShape = {
   compact: z.boolean(),
   'fail-on-loss': z.boolean(),
   hydrate: z.enum(['auto', 'expand', 'per-message']),
+  'auto-refresh': z.boolean(),
   redact: z.boolean(),
   'redact-key-file': z.string().min(1).optional(),
   'download-media': z.boolean(),

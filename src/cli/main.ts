@@ -275,6 +275,47 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'token <action>',
+      'Token lifecycle: "token refresh" renews a long-lived token (valid 60 days) in its file',
+      (y) =>
+        y
+          .positional('action', { type: 'string', choices: ['refresh'], demandOption: true })
+          .option('token-file', {
+            type: 'string',
+            describe: 'The file holding the token; the new one replaces it',
+          })
+          .option('base-url', {
+            type: 'string',
+            describe: 'Graph API host (default https://graph.instagram.com)',
+          })
+          .option('output', {
+            type: 'string',
+            describe: 'Output root (default output), for the default state dir',
+          })
+          .option('state-dir', {
+            type: 'string',
+            describe: 'Where the token expiry is recorded (default <output>/_state)',
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print exactly one JSON summary line on stdout',
+          })
+          .example('$0 token refresh --token-file ~/.ig-token', 'renew the token, record its expiry'),
+      async (args) => {
+        const { tokenCommand } = await import('./commands/token.js');
+        result = await tokenCommand({
+          action: args.action,
+          'token-file': args['token-file'],
+          'base-url': args['base-url'],
+          output: args.output,
+          'state-dir': args['state-dir'],
+          json: args.json,
+          'log-level': args['log-level'],
+        });
+      },
+    )
+    .command(
       'schema',
       'Print the output columns (Markdown, or JSON with --json)',
       (y) =>
@@ -294,7 +335,7 @@ export async function main(argv: string[]): Promise<number> {
         '9 verify found a snapshot altered, ' +
         '130 stopped by a signal before publishing.',
     )
-    .demandCommand(1, 'Name a command: export, demo, verify, compact, prune, sandbox or schema.')
+    .demandCommand(1, 'Name a command: export, demo, verify, compact, prune, token, sandbox or schema.')
     .strict()
     .recommendCommands()
     .help()

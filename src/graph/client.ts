@@ -98,7 +98,12 @@ export class GraphClient {
 
   /** `/{version}/{path}?{params}` on the base URL. */
   url(path: string, params: Record<string, string> = {}): URL {
-    const url = new URL(`${this.options.baseUrl.replace(/\/$/, '')}/${this.options.apiVersion}/${path}`);
+    return this.rootUrl(`${this.options.apiVersion}/${path}`, params);
+  }
+
+  /** `/{path}?{params}` on the base URL, unversioned (the token refresh endpoint lives there). */
+  rootUrl(path: string, params: Record<string, string> = {}): URL {
+    const url = new URL(`${this.options.baseUrl.replace(/\/$/, '')}/${path}`);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     return url;
   }

@@ -29,8 +29,10 @@ export interface SandboxOptions {
   maxMessagesPerConversation: number;
   endTimeMs: number;
   unsentRate: number;
-  /** The one valid access token. */
+  /** The access token the sandbox starts with (refreshing it adds more). */
   token: string;
+  /** When `token` was issued: a refresh needs a token at least 24 hours old (Meta's rule). */
+  tokenIssuedMs: number;
   defaultLimit: number;
   maxLimit: number;
   /** Only this many most recent messages of a conversation answer with details. */
@@ -65,6 +67,7 @@ export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
   endTimeMs: Date.UTC(2026, 10, 20, 12, 0, 0),
   unsentRate: 0.01,
   token: 'sandbox-token',
+  tokenIssuedMs: Date.UTC(2026, 9, 1),
   defaultLimit: 25,
   maxLimit: 100,
   windowSize: 20,
@@ -92,7 +95,7 @@ export interface RequestLogEntry {
   method: string;
   /** Path and query, with any access_token removed. */
   path: string;
-  endpoint: Endpoint | 'control';
+  endpoint: Endpoint | 'control' | 'refresh';
   status: number;
   code?: number | undefined;
   fault?: FaultKind | 'token_expired' | 'reduce_data' | undefined;
@@ -122,6 +125,8 @@ export interface Sandbox {
   data: Dataset;
   options: SandboxOptions;
   stats: SandboxStats;
+  /** Every token the sandbox accepts, with when it was issued (the first one, then each refreshed one). */
+  tokens: Map<string, number>;
   /** Adds `count` new messages at the top of a conversation ("time travel"); returns them newest first. */
   addMessages(conversationId: string, count: number): SandboxMessage[];
   resetStats(): void;
@@ -173,6 +178,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
   let apiRequests = 0;
   let routes: GraphRoutes | undefined;
   let cdn = new MediaCdn(options.seed, options.media);
+  const tokens = new Map<string, number>([[options.token, options.tokenIssuedMs]]);
 
   const addMessages = (conversationId: string, count: number): SandboxMessage[] => {
     const c = data.conversations.find((x) => x.id === conversationId);
@@ -210,6 +216,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const t = options.now();
     if (url.pathname === '/health') return sendJson(res, 200, { ok: true });
+    if (url.pathname === '/refresh_access_token') return refresh(req, res, url, t);
     if (url.pathname.startsWith(CDN_PATH)) {
       cdn.serve(req, res, url);
       stats.media = cdn.requests;
@@ -254,7 +261,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code });
       return sendError(res, reply, undefined);
     }
-    if (token !== options.token) {
+    if (!tokens.has(token)) {
       const reply = graphErrors.invalidToken();
       log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code });
       return sendError(res, reply, undefined);
@@ -387,6 +394,44 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     sendJson(res, 200, result.body, usage());
   }
 
+  /**
+   * `GET /refresh_access_token?grant_type=ig_refresh_token` (unversioned, Meta's Instagram token refresh): a token at
+   * least 24 hours old gets a new one valid 60 days. The old one stays valid (GUESS). A too-young token answers
+   * code 100 (GUESS: Meta's exact answer is not documented).
+   */
+  function refresh(req: IncomingMessage, res: ServerResponse, url: URL, t: number): void {
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice(7) : (url.searchParams.get('access_token') ?? '');
+    const base = {
+      t,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      endpoint: 'refresh' as const,
+      throttled: false,
+      duringBlock: false,
+      tokenIn: (auth
+        ? 'header'
+        : url.searchParams.has('access_token')
+          ? 'query'
+          : 'none') as RequestLogEntry['tokenIn'],
+    };
+    const issued = tokens.get(token);
+    let reply: GraphErrorReply | undefined;
+    if (url.searchParams.get('grant_type') !== 'ig_refresh_token')
+      reply = graphErrors.invalidParameter('grant_type must be ig_refresh_token');
+    else if (issued === undefined) reply = graphErrors.invalidToken();
+    else if (t - issued < 24 * 3_600_000)
+      reply = graphErrors.invalidParameter('The access token must be at least 24 hours old to be refreshed');
+    if (reply) {
+      log({ ...base, status: reply.status, code: reply.error.code });
+      return sendError(res, reply, undefined);
+    }
+    const fresh = `${options.token}-refreshed-${tokens.size}-${randomBytes(6).toString('hex')}`;
+    tokens.set(fresh, t);
+    log({ ...base, status: 200 });
+    sendJson(res, 200, { access_token: fresh, token_type: 'bearer', expires_in: 60 * 86_400 });
+  }
+
   async function control(req: IncomingMessage, res: ServerResponse, url: URL, t: number): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -431,6 +476,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     get stats() {
       return stats;
     },
+    tokens,
     addMessages,
     resetStats: () => {
       stats = emptyStats();

@@ -1,10 +1,21 @@
+import { randomInt } from 'node:crypto';
+import { GraphAuthError } from '../../graph/errors.js';
+import type { Logger } from '../../logger.js';
+import {
+  expiryWarning,
+  knownLifetime,
+  refreshDue,
+  rememberFirstSeen,
+  renewToken,
+} from '../../pipeline/token-lifecycle.js';
+import { replaceTokenFile } from '../token-file.js';
 import { systemClock } from '../../clock.js';
 import { accountLockDir } from '../../pipeline/snapshot-layout.js';
 import { withRunLock } from '../../state/run-lock.js';
-import { loadConfigFile, mergeSettings, toExportOptions } from '../export-settings.js';
-import { knownSecrets, readAccessToken, readRedactKey, TOKEN_ENV } from '../access-token.js';
+import { loadConfigFile, mergeSettings, toExportOptions, type ExportSettings } from '../export-settings.js';
+import { knownSecrets, readAccessToken, readRedactKey, rememberSecret, TOKEN_ENV } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
-import type { CommandResult } from '../exit-codes.js';
+import { UsageError, type CommandResult } from '../exit-codes.js';
 import { describeFailure } from '../failure-report.js';
 import { runAndReport } from '../run-and-report.js';
 
@@ -15,14 +26,62 @@ export interface ExportArgs {
   [flag: string]: unknown;
 }
 
+/**
+ * The token the run uses: with --auto-refresh, renewed first when due (written back to --token-file); otherwise a
+ * warning when its recorded expiry is near. A refresh that fails for any reason but a dead token leaves the run on
+ * the current token, with a warning.
+ */
+async function tokenForRun(
+  settings: ExportSettings,
+  token: { token: string; source: 'env' | 'file' },
+  logger: Logger,
+): Promise<{ token: string; source: 'env' | 'file' }> {
+  const options = toExportOptions(settings, token);
+  const now = systemClock.now();
+  const stateDir = options.run.stateDir;
+  const lifetime = await knownLifetime(stateDir, token.token);
+  const tokenFile = settings['token-file'];
+  if (!settings['auto-refresh']) {
+    const warning = expiryWarning(lifetime, now);
+    if (warning) logger.warn(warning);
+    await rememberFirstSeen(stateDir, token.token, lifetime, now);
+    return token;
+  }
+  if (tokenFile === undefined)
+    throw new UsageError(
+      `--auto-refresh needs --token-file: the renewed token is written there (${TOKEN_ENV} cannot be updated)`,
+    );
+  if (!refreshDue(lifetime, now)) return token;
+  // Whatever the refresh does, the current token's age is known from now on.
+  await rememberFirstSeen(stateDir, token.token, lifetime, now);
+  try {
+    const renewed = await renewToken(options.client, stateDir, {
+      clock: systemClock,
+      random: () => randomInt(0, 1_000_000) / 1_000_000,
+      logger,
+    });
+    rememberSecret(renewed.token);
+    await replaceTokenFile(tokenFile, renewed.token);
+    logger.info(
+      `token refreshed in ${tokenFile}; it expires at ${new Date(renewed.expiresMs).toISOString()}`,
+    );
+    return { token: renewed.token, source: 'file' };
+  } catch (e) {
+    if (e instanceof GraphAuthError) throw e;
+    logger.warn(`the token was not refreshed (${describeFailure(e).message}); this run uses the current one`);
+    return token;
+  }
+}
+
 /** `ig-export export`: settings from defaults ← config file ← flags; the token from env or file. */
 export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
   const config = args.config === undefined ? {} : await loadConfigFile(args.config);
   const settings = mergeSettings(config, args);
-  const token = await readAccessToken(settings['token-file'], process.env);
+  let token = await readAccessToken(settings['token-file'], process.env);
   const logger = createCliLogger(args['log-level'], () => knownSecrets());
   if (token.source === 'file' && process.env[TOKEN_ENV]?.trim())
     logger.warn(`both --token-file and ${TOKEN_ENV} are set: using the token from --token-file`);
+  token = await tokenForRun(settings, token, logger);
   const redactKey = settings.redact
     ? await readRedactKey(settings['redact-key-file'], process.env)
     : undefined;
