@@ -275,6 +275,24 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'doctor',
+      'Check what an export needs (token, account, permission, folders, lock, token expiry) and say what to fix',
+      (y) =>
+        y
+          .options(exportFlagOptions())
+          .option('config', { type: 'string', describe: 'JSON config file, as for export' })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print exactly one JSON summary line on stdout',
+          })
+          .example('$0 doctor --token-file ~/.ig-token', 'before setting up cron'),
+      async (args) => {
+        const { doctorCommand } = await import('./commands/doctor.js');
+        result = await doctorCommand(args as never);
+      },
+    )
+    .command(
       'token <action>',
       'Token lifecycle: "token refresh" renews a long-lived token (valid 60 days) in its file',
       (y) =>
@@ -335,7 +353,10 @@ export async function main(argv: string[]): Promise<number> {
         '9 verify found a snapshot altered, ' +
         '130 stopped by a signal before publishing.',
     )
-    .demandCommand(1, 'Name a command: export, demo, verify, compact, prune, token, sandbox or schema.')
+    .demandCommand(
+      1,
+      'Name a command: export, demo, verify, compact, prune, doctor, token, sandbox or schema.',
+    )
     .strict()
     .recommendCommands()
     .help()
