@@ -8,10 +8,15 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
  * JSON lines on stderr (pino), with every known secret redacted from messages and fields as a last line of
  * defence — the client already keeps tokens out of URLs and errors.
  */
-export function createCliLogger(level: LogLevel, secrets: () => readonly string[]): Logger {
+export function createCliLogger(
+  level: LogLevel,
+  secrets: () => readonly string[],
+  /** Where lines go instead of stderr (the live progress display passes them through, above its frame). */
+  write?: (line: string) => void,
+): Logger {
   const base = pino(
     { level, base: null, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ fd: 2, sync: true }),
+    write ? { write } : pino.destination({ fd: 2, sync: true }),
   );
   const emit =
     (lvl: Level) =>

@@ -113,6 +113,12 @@ export const EXPORT_FLAGS = {
     describe:
       'Exit 6 when message bodies were lost to the 20-message window (the snapshot is still published)',
   },
+  quiet: {
+    type: 'boolean',
+    default: false,
+    describe:
+      'No live progress display on a terminal (it is off anyway when stderr is not one, as under cron)',
+  },
   'auto-refresh': {
     type: 'boolean',
     default: false,
@@ -204,6 +210,7 @@ const settingsShape = {
   compact: z.boolean(),
   'fail-on-loss': z.boolean(),
   hydrate: z.enum(['auto', 'expand', 'per-message']),
+  quiet: z.boolean(),
   'auto-refresh': z.boolean(),
   redact: z.boolean(),
   'redact-key-file': z.string().min(1).optional(),

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { systemClock } from '../clock.js';
 import { GraphAuthError } from '../graph/errors.js';
 import type { Logger } from '../logger.js';
+import type { OnProgress } from '../pipeline/export-progress.js';
 import { runExport, type ExportOptions, type ExportSummary } from '../pipeline/run-export.js';
 import { ExitCode, InterruptedError } from './exit-codes.js';
 import { describeFailure } from './failure-report.js';
@@ -11,6 +12,8 @@ import { toolVersion } from './tool-version.js';
 
 export interface ReportOptions {
   json: boolean;
+  /** How the run is going (the live display on a terminal). */
+  onProgress?: OnProgress | undefined;
   /** Exit 6 when a complete run lost message bodies to the window. */
   failOnLoss: boolean;
 }
@@ -54,6 +57,7 @@ export async function runAndReport(
         logger,
         signal: controller.signal,
         toolVersion: toolVersion(),
+        onProgress: report.onProgress,
         custody: collectCustody(process.argv.slice(2), [
           options.client.token,
           ...(options.run.redactKey === undefined ? [] : [options.run.redactKey]),

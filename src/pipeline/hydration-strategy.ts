@@ -53,6 +53,8 @@ function detailed(item: unknown): boolean {
  */
 export class HydrationStrategy {
   private current: 'expand' | 'per-message';
+  /** Conversations on the listing pages fetched so far (ahead of those handed out: a page holds up to 100). */
+  fetchedConversations = 0;
   private fallbackReason: string | undefined;
 
   constructor(
@@ -86,6 +88,7 @@ export class HydrationStrategy {
       let first = true;
       try {
         for await (const page of this.api.conversations(account, userId, this.windowSize)) {
+          this.fetchedConversations += page.items.length;
           const windows = page.items.map(windowOf);
           if (first && this.mode === 'auto') {
             const items = windows.flatMap((w) => w?.items ?? []);
@@ -106,7 +109,9 @@ export class HydrationStrategy {
         );
       }
     }
-    yield* extractConversations(this.api, account, accountId, userId, onMalformed);
+    yield* extractConversations(this.api, account, accountId, userId, onMalformed, (n) => {
+      this.fetchedConversations += n;
+    });
   }
 
   /**

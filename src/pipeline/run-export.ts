@@ -19,6 +19,7 @@ import { recordedFailure } from './recorded-failure.js';
 import { reconcileSnapshots } from './reconcile-snapshots.js';
 import { accountDir, accountLockDir, accountStatePath, snapshotIdOfDir } from './snapshot-layout.js';
 import type { Custody } from './snapshot-manifest.js';
+import { etaSeconds, type OnProgress } from './export-progress.js';
 import { MediaArchive, type MediaOptions } from './media-archive.js';
 import { mediaUrls } from './message-content.js';
 import { Redactor } from './redaction.js';
@@ -84,6 +85,8 @@ export interface ExportDeps {
   toolVersion: string;
   /** Who runs the export and with what (the manifest's chain of custody). */
   custody: Custody;
+  /** Told how the run is going after each conversation (the CLI draws it on a terminal). */
+  onProgress?: OnProgress | undefined;
 }
 
 export interface ExportSummary {
@@ -253,6 +256,36 @@ async function exportWithState(
   const activities: ConversationActivity[] = [];
   /** Listed conversations whose shape was wrong: skipped and recorded; the watermark must not pass them. */
   let malformed = 0;
+  let listed = 0;
+  let messages = 0;
+  let hydrated = 0;
+  const callsAtStart = client.metrics.calls;
+  const totalCalls = (calls: Record<string, number>): number =>
+    Object.values(calls).reduce((a, b) => a + b, 0);
+  const startCalls = totalCalls(callsAtStart);
+  const progress = (stage: 'exporting' | 'publishing' | 'done'): void => {
+    if (!deps.onProgress) return;
+    const calls = totalCalls(client.metrics.calls);
+    const done = activities.length;
+    const known = Math.max(listed, hydration.fetchedConversations);
+    deps.onProgress({
+      accountId: account.id,
+      accountUsername: account.username,
+      stage,
+      conversationsListed: known,
+      conversationsDone: done + planner.skipped,
+      listingComplete,
+      messages,
+      hydrated,
+      calls,
+      throttleWaitMs: client.metrics.throttleWaitMs,
+      maxRps: options.client.maxRps,
+      etaSeconds:
+        stage === 'done'
+          ? 0
+          : etaSeconds(calls - startCalls, done, known - planner.skipped - done, options.client.maxRps),
+    });
+  };
   const onMalformed = (e: ContractError): void => {
     malformed++;
     sequence.recordFailure(recordedFailure('extract', e));
@@ -262,6 +295,7 @@ async function exportWithState(
   async function* plans(): AsyncGenerator<ConversationPlan> {
     const listing = hydration.conversations(options.run.account, account.id, options.run.userId, onMalformed);
     for await (const c of listing) {
+      listed++;
       // Newest first: a conversation last updated before --since holds nothing newer, nor does any after it.
       const since = options.run.since;
       if (since !== undefined && c.updatedMs < since) {
@@ -298,6 +332,8 @@ async function exportWithState(
     )) {
       if (event.type === 'message') {
         await sequence.writeMessage(event.row);
+        messages++;
+        if (event.row.hydration_status === 'hydrated') hydrated++;
         if (media && event.row.hydration_status === 'hydrated') {
           for (const ref of mediaUrls(event.row)) {
             await media.enqueue(
@@ -324,6 +360,7 @@ async function exportWithState(
           );
         }
         await checkpoints.conversationFinished(event.row.conversation_id);
+        progress('exporting');
       }
     }
   } catch (e) {
@@ -363,7 +400,9 @@ async function exportWithState(
   }
   // A run that found nothing to do publishes nothing: the state and the run's summary record that it ran.
   const publish = !(stopReason === undefined && sequence.isEmpty && sequence.published.length === 0);
+  progress('publishing');
   const manifest = publish ? await sequence.publish(true, stopReason) : undefined;
+  progress('done');
   if (!publish) await sequence.discard();
   const anyPartial =
     stopReason !== undefined || unfinished.length > 0 || sequence.publishedCounts.failed > 0 || malformed > 0;

@@ -12,6 +12,7 @@ import {
   type ExportSummary,
   type RunOptions,
 } from '../../src/pipeline/run-export.js';
+import type { OnProgress } from '../../src/pipeline/export-progress.js';
 import type { Custody } from '../../src/pipeline/snapshot-manifest.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 import { VirtualClock } from './virtual-clock.js';
@@ -67,7 +68,7 @@ export async function exportSandbox(
   sandbox: Sandbox,
   outputRoot: string,
   overrides: ExportOverrides = {},
-  deps: { clock?: Clock; logger?: Logger; signal?: AbortSignal } = {},
+  deps: { clock?: Clock; logger?: Logger; signal?: AbortSignal; onProgress?: OnProgress } = {},
 ): Promise<ExportSummary> {
   return runExport(exportOptionsFor(sandbox, outputRoot, overrides), {
     clock: deps.clock ?? new VirtualClock(),
@@ -76,5 +77,6 @@ export async function exportSandbox(
     signal: deps.signal,
     toolVersion: 'test',
     custody: TEST_CUSTODY,
+    onProgress: deps.onProgress,
   });
 }

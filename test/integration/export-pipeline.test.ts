@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ExportProgress } from '../../src/pipeline/export-progress.js';
 import { digestFile } from '../../src/writers/file-digest.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { expectSnapshotEqualsSandbox, readNdjson } from '../helpers/expected-rows.js';
@@ -83,5 +84,34 @@ describe('export pipeline against the sandbox over HTTP', () => {
     expect(conversations.map((c) => c['conversation_id'])).toEqual([target.id]);
     const messages = await readNdjson(join(summary.snapshotDir!, 'messages.ndjson'));
     expect(messages.length).toBe(target.messages.length);
+  });
+});
+
+describe('progress reported through onProgress', () => {
+  it('counts up to the summary, and ends with done', async () => {
+    const sandbox = await startSandbox({ seed: 9, conversations: 40 });
+    const seen: ExportProgress[] = [];
+    // Paced (the ETA is calls left at the pace); the virtual clock makes the pace cost no real time.
+    const summary = await exportSandbox(
+      sandbox,
+      await tempDir(),
+      { client: { maxRps: 100 } },
+      { onProgress: (p) => seen.push(p) },
+    );
+    const exporting = seen.filter((p) => p.stage === 'exporting');
+    expect(exporting.length).toBe(40);
+    expect(exporting.map((p) => p.conversationsDone)).toEqual(exporting.map((_, i) => i + 1));
+    expect(exporting.every((p) => p.conversationsListed >= p.conversationsDone)).toBe(true);
+    expect(exporting.some((p) => p.etaSeconds !== undefined && p.etaSeconds > 0)).toBe(true);
+    expect(seen.at(-1)).toMatchObject({
+      stage: 'done',
+      conversationsDone: 40,
+      conversationsListed: 40,
+      listingComplete: true,
+      messages: summary.counts.messages,
+      hydrated: summary.counts.hydrated,
+      calls: summary.calls,
+      etaSeconds: 0,
+    });
   });
 });

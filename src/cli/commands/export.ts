@@ -8,6 +8,7 @@ import {
   rememberFirstSeen,
   renewToken,
 } from '../../pipeline/token-lifecycle.js';
+import { ProgressDisplay } from '../progress-display.js';
 import { replaceTokenFile } from '../token-file.js';
 import { systemClock } from '../../clock.js';
 import { accountLockDir } from '../../pipeline/snapshot-layout.js';
@@ -44,7 +45,6 @@ async function tokenForRun(
   if (!settings['auto-refresh']) {
     const warning = expiryWarning(lifetime, now);
     if (warning) logger.warn(warning);
-    await rememberFirstSeen(stateDir, token.token, lifetime, now);
     return token;
   }
   if (tokenFile === undefined)
@@ -52,8 +52,6 @@ async function tokenForRun(
       `--auto-refresh needs --token-file: the renewed token is written there (${TOKEN_ENV} cannot be updated)`,
     );
   if (!refreshDue(lifetime, now)) return token;
-  // Whatever the refresh does, the current token's age is known from now on.
-  await rememberFirstSeen(stateDir, token.token, lifetime, now);
   try {
     const renewed = await renewToken(options.client, stateDir, {
       clock: systemClock,
@@ -68,6 +66,8 @@ async function tokenForRun(
     return { token: renewed.token, source: 'file' };
   } catch (e) {
     if (e instanceof GraphAuthError) throw e;
+    // Refused as too young, say: its age is counted from now on, so the refresh is tried again once it can work.
+    await rememberFirstSeen(stateDir, token.token, lifetime, now);
     logger.warn(`the token was not refreshed (${describeFailure(e).message}); this run uses the current one`);
     return token;
   }
@@ -78,7 +78,13 @@ export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
   const config = args.config === undefined ? {} : await loadConfigFile(args.config);
   const settings = mergeSettings(config, args);
   let token = await readAccessToken(settings['token-file'], process.env);
-  const logger = createCliLogger(args['log-level'], () => knownSecrets());
+  // A live frame on a terminal; cron (no TTY) and --quiet keep plain log lines.
+  const display = process.stderr.isTTY && !settings.quiet ? new ProgressDisplay() : undefined;
+  const logger = createCliLogger(
+    args['log-level'],
+    () => knownSecrets(),
+    display ? (line) => display.log(line) : undefined,
+  );
   if (token.source === 'file' && process.env[TOKEN_ENV]?.trim())
     logger.warn(`both --token-file and ${TOKEN_ENV} are set: using the token from --token-file`);
   token = await tokenForRun(settings, token, logger);
@@ -87,10 +93,15 @@ export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
     : undefined;
   const base = toExportOptions(settings, token);
   const options = { ...base, run: { ...base.run, redactKey } };
+  const startedMs = systemClock.now();
   const { code, summary, run } = await runAndReport(options, logger, {
     json: args.json,
     failOnLoss: settings['fail-on-loss'],
-  });
+    onProgress: display ? (p) => display.show(p) : undefined,
+  }).finally(() => display?.stop());
+  // The token worked: from now on its age is known (for --auto-refresh and expiry warnings).
+  const { stateDir } = options.run;
+  await rememberFirstSeen(stateDir, token.token, await knownLifetime(stateDir, token.token), startedMs);
   if (settings.compact && run.snapshotDirs.length > 0) {
     try {
       // Loaded only when asked for: DuckDB is a large native module, and a locked run must answer at once.

@@ -1,0 +1,73 @@
+import { createLogUpdate } from 'log-update';
+import type { ExportProgress } from '../pipeline/export-progress.js';
+
+const n = (v: number): string => v.toLocaleString('en-US');
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** The frame for one account's progress: what a person watching a long first export wants to know. */
+export function renderProgress(p: ExportProgress): string {
+  const eta =
+    p.etaSeconds === undefined
+      ? 'ETA: after the listing'
+      : `ETA ${p.listingComplete ? '' : '≥ '}${duration(p.etaSeconds)}`;
+  return [
+    `ig-export  account ${p.accountId}${p.accountUsername ? ` (@${p.accountUsername})` : ''}  ${p.stage}`,
+    `  conversations ${n(p.conversationsDone)} done / ${n(p.conversationsListed)} listed${p.listingComplete ? '' : ' so far'}` +
+      `   messages ${n(p.messages)} (hydrated ${n(p.hydrated)})`,
+    `  API calls ${n(p.calls)} at ≤ ${p.maxRps}/s   throttle waits ${duration(p.throttleWaitMs / 1000)}   ${eta}`,
+  ].join('\n');
+}
+
+/**
+ * A live frame on stderr, redrawn at most every 100 ms, that log lines pass through (the frame is cleared, the line
+ * printed, the frame drawn again) so the two never interleave. The CLI uses it only when stderr is a terminal and
+ * --quiet is not given; cron runs keep plain log lines.
+ */
+export class ProgressDisplay {
+  private readonly update = createLogUpdate(process.stderr, { showCursor: true });
+  private last: ExportProgress | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  show(progress: ExportProgress): void {
+    if (this.stopped) return;
+    this.last = progress;
+    // The final frame stays above the summary the CLI prints next.
+    if (progress.stage === 'done') return this.stop();
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.draw();
+    }, 100);
+  }
+
+  private draw(): void {
+    if (this.last) this.update(renderProgress(this.last));
+  }
+
+  /** Writes a log line above the frame. */
+  log(line: string): void {
+    if (this.stopped) {
+      process.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
+      return;
+    }
+    this.update.clear();
+    process.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
+    this.draw();
+  }
+
+  /** Leaves the last frame on screen and stops redrawing. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.draw();
+    this.update.done();
+  }
+}
