@@ -32,7 +32,7 @@ describe('progress', () => {
       ].join('\n'),
     );
     expect(renderProgress({ ...p, listingComplete: true, etaSeconds: undefined })).toMatch(
-      /listed   messages.*\n.*ETA: after the listing$/,
+      /listed {3}messages.*\n.*ETA: after the listing$/,
     );
   });
 });
