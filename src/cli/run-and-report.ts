@@ -130,10 +130,23 @@ function textSummary(s: ExportSummary): string {
   const how = s.resumedFromRunId
     ? `full export resumed (${s.skippedConversations} conversations already published were skipped)`
     : `${s.mode} export`;
+  const m = s.manifest;
+  const window =
+    m && (m.filters.since !== null || m.filters.until !== null)
+      ? [`  time window: from ${m.filters.since ?? 'the beginning'} to before ${m.filters.until ?? 'now'}`]
+      : [];
+  const media = m?.media
+    ? [
+        `  media (last snapshot): ${m.media.downloaded} downloaded (${m.media.files} files), ${m.media.expired} expired, ${m.media.too_large} too large, ${m.media.failed} failed`,
+      ]
+    : [];
   return [
     head,
     `  ${how}: conversations ${c.conversations}, messages ${c.messages}: hydrated ${c.hydrated}, outside_window ${c.outside_window} (lost since the last run: ${c.lost}), unavailable ${c.unavailable}, failed ${c.failed}`,
+    ...window,
+    ...media,
     `  API calls ${s.calls}`,
+    ...(s.snapshotDir ? [`  check it: ig-export verify ${s.snapshotDir}`] : []),
     '',
   ].join('\n');
 }
