@@ -19,15 +19,10 @@ export const fileEntrySchema = z.object({
 });
 export type FileEntry = z.infer<typeof fileEntrySchema>;
 
-export const countsSchema = z.object({
-  conversations: count,
-  messages: count,
-  lost: count,
-  hydrated: count,
-  outside_window: count,
-  unavailable: count,
-  failed: count,
-});
+/** Message rows by hydration status. */
+const byStatus = { hydrated: count, outside_window: count, unavailable: count, failed: count };
+
+export const countsSchema = z.object({ conversations: count, messages: count, lost: count, ...byStatus });
 export type Counts = z.infer<typeof countsSchema>;
 
 /** What one snapshot holds of one conversation, by hydration status (the message ids are in the data files). */
@@ -37,10 +32,7 @@ export const conversationAccountSchema = z.object({
   listed: count,
   /** Message rows written for the conversation (all of them in a full export, the new ones in an incremental). */
   rows: count,
-  hydrated: count,
-  outside_window: count,
-  unavailable: count,
-  failed: count,
+  ...byStatus,
   /** Listed messages the run's time window (--since/--until) left out. */
   outside_time_window: count,
 });

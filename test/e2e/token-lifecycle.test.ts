@@ -6,6 +6,18 @@ import { tempDir } from '../helpers/export-options.js';
 import { allFiles, exportArgs, runCli } from '../helpers/run-cli.js';
 import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
 
+/** `ig-export token refresh` of `file` against the sandbox, its state under `out`. */
+const refreshArgs = (file: string, baseUrl: string, out: string): string[] => [
+  'token',
+  'refresh',
+  '--token-file',
+  file,
+  '--base-url',
+  baseUrl,
+  '--output',
+  out,
+];
+
 async function tokenFileWith(token: string): Promise<string> {
   const path = join(await tempDir(), 'token');
   await writeFile(path, `${token}\n`, { mode: 0o600 });
@@ -26,17 +38,7 @@ describe('token lifecycle (spawned CLI)', () => {
     const sandbox = await startSandbox({ seed: 71, conversations: 4 });
     const file = await tokenFileWith(TEST_TOKEN);
     const out = await tempDir();
-    const refreshed = await runCli([
-      'token',
-      'refresh',
-      '--token-file',
-      file,
-      '--base-url',
-      sandbox.url,
-      '--output',
-      out,
-      '--json',
-    ]);
+    const refreshed = await runCli([...refreshArgs(file, sandbox.url, out), '--json']);
     expect(refreshed.code, refreshed.stderr).toBe(0);
     const line = JSON.parse(refreshed.stdout) as { status: string; expiresAt: string };
     expect(line.status).toBe('complete');
@@ -63,16 +65,7 @@ describe('token lifecycle (spawned CLI)', () => {
   it('a token too young to refresh exits 3 and says why; the file is untouched', async () => {
     const sandbox = await startSandbox({ seed: 72, conversations: 2, tokenIssuedMs: Date.now() });
     const file = await tokenFileWith(TEST_TOKEN);
-    const r = await runCli([
-      'token',
-      'refresh',
-      '--token-file',
-      file,
-      '--base-url',
-      sandbox.url,
-      '--output',
-      await tempDir(),
-    ]);
+    const r = await runCli(refreshArgs(file, sandbox.url, await tempDir()));
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/at least 24 hours old/);
     expect(await readFile(file, 'utf8')).toBe(`${TEST_TOKEN}\n`);
