@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { systemRandom } from './system-random.js';
 import { basename } from 'node:path';
 import { systemClock } from '../clock.js';
 import { GraphAuthError } from '../graph/errors.js';
@@ -53,7 +53,7 @@ export async function runAndReport(
     try {
       run = await runExport(options, {
         clock: systemClock,
-        random: () => randomInt(0, 1_000_000) / 1_000_000,
+        random: systemRandom,
         logger,
         signal: controller.signal,
         toolVersion: toolVersion(),

@@ -257,17 +257,15 @@ async function exportWithState(
   /** Listed conversations whose shape was wrong: skipped and recorded; the watermark must not pass them. */
   let malformed = 0;
   let listed = 0;
-  let messages = 0;
-  let hydrated = 0;
-  const callsAtStart = client.metrics.calls;
   const totalCalls = (calls: Record<string, number>): number =>
     Object.values(calls).reduce((a, b) => a + b, 0);
-  const startCalls = totalCalls(callsAtStart);
+  const startCalls = totalCalls(client.metrics.calls);
   const progress = (stage: 'exporting' | 'publishing' | 'done'): void => {
     if (!deps.onProgress) return;
     const calls = totalCalls(client.metrics.calls);
     const done = activities.length;
     const known = Math.max(listed, hydration.fetchedConversations);
+    const counts = sequence.runCounts;
     deps.onProgress({
       accountId: account.id,
       accountUsername: account.username,
@@ -275,8 +273,8 @@ async function exportWithState(
       conversationsListed: known,
       conversationsDone: done + planner.skipped,
       listingComplete,
-      messages,
-      hydrated,
+      messages: counts.messages,
+      hydrated: counts.hydrated,
       calls,
       throttleWaitMs: client.metrics.throttleWaitMs,
       maxRps: options.client.maxRps,
@@ -332,8 +330,6 @@ async function exportWithState(
     )) {
       if (event.type === 'message') {
         await sequence.writeMessage(event.row);
-        messages++;
-        if (event.row.hydration_status === 'hydrated') hydrated++;
         if (media && event.row.hydration_status === 'hydrated') {
           for (const ref of mediaUrls(event.row)) {
             await media.enqueue(

@@ -115,7 +115,14 @@ export const manifestSchema = z.object({
     })
     .nullable(),
   /** Calls the time window saved: listing stopped early, details not read of messages outside the window. */
-  window_savings: z.object({ listing_stopped_early: count, detail_reads_skipped: count }).nullable(),
+  window_savings: z
+    .object({
+      /** Listings (of conversations, or of one conversation's messages) that stopped before their last page. */
+      listing_stopped_early: count,
+      /** Messages in the 20-message window whose details were not read: they lie outside the time window. */
+      detail_reads_skipped: count,
+    })
+    .nullable(),
   options: z.record(z.string(), z.unknown()),
   /** Every file of the snapshot but the manifest and its digest: size, SHA-256 and (tables) row count. */
   files: z.record(z.string(), fileEntrySchema),

@@ -58,12 +58,7 @@ const emptyMediaSummary = (): MediaSummary => ({
 });
 
 /** Calls a time window (--since/--until) saved while a snapshot was open. */
-export interface WindowSavings {
-  /** Listings (of conversations, or of one conversation's messages) that stopped before their last page. */
-  listing_stopped_early: number;
-  /** Messages inside the 20-message window whose details were not read because they lie outside the time window. */
-  detail_reads_skipped: number;
-}
+type WindowSavings = NonNullable<Manifest['window_savings']>;
 
 function diff(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -125,6 +120,13 @@ export class SnapshotSequence {
   get snapshotId(): string {
     if (!this.writer) throw new Error('no snapshot is open');
     return this.writer.snapshotId;
+  }
+
+  /** Everything the run has written so far: the published snapshots and the open one. */
+  get runCounts(): Counts {
+    const out = { ...this.publishedCounts };
+    if (this.writer) for (const [k, v] of Object.entries(this.counts)) out[k as keyof Counts] += v;
+    return out;
   }
 
   /** Conversations written since the last checkpoint. */

@@ -39,13 +39,8 @@ export function knownLifetime(stateDir: string, token: string): Promise<TokenLif
 }
 
 /** Records a token seen for the first time as obtained now, so that its age is known later. */
-export async function rememberFirstSeen(
-  stateDir: string,
-  token: string,
-  known: TokenLifetime | undefined,
-  nowMs: number,
-): Promise<void> {
-  if (known === undefined)
+export async function rememberFirstSeen(stateDir: string, token: string, nowMs: number): Promise<void> {
+  if ((await tokenLifetime(stateDir, token)) === undefined)
     await recordTokenLifetime(stateDir, token, { obtainedMs: nowMs, expiresMs: undefined });
 }
 

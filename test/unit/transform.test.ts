@@ -1,3 +1,4 @@
+import type { MessageDetail } from '../../src/graph/conversations-api.js';
 import { describe, expect, it } from 'vitest';
 import { ContractError } from '../../src/graph/wire-shapes.js';
 import { toListedConversation, toListedMessage, toMessageRow } from '../../src/pipeline/transform.js';
@@ -10,25 +11,20 @@ const listed = {
   raw: { id: 'm1', created_time: '2023-01-27T23:38:06+0000' },
 };
 
+/** The row of `listed` when its details were read. */
+const hydratedRow = (detail: MessageDetail) =>
+  toMessageRow(ctx, 'c1', listed, { status: 'hydrated', detail }, 42);
+
 describe('transform', () => {
   it('flattens a hydrated message; "" stays "" and is_unsupported defaults to false', () => {
-    const row = toMessageRow(
-      ctx,
-      'c1',
-      listed,
-      {
-        status: 'hydrated',
-        detail: {
-          id: 'm1',
-          from: { id: '6521113831237472' },
-          to: { data: [{ id: '17841400000000001', username: 'acme' }] },
-          message: '',
-          shares: { data: [{ link: 'https://lookaside.fbsbx.com/x' }] },
-          reactions: { data: [{ reaction: '❤️', users: [] }] },
-        },
-      },
-      42,
-    );
+    const row = hydratedRow({
+      id: 'm1',
+      from: { id: '6521113831237472' },
+      to: { data: [{ id: '17841400000000001', username: 'acme' }] },
+      message: '',
+      shares: { data: [{ link: 'https://lookaside.fbsbx.com/x' }] },
+      reactions: { data: [{ reaction: '❤️', users: [] }] },
+    });
     expect(row).toMatchObject({
       from_id: '6521113831237472',
       from_username: null,
@@ -60,37 +56,28 @@ describe('transform', () => {
   });
 
   it('parses attachments, stories and reactions into filterable columns', () => {
-    const row = toMessageRow(
-      ctx,
-      'c1',
-      listed,
-      {
-        status: 'hydrated',
-        detail: {
-          id: 'm1',
-          message: '',
-          attachments: {
-            data: [
-              { image_data: { url: 'https://cdn/i.jpg', preview_url: 'https://cdn/p.jpg' } },
-              { video_data: { url: 'https://cdn/v.mp4' } },
-              { audio_data: { url: 'https://cdn/a.mp4' } },
-              { file_url: 'https://cdn/f.pdf' },
-              { image_data: { url: 'https://cdn/s.png', render_as_sticker: true } },
-              { generic_template: { title: 't' } },
-              { something_new: 1 },
-            ],
-          },
-          story: { reply_to: { id: '1799', link: 'https://cdn/story' } },
-          reactions: {
-            data: [
-              { reaction: '❤️', users: [{ id: 'u1' }, { id: 'u2', username: 'b' }] },
-              { reaction: '😂', users: [{ id: 'u3' }] },
-            ],
-          },
-        },
+    const row = hydratedRow({
+      id: 'm1',
+      message: '',
+      attachments: {
+        data: [
+          { image_data: { url: 'https://cdn/i.jpg', preview_url: 'https://cdn/p.jpg' } },
+          { video_data: { url: 'https://cdn/v.mp4' } },
+          { audio_data: { url: 'https://cdn/a.mp4' } },
+          { file_url: 'https://cdn/f.pdf' },
+          { image_data: { url: 'https://cdn/s.png', render_as_sticker: true } },
+          { generic_template: { title: 't' } },
+          { something_new: 1 },
+        ],
       },
-      42,
-    );
+      story: { reply_to: { id: '1799', link: 'https://cdn/story' } },
+      reactions: {
+        data: [
+          { reaction: '❤️', users: [{ id: 'u1' }, { id: 'u2', username: 'b' }] },
+          { reaction: '😂', users: [{ id: 'u3' }] },
+        ],
+      },
+    });
     expect(row).toMatchObject({
       attachment_types: ['image', 'video', 'audio', 'file', 'sticker', 'template', 'unknown'],
       attachment_urls: [

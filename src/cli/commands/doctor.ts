@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { systemRandom } from '../system-random.js';
 import { systemClock } from '../../clock.js';
 import { doctorChecks, TokenExpiringError, type DoctorCheck } from '../../pipeline/doctor-checks.js';
 import { knownSecrets, readAccessToken } from '../access-token.js';
@@ -63,7 +63,7 @@ export async function doctorCommand(args: DoctorArgs): Promise<CommandResult> {
     checks.push(
       ...(await doctorChecks(toExportOptions(settings, token), {
         clock: systemClock,
-        random: () => randomInt(0, 1_000_000) / 1_000_000,
+        random: systemRandom,
         logger,
       })),
     );

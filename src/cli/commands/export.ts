@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { systemRandom } from '../system-random.js';
 import { GraphAuthError } from '../../graph/errors.js';
 import type { Logger } from '../../logger.js';
 import {
@@ -55,7 +55,7 @@ async function tokenForRun(
   try {
     const renewed = await renewToken(options.client, stateDir, {
       clock: systemClock,
-      random: () => randomInt(0, 1_000_000) / 1_000_000,
+      random: systemRandom,
       logger,
     });
     rememberSecret(renewed.token);
@@ -67,7 +67,7 @@ async function tokenForRun(
   } catch (e) {
     if (e instanceof GraphAuthError) throw e;
     // Refused as too young, say: its age is counted from now on, so the refresh is tried again once it can work.
-    await rememberFirstSeen(stateDir, token.token, lifetime, now);
+    await rememberFirstSeen(stateDir, token.token, now);
     logger.warn(`the token was not refreshed (${describeFailure(e).message}); this run uses the current one`);
     return token;
   }
@@ -101,7 +101,7 @@ export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
   }).finally(() => display?.stop());
   // The token worked: from now on its age is known (for --auto-refresh and expiry warnings).
   const { stateDir } = options.run;
-  await rememberFirstSeen(stateDir, token.token, await knownLifetime(stateDir, token.token), startedMs);
+  await rememberFirstSeen(stateDir, token.token, startedMs);
   if (settings.compact && run.snapshotDirs.length > 0) {
     try {
       // Loaded only when asked for: DuckDB is a large native module, and a locked run must answer at once.

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { systemRandom } from '../system-random.js';
 import { systemClock } from '../../clock.js';
 import { GraphAuthError, GraphRequestError } from '../../graph/errors.js';
 import { renewToken } from '../../pipeline/token-lifecycle.js';
@@ -47,7 +47,7 @@ export async function tokenCommand(args: TokenArgs): Promise<CommandResult> {
   const logger = createCliLogger(args['log-level'], () => knownSecrets());
   const renewed = await renewToken(options.client, options.run.stateDir, {
     clock: systemClock,
-    random: () => randomInt(0, 1_000_000) / 1_000_000,
+    random: systemRandom,
     logger,
   }).catch((e: unknown) => {
     // Meta refusing the refresh (not a network problem) is about the token: exit 3, with what to do.
