@@ -2,7 +2,12 @@ import type { Clock } from '../clock.js';
 import { GraphClient, type GraphClientSettings } from '../graph/client.js';
 import { refreshAccessToken } from '../graph/token-refresh.js';
 import type { Logger } from '../logger.js';
-import { recordTokenLifetime, tokenLifetime, type TokenLifetime } from '../state/token-lifetimes.js';
+import {
+  recordTokenLifetime,
+  recordTokenLifetimeIfUnknown,
+  tokenLifetime,
+  type TokenLifetime,
+} from '../state/token-lifetimes.js';
 
 /** Meta refreshes only a token at least this old. */
 export const REFRESH_MIN_AGE_MS = 24 * 3_600_000;
@@ -40,8 +45,7 @@ export function knownLifetime(stateDir: string, token: string): Promise<TokenLif
 
 /** Records a token seen for the first time as obtained now, so that its age is known later. */
 export async function rememberFirstSeen(stateDir: string, token: string, nowMs: number): Promise<void> {
-  if ((await tokenLifetime(stateDir, token)) === undefined)
-    await recordTokenLifetime(stateDir, token, { obtainedMs: nowMs, expiresMs: undefined });
+  await recordTokenLifetimeIfUnknown(stateDir, token, { obtainedMs: nowMs, expiresMs: undefined });
 }
 
 /** Refreshes the token with one call and records the new one's lifetime; returns it (the caller stores the token). */

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ensureDirSync } from '../output-path.js';
+import { readDigestMap, updateDigestMap } from './digest-map-file.js';
 
 /**
  * Which account a token belongs to, remembered in the state directory so that a run with `--account me` can take
@@ -14,17 +12,10 @@ export function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex').slice(0, 24);
 }
 
-async function load(stateDir: string): Promise<Record<string, string>> {
-  try {
-    const parsed = JSON.parse(await readFile(join(stateDir, FILE), 'utf8')) as unknown;
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, string>) : {};
-  } catch {
-    return {}; // missing or unreadable: the run resolves the account with one call, as on a first run
-  }
-}
-
 export async function accountForToken(stateDir: string, token: string): Promise<string | undefined> {
-  return (await load(stateDir))[tokenDigest(token)];
+  // Missing or unreadable: the run resolves the account with one call, as on a first run.
+  const value = (await readDigestMap(stateDir, FILE))[tokenDigest(token)];
+  return typeof value === 'string' ? value : undefined;
 }
 
 export async function rememberAccountForToken(
@@ -32,12 +23,7 @@ export async function rememberAccountForToken(
   token: string,
   accountId: string,
 ): Promise<void> {
-  const all = await load(stateDir);
-  const key = tokenDigest(token);
-  if (all[key] === accountId) return;
-  all[key] = accountId;
-  ensureDirSync(stateDir);
-  const tmp = join(stateDir, `.${FILE}.tmp-${process.pid}`);
-  await writeFile(tmp, `${JSON.stringify(all, null, 2)}\n`);
-  await rename(tmp, join(stateDir, FILE));
+  await updateDigestMap(stateDir, FILE, tokenDigest(token), (current) =>
+    current === accountId ? undefined : accountId,
+  );
 }

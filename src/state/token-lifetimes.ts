@@ -1,6 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ensureDirSync } from '../output-path.js';
+import { readDigestMap, updateDigestMap } from './digest-map-file.js';
 import { tokenDigest } from './token-accounts.js';
 
 /**
@@ -16,17 +14,15 @@ export interface TokenLifetime {
 
 const FILE = 'token-lifetimes.json';
 
-async function load(stateDir: string): Promise<Record<string, TokenLifetime>> {
-  try {
-    const parsed = JSON.parse(await readFile(join(stateDir, FILE), 'utf8')) as unknown;
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, TokenLifetime>) : {};
-  } catch {
-    return {};
-  }
+function asLifetime(value: unknown): TokenLifetime | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { obtainedMs, expiresMs } = value as Record<string, unknown>;
+  if (typeof obtainedMs !== 'number') return undefined;
+  return { obtainedMs, expiresMs: typeof expiresMs === 'number' ? expiresMs : undefined };
 }
 
 export async function tokenLifetime(stateDir: string, token: string): Promise<TokenLifetime | undefined> {
-  return (await load(stateDir))[tokenDigest(token)];
+  return asLifetime((await readDigestMap(stateDir, FILE))[tokenDigest(token)]);
 }
 
 export async function recordTokenLifetime(
@@ -34,10 +30,16 @@ export async function recordTokenLifetime(
   token: string,
   lifetime: TokenLifetime,
 ): Promise<void> {
-  const all = await load(stateDir);
-  all[tokenDigest(token)] = lifetime;
-  ensureDirSync(stateDir);
-  const tmp = join(stateDir, `.${FILE}.tmp-${process.pid}`);
-  await writeFile(tmp, `${JSON.stringify(all, null, 2)}\n`);
-  await rename(tmp, join(stateDir, FILE));
+  await updateDigestMap(stateDir, FILE, tokenDigest(token), () => lifetime);
+}
+
+/** Records `lifetime` only when nothing is known of the token yet (one atomic step, safe against concurrent runs). */
+export async function recordTokenLifetimeIfUnknown(
+  stateDir: string,
+  token: string,
+  lifetime: TokenLifetime,
+): Promise<void> {
+  await updateDigestMap(stateDir, FILE, tokenDigest(token), (current) =>
+    asLifetime(current) === undefined ? lifetime : undefined,
+  );
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { expiryWarning, refreshDue } from '../../src/pipeline/token-lifecycle.js';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expiryWarning, refreshDue, rememberFirstSeen } from '../../src/pipeline/token-lifecycle.js';
+import { accountForToken, rememberAccountForToken } from '../../src/state/token-accounts.js';
+import { recordTokenLifetime, tokenLifetime } from '../../src/state/token-lifetimes.js';
 
 const DAY = 86_400_000;
 const now = Date.UTC(2026, 10, 29);
@@ -18,5 +23,27 @@ describe('token lifecycle decisions', () => {
     expect(expiryWarning({ obtainedMs: 0, expiresMs: now + 8 * DAY }, now)).toBeUndefined();
     expect(expiryWarning({ obtainedMs: 0, expiresMs: now + 6 * DAY + 1 }, now)).toMatch(/expires in 6 days/);
     expect(expiryWarning({ obtainedMs: 0, expiresMs: now - 1 }, now)).toMatch(/expired at .*create a new/);
+  });
+});
+
+describe('token state files under concurrent runs', () => {
+  it('keeps every update when many runs record at once, and never overwrites a known lifetime with first-seen', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'igx-digest-'));
+    const tokens = Array.from({ length: 12 }, (_, i) => `token-number-${i}`);
+    await Promise.all(
+      tokens.flatMap((t, i) => [
+        recordTokenLifetime(stateDir, t, { obtainedMs: i, expiresMs: now + i }),
+        rememberAccountForToken(stateDir, t, `1784000000000${i}`),
+      ]),
+    );
+    await Promise.all(tokens.map((t) => rememberFirstSeen(stateDir, t, now)));
+    for (const [i, t] of tokens.entries()) {
+      expect(await tokenLifetime(stateDir, t)).toEqual({ obtainedMs: i, expiresMs: now + i });
+      expect(await accountForToken(stateDir, t)).toBe(`1784000000000${i}`);
+    }
+    const files = await readdir(stateDir);
+    expect(files.sort()).toEqual(['token-accounts.json', 'token-lifetimes.json']);
+    const text = await readFile(join(stateDir, 'token-lifetimes.json'), 'utf8');
+    for (const t of tokens) expect(text).not.toContain(t);
   });
 });
