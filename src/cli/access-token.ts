@@ -59,23 +59,26 @@ export async function readRedactKey(keyFile: string | undefined, env: NodeJS.Pro
 }
 
 /**
- * The access token comes from `--token-file` or the IG_ACCESS_TOKEN environment variable, never from a flag value
- * (argv shows up in `ps`, shell history and cron mails).
+ * The access token comes from `--token-file` or an environment variable (IG_ACCESS_TOKEN, or the `token_env` of a
+ * fleet config's account), never from a flag value (argv shows up in `ps`, shell history and cron mails).
  */
 export async function readAccessToken(
   tokenFile: string | undefined,
   env: NodeJS.ProcessEnv,
+  envName = TOKEN_ENV,
 ): Promise<{ token: string; source: 'env' | 'file' }> {
   if (tokenFile !== undefined) {
     const token = await readSecretFile(tokenFile, '--token-file');
     return { token: checkedToken(token, `--token-file ${tokenFile}`), source: 'file' };
   }
-  const token = env[TOKEN_ENV]?.trim();
+  const token = env[envName]?.trim();
   if (token) {
     secrets.add(token);
-    return { token: checkedToken(token, TOKEN_ENV), source: 'env' };
+    return { token: checkedToken(token, envName), source: 'env' };
   }
   throw new UsageError(
-    `no access token: set ${TOKEN_ENV} or pass --token-file <path> (a file holding only the token)`,
+    envName === TOKEN_ENV
+      ? `no access token: set ${TOKEN_ENV} or pass --token-file <path> (a file holding only the token)`
+      : `no access token: the environment variable ${envName} (its token_env) is not set or empty`,
   );
 }

@@ -42,3 +42,33 @@ export interface CommandResult {
   code: number;
   summary?: Record<string, unknown> | undefined;
 }
+
+/**
+ * When several accounts ran (a fleet), the process exits with the worst of their codes, in this order, worst first:
+ * a signal stopped the fleet; a bug; what needs a person before the next run can work (a dead token, bad
+ * configuration, an unusable folder, a snapshot that failed verification); then what may pass by itself (the host
+ * unreachable); data lost to the window (--fail-on-loss); a partial snapshot (the next run retries what failed);
+ * another run holding the account's lock; success.
+ */
+export const EXIT_SEVERITY: readonly number[] = [
+  ExitCode.Interrupted,
+  ExitCode.Error,
+  ExitCode.Auth,
+  ExitCode.Usage,
+  ExitCode.Filesystem,
+  ExitCode.VerifyFailed,
+  ExitCode.Network,
+  ExitCode.WindowLoss,
+  ExitCode.Partial,
+  ExitCode.Locked,
+  ExitCode.Ok,
+];
+
+/** The worst of several exit codes by EXIT_SEVERITY (a code not listed counts as an unexpected error); 0 for none. */
+export function worstExitCode(codes: readonly number[]): number {
+  const rank = (code: number): number => {
+    const i = EXIT_SEVERITY.indexOf(code);
+    return i < 0 ? EXIT_SEVERITY.indexOf(ExitCode.Error) : i;
+  };
+  return codes.reduce<number>((worst, code) => (rank(code) < rank(worst) ? code : worst), ExitCode.Ok);
+}

@@ -46,6 +46,12 @@ export const EXPORT_FLAGS = {
     describe: 'limit= asked for on list calls (the largest page the API serves)',
   },
   'conversation-concurrency': { type: 'number', default: 2, describe: 'Conversations expanded at once' },
+  'account-concurrency': {
+    type: 'number',
+    default: 4,
+    describe:
+      'With an "accounts" list in --config: accounts exported at once (each keeps its own --max-rps budget)',
+  },
   'hydrate-concurrency': {
     type: 'number',
     default: 4,
@@ -196,6 +202,7 @@ const settingsShape = {
   'max-rps': z.number().positive().max(1000),
   'page-size': positiveInt.max(1000),
   'conversation-concurrency': positiveInt.max(64),
+  'account-concurrency': positiveInt.max(64),
   'hydrate-concurrency': positiveInt.max(64),
   retries: z.number().int().min(0).max(50),
   'timeout-ms': positiveInt,
@@ -223,10 +230,68 @@ const settingsShape = {
 } satisfies Record<FlagName, z.ZodType>;
 
 const settingsSchema = z.strictObject(settingsShape);
-/** A config file may set any subset; unknown keys are errors (a typo must not be ignored). */
-const configFileSchema = z.strictObject(settingsShape).partial();
+
+/**
+ * One account of a fleet config: its name (for --accounts, logs and the summary lines), its numeric id (so the
+ * lock is taken and --shard decides before any call) and where its token is: an environment variable or a file.
+ */
+const fleetAccountSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1–64 letters, digits, ".", "_" or "-"'),
+    account: z
+      .string({
+        error: (issue) =>
+          issue.input === undefined
+            ? 'is required: the numeric account id, as a string'
+            : 'must be the numeric account id, as a string ("17841…": JSON numbers lose digits beyond 2^53)',
+      })
+      .regex(
+        /^\d+$/,
+        'must be the numeric account id, as a string ("17841…": JSON numbers lose digits beyond 2^53)',
+      ),
+    token_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .optional(),
+    token_file: z.string().min(1).optional(),
+  })
+  .refine((a) => (a.token_env === undefined) !== (a.token_file === undefined), {
+    message: 'name exactly one of token_env and token_file',
+  });
+
+export type FleetAccount = z.infer<typeof fleetAccountSchema>;
+
+const fleetSchema = z
+  .array(fleetAccountSchema)
+  .min(1, 'must list at least one account')
+  .superRefine((accounts, ctx) => {
+    for (const key of ['name', 'account'] as const) {
+      const seen = new Set<string>();
+      for (const a of accounts) {
+        if (seen.has(a[key])) ctx.addIssue({ code: 'custom', message: `${key} "${a[key]}" is listed twice` });
+        seen.add(a[key]);
+      }
+    }
+  });
+
+/**
+ * A config file may set any subset of the settings, plus an `accounts` list; unknown keys are errors (a typo must
+ * not be ignored).
+ */
+const configFileSchema = z.strictObject({
+  ...z.strictObject(settingsShape).partial().shape,
+  accounts: fleetSchema.optional(),
+});
 
 export type ExportSettings = z.infer<typeof settingsSchema>;
+
+export interface ConfigFile {
+  settings: Partial<ExportSettings>;
+  /** The fleet, when the file lists accounts. */
+  accounts: FleetAccount[] | undefined;
+}
 
 /** Validation problems on one line, each naming its flag (or config key): `--since: must be a date …`. */
 function issuesLine(error: z.ZodError, prefix: string): string {
@@ -246,7 +311,7 @@ function defaults(): Record<string, unknown> {
   );
 }
 
-export async function loadConfigFile(path: string): Promise<Partial<ExportSettings>> {
+export async function loadConfigFile(path: string): Promise<ConfigFile> {
   let raw: string;
   try {
     raw = await readFile(path, 'utf8');
@@ -271,7 +336,16 @@ export async function loadConfigFile(path: string): Promise<Partial<ExportSettin
   const parsed = configFileSchema.safeParse(json);
   if (!parsed.success)
     throw new UsageError(`config file ${path} is invalid: ${issuesLine(parsed.error, '')}`);
-  return parsed.data as Partial<ExportSettings>;
+  const { accounts, ...settings } = parsed.data;
+  if (accounts !== undefined) {
+    const single = (['account', 'token-file', 'user-id'] as const).filter((k) => settings[k] !== undefined);
+    if (single.length > 0)
+      throw new UsageError(
+        `config file ${path} lists "accounts", so it cannot also set ${single.map((k) => `"${k}"`).join(', ')}: ` +
+          'each entry names its own account and token',
+      );
+  }
+  return { settings: settings as Partial<ExportSettings>, accounts };
 }
 
 /** Defaults, then the config file, then flags given on the command line; the result is validated. */

@@ -7,6 +7,7 @@ import { knownSecrets } from './access-token.js';
 import { EXPORT_FLAGS } from './export-settings.js';
 import { ExitCode, UsageError, type CommandResult } from './exit-codes.js';
 import { describeFailure } from './failure-report.js';
+import { writeJsonLine } from './json-output.js';
 
 /** The bin entry: yargs, lazy command modules, and the one error boundary that maps errors to exit codes. */
 
@@ -91,7 +92,16 @@ export async function main(argv: string[]): Promise<number> {
           .options(exportFlagOptions())
           .option('config', {
             type: 'string',
-            describe: 'JSON config file (keys = long flag names); flags override it',
+            describe: 'JSON config file (keys = long flag names); flags override it; it may list accounts',
+          })
+          .option('accounts', {
+            type: 'string',
+            describe: 'With an "accounts" list in --config: only these accounts (names, comma-separated)',
+          })
+          .option('shard', {
+            type: 'string',
+            describe:
+              'With an "accounts" list in --config: only shard i of n (i/n, 0-based), chosen by account id, so hosts split a fleet without coordination',
           })
           .option('json', {
             type: 'boolean',
@@ -106,6 +116,10 @@ export async function main(argv: string[]): Promise<number> {
           .example(
             '$0 export --token-file t --user-id 6521113831237472',
             "one person's conversation (compliance)",
+          )
+          .example(
+            '$0 export --config fleet.json --shard 0/2 --json',
+            'half of the accounts a fleet config lists; one JSON line per account, then the fleet line',
           ),
       async (args) => {
         const { exportCommand } = await import('./commands/export.js');
@@ -156,6 +170,12 @@ export async function main(argv: string[]): Promise<number> {
           .option('host', { type: 'string', default: '127.0.0.1', describe: 'Interface to listen on' })
           .option('seed', { type: 'number', default: 1, describe: 'Data seed (same seed, same data)' })
           .option('conversations', { type: 'number', default: 50, describe: 'Number of conversations' })
+          .option('accounts', {
+            type: 'number',
+            default: 1,
+            describe:
+              'Serve this many accounts on one host, routed by token (sandbox-token-1, -2, …), each with its own data and limit',
+          })
           .option('rate-limit', {
             type: 'number',
             default: 2,
@@ -176,7 +196,8 @@ export async function main(argv: string[]): Promise<number> {
             default: 'sandbox-token',
             describe: 'The access token the sandbox accepts (a sandbox value, not a secret)',
           })
-          .example('$0 sandbox --port 8787 --fault-rate 0.1', 'a flaky sandbox for trying the client'),
+          .example('$0 sandbox --port 8787 --fault-rate 0.1', 'a flaky sandbox for trying the client')
+          .example('$0 sandbox --accounts 3', 'three accounts, for trying a fleet config'),
       async (args) => {
         const { sandboxCommand } = await import('./commands/sandbox.js');
         result = await sandboxCommand(args);
@@ -281,6 +302,15 @@ export async function main(argv: string[]): Promise<number> {
         y
           .options(exportFlagOptions())
           .option('config', { type: 'string', describe: 'JSON config file, as for export' })
+          .option('accounts', {
+            type: 'string',
+            describe: 'With an "accounts" list in --config: only these accounts (names, comma-separated)',
+          })
+          .option('shard', {
+            type: 'string',
+            describe:
+              'With an "accounts" list in --config: only shard i of n (i/n, 0-based), chosen by account id, so hosts split a fleet without coordination',
+          })
           .option('json', {
             type: 'boolean',
             default: false,
@@ -374,11 +404,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return reportFailure(e, mode);
   }
-  if (mode.json && result.summary) {
-    process.stdout.write(
-      `${redactText(JSON.stringify({ ...result.summary, exitCode: result.code }), knownSecrets())}\n`,
-    );
-  }
+  if (mode.json && result.summary) writeJsonLine({ ...result.summary, exitCode: result.code });
   return result.code;
 }
 

@@ -10,36 +10,62 @@ function duration(seconds: number): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-/** The frame for one account's progress: what a person watching a long first export wants to know. */
-export function renderProgress(p: ExportProgress): string {
+/**
+ * The frame for one account's progress: what a person watching a long first export wants to know. `label` is the
+ * account's name in a fleet run.
+ */
+export function renderProgress(p: ExportProgress, label?: string): string {
   const eta =
-    p.etaSeconds === undefined
-      ? 'ETA: after the listing'
-      : `ETA ${p.listingComplete ? '' : '≥ '}${duration(p.etaSeconds)}`;
+    p.stage === 'done'
+      ? 'finished'
+      : p.etaSeconds === undefined
+        ? 'ETA: after the listing'
+        : `ETA ${p.listingComplete ? '' : '≥ '}${duration(p.etaSeconds)}`;
   return [
-    `ig-export  account ${p.accountId}${p.accountUsername ? ` (@${p.accountUsername})` : ''}  ${p.stage}`,
+    `ig-export  ${label === undefined ? '' : `${label}: `}account ${p.accountId}${p.accountUsername ? ` (@${p.accountUsername})` : ''}  ${p.stage}`,
     `  conversations ${n(p.conversationsDone)} done / ${n(p.conversationsListed)} listed${p.listingComplete ? '' : ' so far'}` +
       `   messages ${n(p.messages)} (hydrated ${n(p.hydrated)})`,
     `  API calls ${n(p.calls)} at ≤ ${p.maxRps}/s   throttle waits ${duration(p.throttleWaitMs / 1000)}   ${eta}`,
   ].join('\n');
 }
 
+/** The whole frame: the header line (a fleet's totals), then one block per account in the order they started. */
+export function renderFrame(
+  header: string | undefined,
+  accounts: Iterable<{ label: string | undefined; progress: ExportProgress }>,
+): string {
+  const blocks = [...accounts].map((a) => renderProgress(a.progress, a.label));
+  return [...(header === undefined ? [] : [header]), ...blocks].join('\n');
+}
+
 /**
  * A live frame on stderr, redrawn at most every 100 ms, that log lines pass through (the frame is cleared, the line
- * printed, the frame drawn again) so the two never interleave. The CLI uses it only when stderr is a terminal and
- * --quiet is not given; cron runs keep plain log lines.
+ * printed, the frame drawn again) so the two never interleave. It holds one block per account (a fleet run shows
+ * them all, under a header line). The CLI uses it only when stderr is a terminal and --quiet is not given; cron
+ * runs keep plain log lines.
  */
 export class ProgressDisplay {
   private readonly update = createLogUpdate(process.stderr, { showCursor: true });
-  private last: ExportProgress | undefined;
+  private readonly accounts = new Map<string, { label: string | undefined; progress: ExportProgress }>();
+  private header: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  show(progress: ExportProgress): void {
+  /** An account's progress; `label` names it in a fleet run. */
+  show(progress: ExportProgress, label?: string): void {
     if (this.stopped) return;
-    this.last = progress;
-    // The final frame stays above the summary the CLI prints next.
-    if (progress.stage === 'done') return this.stop();
+    this.accounts.set(label ?? progress.accountId, { label, progress });
+    this.schedule();
+  }
+
+  /** A line above the accounts' blocks (the fleet's totals). */
+  setHeader(header: string): void {
+    if (this.stopped) return;
+    this.header = header;
+    this.schedule();
+  }
+
+  private schedule(): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.draw();
@@ -47,7 +73,8 @@ export class ProgressDisplay {
   }
 
   private draw(): void {
-    if (this.last) this.update(renderProgress(this.last));
+    const frame = renderFrame(this.header, this.accounts.values());
+    if (frame !== '') this.update(frame);
   }
 
   /** Writes a log line above the frame. */
@@ -61,7 +88,7 @@ export class ProgressDisplay {
     this.draw();
   }
 
-  /** Leaves the last frame on screen and stops redrawing. */
+  /** Leaves the last frame on screen (above the summary the CLI prints next) and stops redrawing. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;

@@ -12,71 +12,51 @@ import { toolVersion } from './tool-version.js';
 
 export interface ReportOptions {
   json: boolean;
+  /** Aborted by the first SIGINT/SIGTERM (see withStopSignals). */
+  signal: AbortSignal;
   /** How the run is going (the live display on a terminal). */
   onProgress?: OnProgress | undefined;
   /** Exit 6 when a complete run lost message bodies to the window. */
   failOnLoss: boolean;
+  /** In a fleet, the account's name: it heads the text summary. */
+  label?: string | undefined;
 }
 
 /**
- * Runs one export with SIGINT/SIGTERM wired to an AbortSignal (a second signal exits at once), prints the text
- * summary (unless --json) and returns the exit code with the JSON summary for the error boundary to print.
+ * Runs one export and returns the exit code, the JSON summary and the text summary (empty with --json) for the
+ * caller to print.
  */
 export async function runAndReport(
   options: ExportOptions,
   logger: Logger,
   report: ReportOptions,
-): Promise<{ code: number; summary: Record<string, unknown>; run: ExportSummary }> {
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (name: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      process.stderr.write(`ig-export: second ${name}: exiting now without publishing\n`);
-      if (report.json) {
-        const error = { kind: 'interrupted', message: `second ${name}: exited without publishing` };
-        process.stdout.write(
-          `${JSON.stringify({ status: 'failed', exitCode: ExitCode.Interrupted, error })}\n`,
-        );
-      }
-      process.exit(ExitCode.Interrupted);
-    }
-    logger.warn(
-      `${name} received: finishing in-flight work and publishing a partial snapshot (send again to exit now)`,
-    );
-    controller.abort(new Error(`${name} received`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+): Promise<{ code: number; summary: Record<string, unknown>; run: ExportSummary; text: string }> {
+  let run: ExportSummary;
   try {
-    let run: ExportSummary;
-    try {
-      run = await runExport(options, {
-        clock: systemClock,
-        random: systemRandom,
-        logger,
-        signal: controller.signal,
-        toolVersion: toolVersion(),
-        onProgress: report.onProgress,
-        custody: collectCustody(process.argv.slice(2), [
-          options.client.token,
-          ...(options.run.redactKey === undefined ? [] : [options.run.redactKey]),
-        ]),
-      });
-    } catch (e) {
-      if (controller.signal.aborted)
-        throw new InterruptedError('stopped by a signal before anything was exported; nothing was published');
-      throw e;
-    }
-    if (!report.json) process.stdout.write(textSummary(run));
-    const code = exitCodeOf(run, report.failOnLoss);
-    if (run.stopError instanceof GraphAuthError) logger.error(run.stopError.message);
-    else if (run.stopError) logger.error(`run stopped early: ${run.stopError.message}`);
-    return { code, summary: jsonSummary(run), run };
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    run = await runExport(options, {
+      clock: systemClock,
+      random: systemRandom,
+      logger,
+      signal: report.signal,
+      toolVersion: toolVersion(),
+      onProgress: report.onProgress,
+      custody: collectCustody(process.argv.slice(2), [
+        options.client.token,
+        ...(options.run.redactKey === undefined ? [] : [options.run.redactKey]),
+      ]),
+    });
+  } catch (e) {
+    if (report.signal.aborted)
+      throw new InterruptedError('stopped by a signal before anything was exported; nothing was published');
+    throw e;
   }
+  const text = report.json
+    ? ''
+    : `${report.label === undefined ? '' : `[${report.label}] `}${textSummary(run)}`;
+  const code = exitCodeOf(run, report.failOnLoss);
+  if (run.stopError instanceof GraphAuthError) logger.error(run.stopError.message);
+  else if (run.stopError) logger.error(`run stopped early: ${run.stopError.message}`);
+  return { code, summary: jsonSummary(run), run, text };
 }
 
 /** 3 when the token died, 4 when anything is partial, 6 (with --fail-on-loss) when bodies were lost, else 0. */

@@ -29,6 +29,13 @@ export interface SandboxOptions {
   maxMessagesPerConversation: number;
   endTimeMs: number;
   unsentRate: number;
+  /** The account's username. */
+  username: string;
+  /**
+   * The address clients reach the sandbox at, used in `paging.next` links; defaults to its own. A multi-account
+   * sandbox sets it to its front server's, so that paging stays on the host the client was given.
+   */
+  publicUrl?: string | undefined;
   /** The access token the sandbox starts with (refreshing it adds more). */
   token: string;
   /** When `token` was issued: a refresh needs a token at least 24 hours old (Meta's rule). */
@@ -66,6 +73,7 @@ export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
   maxMessagesPerConversation: 3000,
   endTimeMs: Date.UTC(2026, 10, 20, 12, 0, 0),
   unsentRate: 0.01,
+  username: 'acme.shop',
   token: 'sandbox-token',
   tokenIssuedMs: Date.UTC(2026, 9, 1),
   defaultLimit: 25,
@@ -334,7 +342,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     }
 
     routes ??= new GraphRoutes(data, {
-      publicUrl: sandboxUrl(),
+      publicUrl: options.publicUrl ?? sandboxUrl(),
       defaultLimit: options.defaultLimit,
       maxLimit: options.maxLimit,
       windowSize: options.windowSize,

@@ -64,6 +64,8 @@ export interface DatasetOptions {
   endTimeMs: number;
   /** Share of messages that were unsent (listed, but their details say "deleted"). */
   unsentRate: number;
+  /** The account's username (a multi-account sandbox gives each its own). */
+  username: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -137,7 +139,7 @@ export function createDataset(options: DatasetOptions): Dataset {
   const account: SandboxAccount = {
     appScopedId: digits(prng, 17),
     userId: `17841${digits(prng, 12)}`,
-    username: 'acme.shop',
+    username: options.username,
   };
   const business: SandboxUser = { id: account.userId, username: account.username };
   let nextThread = 340282366841710300n + BigInt(prng.int(0, 1_000_000)) * 1000n;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderProgress } from '../../src/cli/progress-display.js';
+import { renderFrame, renderProgress } from '../../src/cli/progress-display.js';
 import { etaSeconds, type ExportProgress } from '../../src/pipeline/export-progress.js';
 
 describe('progress', () => {
@@ -34,5 +34,33 @@ describe('progress', () => {
     expect(renderProgress({ ...p, listingComplete: true, etaSeconds: undefined })).toMatch(
       /listed {3}messages.*\n.*ETA: after the listing$/,
     );
+  });
+
+  it('draws a fleet frame: the totals line, then one named block per account, finished ones without an ETA', () => {
+    const base: ExportProgress = {
+      accountId: '1784',
+      accountUsername: 'shop1',
+      stage: 'exporting',
+      conversationsListed: 10,
+      conversationsDone: 5,
+      listingComplete: true,
+      messages: 50,
+      hydrated: 40,
+      calls: 12,
+      throttleWaitMs: 0,
+      maxRps: 2,
+      etaSeconds: 30,
+    };
+    const frame = renderFrame('fleet: 2 of 3 accounts running, 1 finished', [
+      { label: 'shop1', progress: base },
+      { label: 'shop2', progress: { ...base, accountId: '1785', accountUsername: 'shop2', stage: 'done' } },
+    ]);
+    const lines = frame.split('\n');
+    expect(lines).toHaveLength(7);
+    expect(lines[0]).toBe('fleet: 2 of 3 accounts running, 1 finished');
+    expect(lines[1]).toBe('ig-export  shop1: account 1784 (@shop1)  exporting');
+    expect(lines[3]).toMatch(/ETA 30 s$/);
+    expect(lines[4]).toBe('ig-export  shop2: account 1785 (@shop2)  done');
+    expect(lines[6]).toMatch(/finished$/);
   });
 });

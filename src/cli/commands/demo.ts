@@ -3,6 +3,7 @@ import { mergeSettings, toExportOptions } from '../export-settings.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
 import type { CommandResult } from '../exit-codes.js';
 import { runAndReport } from '../run-and-report.js';
+import { withStopSignals } from '../stop-signals.js';
 
 export interface DemoArgs {
   output: string;
@@ -40,10 +41,10 @@ export async function demoCommand(args: DemoArgs): Promise<CommandResult> {
           `exported at 90 % of that; Meta allows 2).\n`,
       );
     }
-    const { code, summary, run } = await runAndReport(options, logger, {
-      json: args.json,
-      failOnLoss: false,
-    });
+    const { code, summary, run, text } = await withStopSignals(logger, args.json, (signal) =>
+      runAndReport(options, logger, { json: args.json, signal, failOnLoss: false }),
+    );
+    process.stdout.write(text);
     if (!args.json) {
       if (run.mode === 'incremental') {
         process.stdout.write(

@@ -3,12 +3,21 @@ import { systemClock } from '../../clock.js';
 import { doctorChecks, TokenExpiringError, type DoctorCheck } from '../../pipeline/doctor-checks.js';
 import { knownSecrets, readAccessToken } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
-import { ExitCode, type CommandResult } from '../exit-codes.js';
-import { loadConfigFile, mergeSettings, toExportOptions } from '../export-settings.js';
+import { ExitCode, UsageError, worstExitCode, type CommandResult } from '../exit-codes.js';
+import {
+  loadConfigFile,
+  mergeSettings,
+  toExportOptions,
+  type ExportSettings,
+  type FleetAccount,
+} from '../export-settings.js';
 import { describeFailure } from '../failure-report.js';
+import { parseAccountNames, parseShard, selectAccounts } from '../fleet-selection.js';
 
 export interface DoctorArgs {
   config?: string | undefined;
+  accounts?: string | undefined;
+  shard?: string | undefined;
   json: boolean;
   'log-level': LogLevel;
   [flag: string]: unknown;
@@ -28,38 +37,37 @@ function verdict(check: DoctorCheck): { code: number; advice: string } {
   return { code: folder ? ExitCode.Filesystem : ExitCode.Error, advice: check.detail };
 }
 
-/**
- * `ig-export doctor`: checks what an export with the same options needs — Node, the token, the account, the
- * messaging permission, the output and state directories, the lock, the token's expiry — and prints each with OK or
- * what to do. Exit 0 only when every check passes; otherwise the code of the first failure (2, 3, 5, 7 or 8).
- */
-export async function doctorCommand(args: DoctorArgs): Promise<CommandResult> {
-  const config = args.config === undefined ? {} : await loadConfigFile(args.config);
-  const settings = mergeSettings(config, args);
-  const checks: DoctorCheck[] = [];
+function nodeCheck(): DoctorCheck {
   const major = Number(process.versions.node.split('.')[0]);
-  checks.push(
-    major >= MIN_NODE_MAJOR
-      ? { name: 'node', ok: true, detail: `Node ${process.version}` }
-      : {
-          name: 'node',
-          ok: false,
-          detail: `Node ${process.version} is too old: install Node ${MIN_NODE_MAJOR} or later`,
-        },
-  );
+  return major >= MIN_NODE_MAJOR
+    ? { name: 'node', ok: true, detail: `Node ${process.version}` }
+    : {
+        name: 'node',
+        ok: false,
+        detail: `Node ${process.version} is too old: install Node ${MIN_NODE_MAJOR} or later`,
+      };
+}
+
+/** The token check, then (with a token) the account's checks. */
+async function accountChecks(
+  settings: ExportSettings,
+  tokenEnv: string | undefined,
+  logLevel: LogLevel,
+): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
   let token: Awaited<ReturnType<typeof readAccessToken>> | undefined;
   try {
-    token = await readAccessToken(settings['token-file'], process.env);
+    token = await readAccessToken(settings['token-file'], process.env, tokenEnv);
     checks.push({
       name: 'token',
       ok: true,
-      detail: `read from ${token.source === 'file' ? settings['token-file'] : 'IG_ACCESS_TOKEN'}`,
+      detail: `read from ${token.source === 'file' ? settings['token-file'] : (tokenEnv ?? 'IG_ACCESS_TOKEN')}`,
     });
   } catch (error) {
     checks.push({ name: 'token', ok: false, detail: (error as Error).message, error });
   }
   if (token) {
-    const logger = createCliLogger(args['log-level'], () => knownSecrets());
+    const logger = createCliLogger(logLevel, () => knownSecrets());
     checks.push(
       ...(await doctorChecks(toExportOptions(settings, token), {
         clock: systemClock,
@@ -68,21 +76,77 @@ export async function doctorCommand(args: DoctorArgs): Promise<CommandResult> {
       })),
     );
   }
-  const failed = checks.filter((c) => !c.ok);
-  const lines = checks.map((c) => ({ name: c.name, ok: c.ok, ...verdict(c) }));
+  return checks;
+}
+
+/**
+ * `ig-export doctor`: checks what an export with the same options needs — Node, the token, the account, the
+ * messaging permission, the output and state directories, the lock, the token's expiry — and prints each with OK or
+ * what to do. Exit 0 only when every check passes; otherwise the code of the first failure (2, 3, 5, 7 or 8). With a
+ * fleet config, every selected account is checked and the exit code is the worst account's.
+ */
+export async function doctorCommand(args: DoctorArgs): Promise<CommandResult> {
+  const config =
+    args.config === undefined ? { settings: {}, accounts: undefined } : await loadConfigFile(args.config);
+  const settings = mergeSettings(config.settings, args);
+  const names = args.accounts === undefined ? undefined : parseAccountNames(args.accounts);
+  const shard = args.shard === undefined ? undefined : parseShard(args.shard);
+  if (config.accounts === undefined && (names !== undefined || shard !== undefined))
+    throw new UsageError(
+      '--accounts and --shard choose among the "accounts" listed in a --config file, and none is given',
+    );
+  const targets: Array<{ entry: FleetAccount | undefined; settings: ExportSettings }> =
+    config.accounts === undefined
+      ? [{ entry: undefined, settings }]
+      : selectAccounts(config.accounts, names, shard).map((entry) => ({
+          entry,
+          settings: {
+            ...settings,
+            account: entry.account,
+            ...(entry.token_file === undefined ? {} : { 'token-file': entry.token_file }),
+          },
+        }));
+  const lines: Array<{
+    account: string | undefined;
+    name: string;
+    ok: boolean;
+    code: number;
+    advice: string;
+  }> = [];
+  const node = nodeCheck();
+  lines.push({ account: undefined, name: node.name, ok: node.ok, ...verdict(node) });
+  for (const target of targets) {
+    const checks = await accountChecks(target.settings, target.entry?.token_env, args['log-level']);
+    lines.push(
+      ...checks.map((c) => ({ account: target.entry?.name, name: c.name, ok: c.ok, ...verdict(c) })),
+    );
+  }
+  const failed = lines.filter((l) => !l.ok);
   if (!args.json) {
     for (const l of lines)
-      process.stdout.write(`${l.ok ? 'OK  ' : 'FAIL'}  ${l.name.padEnd(20)} ${l.advice}\n`);
+      process.stdout.write(
+        `${l.ok ? 'OK  ' : 'FAIL'}  ${l.account === undefined ? '' : `[${l.account}] `}${l.name.padEnd(20)} ${l.advice}\n`,
+      );
     process.stdout.write(
       failed.length === 0 ? 'All checks passed.\n' : `${failed.length} check(s) failed.\n`,
     );
   }
-  const first = lines.find((l) => !l.ok);
+  // One account: the first failure's code. A fleet: each account's first failure, and the worst of those.
+  const firstFailures = [undefined, ...targets.map((t) => t.entry?.name)].flatMap(
+    (account) => failed.find((l) => l.account === account)?.code ?? [],
+  );
+  const code =
+    config.accounts === undefined ? (failed[0]?.code ?? ExitCode.Ok) : worstExitCode(firstFailures);
   return {
-    code: first === undefined ? ExitCode.Ok : first.code,
+    code,
     summary: {
-      status: first === undefined ? 'ok' : 'failed',
-      checks: lines.map((l) => ({ name: l.name, ok: l.ok, detail: l.advice })),
+      status: failed.length === 0 ? 'ok' : 'failed',
+      checks: lines.map((l) => ({
+        ...(l.account === undefined ? {} : { account: l.account }),
+        name: l.name,
+        ok: l.ok,
+        detail: l.advice,
+      })),
     },
   };
 }

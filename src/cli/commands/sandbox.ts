@@ -1,5 +1,6 @@
-import { createSandbox } from '../../sandbox/create-sandbox.js';
+import { createSandbox, type SandboxOverrides } from '../../sandbox/create-sandbox.js';
 import { FAULT_KINDS } from '../../sandbox/faults.js';
+import { createSandboxFleet } from '../../sandbox/sandbox-fleet.js';
 import type { CommandResult } from '../exit-codes.js';
 
 export interface SandboxArgs {
@@ -7,36 +8,72 @@ export interface SandboxArgs {
   host: string;
   seed: number;
   conversations: number;
+  accounts: number;
   'rate-limit': number;
   'max-limit': number;
   'fault-rate': number;
   'accept-token': string;
 }
 
-/** `ig-export sandbox`: serves the Graph API sandbox until interrupted. */
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
+/** `ig-export sandbox`: serves the Graph API sandbox (one account, or `--accounts n`) until interrupted. */
 export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> {
   const perKind = args['fault-rate'] / FAULT_KINDS.length;
+  const shared: SandboxOverrides = {
+    conversations: args.conversations,
+    maxLimit: args['max-limit'],
+    rateLimit: { callsPerSecond: args['rate-limit'] },
+    faults: { rates: Object.fromEntries(FAULT_KINDS.map((k) => [k, k === 'slow' ? 0 : perKind])) },
+  };
+  const rps = args['rate-limit'] ? args['rate-limit'] * 0.9 : 2;
+  if (args.accounts > 1) {
+    const fleet = await createSandboxFleet(
+      Array.from({ length: args.accounts }, (_, i) => ({ ...shared, seed: args.seed + i })),
+      { port: args.port, host: args.host },
+    );
+    const entries = fleet.accounts.map((s, i) => ({
+      name: s.data.account.username,
+      account: s.data.account.userId,
+      token_env: `IG_TOKEN_SHOP${i + 1}`,
+    }));
+    process.stdout.write(
+      `Graph API sandbox with ${args.accounts} accounts listening on ${fleet.url}\n` +
+        fleet.accounts
+          .map(
+            (s, i) =>
+              `  account ${s.data.account.userId} (@${s.data.account.username}): token ${s.options.token}, ` +
+              `${s.data.conversations.length} conversations, its own limit of ${args['rate-limit']} calls/s → IG_TOKEN_SHOP${i + 1}\n`,
+          )
+          .join('') +
+        '  export them all with a config file such as:\n' +
+        `  ${JSON.stringify({ 'base-url': fleet.url, 'max-rps': rps, accounts: entries })}\n` +
+        `  ${fleet.accounts.map((s, i) => `IG_TOKEN_SHOP${i + 1}=${s.options.token}`).join(' ')} ig-export export --config <that file>\n`,
+    );
+    await untilSignal();
+    await fleet.close();
+    return { code: 0 };
+  }
   const sandbox = await createSandbox({
+    ...shared,
     port: args.port,
     host: args.host,
     seed: args.seed,
-    conversations: args.conversations,
-    maxLimit: args['max-limit'],
     token: args['accept-token'],
-    rateLimit: { callsPerSecond: args['rate-limit'] },
-    faults: { rates: Object.fromEntries(FAULT_KINDS.map((k) => [k, k === 'slow' ? 0 : perKind])) },
   });
   process.stdout.write(
     `Graph API sandbox listening on ${sandbox.url}\n` +
       `  account ${sandbox.data.account.userId} (@${sandbox.data.account.username}), ${sandbox.data.conversations.length} conversations\n` +
       `  it accepts the token given by --accept-token; export with:\n` +
-      `  IG_ACCESS_TOKEN=<that token> ig-export export --base-url ${sandbox.url} --max-rps ${args['rate-limit'] ? args['rate-limit'] * 0.9 : 2}\n` +
+      `  IG_ACCESS_TOKEN=<that token> ig-export export --base-url ${sandbox.url} --max-rps ${rps}\n` +
       '  (90 % of the limit leaves room for timing jitter; one throttle blocks the account for a minute)\n',
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilSignal();
   await sandbox.close();
   return { code: 0 };
 }

@@ -1,0 +1,157 @@
+import pLimit from 'p-limit';
+import { withLogFields, type Logger } from '../logger.js';
+import { readAccessToken, knownSecrets } from './access-token.js';
+import { ExitCode, worstExitCode, type CommandResult } from './exit-codes.js';
+import { exportAccount } from './export-account.js';
+import type { ExportSettings, FleetAccount } from './export-settings.js';
+import { describeFailure } from './failure-report.js';
+import { writeJsonLine } from './json-output.js';
+import type { ProgressDisplay } from './progress-display.js';
+import { redactText } from '../graph/redact.js';
+
+export interface FleetContext {
+  logger: Logger;
+  json: boolean;
+  signal: AbortSignal;
+  display: ProgressDisplay | undefined;
+  /** What chose these accounts, for the fleet line. */
+  selection: { listed: number; names: readonly string[] | null; shard: string | null };
+}
+
+/** One account's outcome in the fleet line. */
+interface AccountOutcome {
+  account: string;
+  accountId: string;
+  status: string;
+  exitCode: number;
+  calls: number;
+}
+
+/**
+ * Exports the accounts of a fleet config, `account-concurrency` at a time. Each account is a run of its own — its
+ * token, its call budget (`--max-rps` each: Meta's limit is per account), its lock, state and snapshots — tagged
+ * with its name in logs and in its `--json` line, printed as it ends. One account's failure, of any kind, is its
+ * own: it is reported and the others go on. The command's answer is the fleet line, with the worst exit code by
+ * EXIT_SEVERITY.
+ */
+export async function exportFleet(
+  settings: ExportSettings,
+  accounts: readonly FleetAccount[],
+  ctx: FleetContext,
+): Promise<CommandResult> {
+  const limit = pLimit(settings['account-concurrency']);
+  // Each account's text summary as it ends; behind the live display, once it has stopped (a frame redrawn on the
+  // terminal would erase lines printed under it).
+  const deferred: string[] = [];
+  const print = (text: string): void => {
+    if (ctx.display) deferred.push(text);
+    else process.stdout.write(text);
+  };
+  let running = 0;
+  let finished = 0;
+  const header = (): string =>
+    `ig-export fleet  ${accounts.length} accounts: ${running} running, ${finished} finished, ${accounts.length - running - finished} waiting`;
+  ctx.display?.setHeader(header());
+  if (accounts.length === 0)
+    ctx.logger.warn(
+      `no account selected (${ctx.selection.listed} listed${ctx.selection.shard === null ? '' : `, shard ${ctx.selection.shard}`}): nothing to export`,
+    );
+
+  const exportOne = async (entry: FleetAccount): Promise<AccountOutcome> => {
+    const logger = withLogFields(ctx.logger, { account: entry.name });
+    running++;
+    ctx.display?.setHeader(header());
+    let code: number;
+    let summary: Record<string, unknown>;
+    try {
+      if (ctx.signal.aborted) throw new FleetStoppedError();
+      const token = await readAccessToken(entry.token_file, process.env, entry.token_env);
+      const perAccount: ExportSettings = {
+        ...settings,
+        account: entry.account,
+        ...(entry.token_file === undefined ? {} : { 'token-file': entry.token_file }),
+      };
+      let text: string;
+      ({ code, summary, text } = await exportAccount(perAccount, token, logger, {
+        json: ctx.json,
+        signal: ctx.signal,
+        label: entry.name,
+        onProgress: ctx.display ? (p) => ctx.display?.show(p, entry.name) : undefined,
+      }));
+      print(text);
+    } catch (e) {
+      const failure =
+        e instanceof FleetStoppedError
+          ? {
+              code: ExitCode.Interrupted,
+              kind: 'interrupted',
+              message: 'not started: the fleet was stopped by a signal',
+              graphCode: undefined,
+            }
+          : describeFailure(e);
+      const message = redactText(failure.message, knownSecrets());
+      logger.error(message);
+      if (!ctx.json) print(`[${entry.name}] FAILED (exit ${failure.code}): ${message}\n`);
+      code = failure.code;
+      summary = {
+        status: 'failed',
+        accountId: entry.account,
+        error: {
+          kind: failure.kind,
+          message,
+          ...(failure.graphCode === undefined ? {} : { code: failure.graphCode }),
+        },
+      };
+    } finally {
+      running--;
+      finished++;
+      ctx.display?.setHeader(header());
+    }
+    if (ctx.json) writeJsonLine({ account: entry.name, ...summary, exitCode: code });
+    return {
+      account: entry.name,
+      accountId: typeof summary['accountId'] === 'string' ? summary['accountId'] : entry.account,
+      status: typeof summary['status'] === 'string' ? summary['status'] : 'failed',
+      exitCode: code,
+      calls: typeof summary['calls'] === 'number' ? summary['calls'] : 0,
+    };
+  };
+
+  const outcomes = await Promise.all(accounts.map((entry) => limit(() => exportOne(entry))));
+  const code = worstExitCode(outcomes.map((o) => o.exitCode));
+  const count = (status: string): number => outcomes.filter((o) => o.status === status).length;
+  const fleetStatus = outcomes.every((o) => o.status === 'complete')
+    ? 'complete'
+    : outcomes.every((o) => o.status === 'failed')
+      ? 'failed'
+      : 'partial';
+  const summary = {
+    fleet: true,
+    status: fleetStatus,
+    accounts: outcomes.length,
+    listed: ctx.selection.listed,
+    selectedNames: ctx.selection.names,
+    shard: ctx.selection.shard,
+    complete: count('complete'),
+    partial: count('partial'),
+    failed: count('failed'),
+    calls: outcomes.reduce((sum, o) => sum + o.calls, 0),
+    results: outcomes,
+  };
+  ctx.display?.stop();
+  for (const text of deferred) process.stdout.write(text);
+  if (!ctx.json) {
+    const bad = outcomes.filter((o) => o.exitCode !== ExitCode.Ok);
+    process.stdout.write(
+      `Fleet: ${outcomes.length} of ${ctx.selection.listed} accounts${ctx.selection.shard === null ? '' : ` (shard ${ctx.selection.shard})`}: ` +
+        `${summary.complete} complete, ${summary.partial} partial, ${summary.failed} failed; ${summary.calls} API calls` +
+        `${bad.length === 0 ? '' : `; ${bad.map((o) => `${o.account} exit ${o.exitCode}`).join(', ')}`}; exit code ${code}\n`,
+    );
+  }
+  return { code, summary };
+}
+
+/** An account that had not started when the fleet was stopped. */
+class FleetStoppedError extends Error {
+  override name = 'FleetStoppedError';
+}

@@ -1,0 +1,40 @@
+import type { Logger } from '../logger.js';
+import { ExitCode } from './exit-codes.js';
+
+/**
+ * Runs `fn` with SIGINT/SIGTERM wired to its AbortSignal: the first signal asks every run in flight to finish what
+ * it is doing and publish a partial snapshot; a second one exits at once (130) without publishing.
+ */
+export async function withStopSignals<T>(
+  logger: Logger,
+  json: boolean,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`ig-export: second ${name}: exiting now without publishing\n`);
+      if (json) {
+        const error = { kind: 'interrupted', message: `second ${name}: exited without publishing` };
+        process.stdout.write(
+          `${JSON.stringify({ status: 'failed', exitCode: ExitCode.Interrupted, error })}\n`,
+        );
+      }
+      process.exit(ExitCode.Interrupted);
+    }
+    logger.warn(
+      `${name} received: finishing in-flight work and publishing a partial snapshot (send again to exit now)`,
+    );
+    controller.abort(new Error(`${name} received`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

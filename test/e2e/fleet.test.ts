@@ -1,0 +1,171 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountLockDir } from '../../src/pipeline/snapshot-layout.js';
+import { createSandboxFleet, type SandboxFleet } from '../../src/sandbox/sandbox-fleet.js';
+import { acquireRunLock } from '../../src/state/run-lock.js';
+import { allFiles, runCli } from '../helpers/run-cli.js';
+
+interface AccountLine {
+  account: string;
+  accountId: string;
+  status: string;
+  exitCode: number;
+  calls?: number;
+  snapshotDir?: string | null;
+  error?: { kind: string; message: string };
+}
+
+interface FleetLine {
+  fleet: true;
+  status: string;
+  exitCode: number;
+  accounts: number;
+  complete: number;
+  partial: number;
+  failed: number;
+  calls: number;
+  shard: string | null;
+  results: Array<{ account: string; exitCode: number; status: string }>;
+}
+
+const TOKENS = ['IGAAfleet-one-7c1d9e', 'IGAAfleet-two-4b8a2f', 'IGAAfleet-three-9e5c3d'];
+const NAMES = ['shop-a', 'shop-b', 'shop-c'];
+/** Each account's own limit; the export paces each account at 75 % of it. */
+const LIMIT = 20;
+
+function parseLines(stdout: string): { accounts: AccountLine[]; fleet: FleetLine } {
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const fleet = lines.pop() as unknown as FleetLine;
+  expect(fleet.fleet).toBe(true);
+  return { accounts: lines as unknown as AccountLine[], fleet };
+}
+
+describe('many accounts in one command (spawned CLI against a three-account sandbox)', () => {
+  let fleet: SandboxFleet;
+  let config: string;
+  let out: string;
+  const env = (tokens: readonly string[] = TOKENS): Record<string, string> =>
+    Object.fromEntries(tokens.map((t, i) => [`IG_FLEET_TOKEN_${i + 1}`, t]));
+
+  beforeAll(async () => {
+    fleet = await createSandboxFleet(
+      TOKENS.map((token, i) => ({
+        token,
+        seed: 900 + i,
+        conversations: 10 + i * 4,
+        maxMessagesPerConversation: 60,
+        rateLimit: { callsPerSecond: LIMIT },
+      })),
+    );
+    out = await mkdtemp(join(tmpdir(), 'ig-export-fleet-'));
+    config = join(out, 'fleet.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        'base-url': fleet.url,
+        output: join(out, 'archive'),
+        'max-rps': LIMIT * 0.75,
+        accounts: fleet.accounts.map((s, i) => ({
+          name: NAMES[i],
+          account: s.data.account.userId,
+          token_env: `IG_FLEET_TOKEN_${i + 1}`,
+        })),
+      }),
+    );
+  });
+  afterAll(async () => {
+    await fleet.close();
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('exports every account concurrently, each within its own rate limit, with a line per account and a fleet line', async () => {
+    const r = await runCli(['export', '--config', config, '--json'], { env: env() });
+    expect(r.code).toBe(0);
+    const { accounts, fleet: line } = parseLines(r.stdout);
+    expect(accounts.map((a) => a.account).sort()).toEqual(NAMES);
+    for (const [i, sandbox] of fleet.accounts.entries()) {
+      const a = accounts.find((x) => x.account === NAMES[i]);
+      expect(a).toMatchObject({ status: 'complete', exitCode: 0, accountId: sandbox.data.account.userId });
+      expect(a?.snapshotDir).toContain(`account=${sandbox.data.account.userId}`);
+      // Every call of this account reached this account's sandbox, and none was throttled by its limit.
+      expect(sandbox.stats.requests.length).toBe(a?.calls);
+      expect(sandbox.stats.throttled).toBe(0);
+    }
+    expect(line).toMatchObject({ status: 'complete', exitCode: 0, accounts: 3, complete: 3, failed: 0 });
+    expect(line.calls).toBe(accounts.reduce((s, a) => s + (a.calls ?? 0), 0));
+    // Concurrently: every account was still being exported when the last one started.
+    const spans = fleet.accounts.map((s) => ({
+      first: s.stats.requests[0]?.t ?? Infinity,
+      last: s.stats.requests.at(-1)?.t ?? -Infinity,
+    }));
+    expect(Math.max(...spans.map((s) => s.first))).toBeLessThan(Math.min(...spans.map((s) => s.last)));
+    // No token in any output or file.
+    const files = await allFiles(out);
+    for (const token of TOKENS) {
+      expect(r.stdout + r.stderr).not.toContain(token);
+      for (const f of files) expect(f.bytes.includes(token), f.path).toBe(false);
+    }
+    // Log lines name their account.
+    expect(r.stderr.split('\n').filter((l) => l.includes('"msg"') && !l.includes('"account"'))).toEqual([]);
+  });
+
+  it('keeps going when one account fails: the others publish, the exit code is the worst by the documented order', async () => {
+    for (const s of fleet.accounts) s.resetStats();
+    const locked = fleet.accounts[2]?.data.account.userId ?? '';
+    const release = await acquireRunLock(accountLockDir(join(out, 'archive', '_state'), locked), () =>
+      Date.now(),
+    );
+    try {
+      // shop-b's token is refused (3), shop-c is locked by another run (5): 3 is the worse.
+      const r = await runCli(['export', '--config', config, '--json', '--full'], {
+        env: env([TOKENS[0] ?? '', 'IGAAfleet-revoked-000000', TOKENS[2] ?? '']),
+      });
+      const { accounts, fleet: line } = parseLines(r.stdout);
+      const byName = Object.fromEntries(accounts.map((a) => [a.account, a]));
+      expect(byName['shop-a']).toMatchObject({ status: 'complete', exitCode: 0 });
+      expect(byName['shop-b']).toMatchObject({ status: 'failed', exitCode: 3, error: { kind: 'auth' } });
+      expect(byName['shop-c']).toMatchObject({ status: 'failed', exitCode: 5, error: { kind: 'locked' } });
+      expect(line).toMatchObject({ status: 'partial', exitCode: 3, complete: 1, failed: 2 });
+      expect(r.code).toBe(3);
+      // The locked account cost no call; the one complete account made its whole export.
+      expect(fleet.accounts[2]?.stats.requests).toHaveLength(0);
+      expect(fleet.accounts[0]?.stats.requests.length).toBeGreaterThan(2);
+      expect(r.stdout + r.stderr).not.toContain('IGAAfleet-revoked-000000');
+    } finally {
+      await release();
+    }
+  });
+
+  it('splits the fleet by --shard without overlap, and --accounts picks by name', async () => {
+    const shards = await Promise.all(
+      ['0/2', '1/2'].map(async (shard) => {
+        const r = await runCli(['export', '--config', config, '--json', '--shard', shard], { env: env() });
+        expect(r.code).toBe(0);
+        const { accounts, fleet: line } = parseLines(r.stdout);
+        expect(line.shard).toBe(shard);
+        return accounts.map((a) => a.account);
+      }),
+    );
+    expect([...(shards[0] ?? []), ...(shards[1] ?? [])].sort()).toEqual(NAMES);
+
+    const picked = await runCli(['export', '--config', config, '--json', '--accounts', 'shop-c,shop-a'], {
+      env: env(),
+    });
+    expect(
+      parseLines(picked.stdout)
+        .accounts.map((a) => a.account)
+        .sort(),
+    ).toEqual(['shop-a', 'shop-c']);
+
+    const typo = await runCli(['export', '--config', config, '--accounts', 'shop-x'], { env: env() });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(
+      /no account named "shop-x" in the config file \(it lists shop-a, shop-b, shop-c\)/,
+    );
+  });
+});
