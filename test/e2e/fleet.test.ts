@@ -168,4 +168,23 @@ describe('many accounts in one command (spawned CLI against a three-account sand
       /no account named "shop-x" in the config file \(it lists shop-a, shop-b, shop-c\)/,
     );
   });
+
+  it('doctor checks every account of the fleet and exits with the worst', async () => {
+    const r = await runCli(['doctor', '--config', config, '--json'], {
+      env: env([TOKENS[0] ?? '', 'IGAAfleet-revoked-000000', TOKENS[2] ?? '']),
+    });
+    const line = JSON.parse(r.stdout) as {
+      status: string;
+      exitCode: number;
+      checks: Array<{ account?: string; name: string; ok: boolean; detail: string }>;
+    };
+    expect(r.code).toBe(3);
+    expect(line.status).toBe('failed');
+    for (const name of NAMES)
+      expect(line.checks.some((c) => c.account === name && c.name === 'token')).toBe(true);
+    const failed = line.checks.filter((c) => !c.ok);
+    expect(failed.map((c) => c.account)).toEqual(['shop-b']);
+    expect(failed[0]?.detail).toMatch(/access token is invalid/);
+    expect(r.stdout + r.stderr).not.toContain('IGAAfleet-revoked-000000');
+  });
 });

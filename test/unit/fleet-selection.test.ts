@@ -5,6 +5,7 @@ import { ExitCode, EXIT_SEVERITY, worstExitCode } from '../../src/cli/exit-codes
 import { loadConfigFile, type FleetAccount } from '../../src/cli/export-settings.js';
 import { parseAccountNames, parseShard, selectAccounts, shardOf } from '../../src/cli/fleet-selection.js';
 import { tempDir } from '../helpers/export-options.js';
+import { REPO_ROOT } from '../helpers/run-cli.js';
 
 const fleet: FleetAccount[] = Array.from({ length: 60 }, (_, i) => ({
   name: `shop${i}`,
@@ -66,6 +67,12 @@ describe('a fleet config file', () => {
     return path;
   };
   const entry = { name: 'a', account: '17841400000000001', token_env: 'TOKEN_A' };
+
+  it('accepts the example in config/', async () => {
+    const example = await loadConfigFile(join(REPO_ROOT, 'config/fleet.example.json'));
+    expect(example.accounts?.map((a) => a.name)).toEqual(['bakery', 'florist']);
+    expect(example.settings['account-concurrency']).toBe(4);
+  });
 
   it('reads the accounts apart from the shared settings', async () => {
     const config = await loadConfigFile(
