@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountLockDir } from '../../src/pipeline/snapshot-layout.js';
 import { createSandboxFleet, type SandboxFleet } from '../../src/sandbox/sandbox-fleet.js';
 import { acquireRunLock } from '../../src/state/run-lock.js';
-import { allFiles, runCli } from '../helpers/run-cli.js';
+import { allFiles, runCli, spawnCli, type RunningCli } from '../helpers/run-cli.js';
 
 interface AccountLine {
   account: string;
@@ -186,5 +186,55 @@ describe('many accounts in one command (spawned CLI against a three-account sand
     expect(failed.map((c) => c.account)).toEqual(['shop-b']);
     expect(failed[0]?.detail).toMatch(/access token is invalid/);
     expect(r.stdout + r.stderr).not.toContain('IGAAfleet-revoked-000000');
+  });
+
+  it('a SIGTERM stops the fleet: running accounts publish a partial snapshot, waiting ones never start, exit 130', async () => {
+    let child: RunningCli | undefined;
+    const slow = await createSandboxFleet(
+      [0, 1].map((i) => ({
+        token: TOKENS[i] ?? '',
+        seed: 950 + i,
+        conversations: 30,
+        maxMessagesPerConversation: 40,
+        rateLimit: { callsPerSecond: 0 },
+        // The fifth call of the first account stops the fleet.
+        onRequest: (e: { seq: number }) => {
+          if (i === 0 && e.seq === 4) child?.child.kill('SIGTERM');
+        },
+      })),
+    );
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'ig-export-fleet-stop-'));
+      const file = join(dir, 'fleet.json');
+      await writeFile(
+        file,
+        JSON.stringify({
+          'base-url': slow.url,
+          output: join(dir, 'archive'),
+          'max-rps': 10,
+          'account-concurrency': 1,
+          accounts: slow.accounts.map((s, i) => ({
+            name: NAMES[i],
+            account: s.data.account.userId,
+            token_env: `IG_FLEET_TOKEN_${i + 1}`,
+          })),
+        }),
+      );
+      child = spawnCli(['export', '--config', file, '--json'], { env: env() });
+      const r = await child.result;
+      const { accounts, fleet: line } = parseLines(r.stdout);
+      expect(accounts.find((a) => a.account === 'shop-a')).toMatchObject({ status: 'partial', exitCode: 4 });
+      expect(accounts.find((a) => a.account === 'shop-b')).toMatchObject({
+        status: 'failed',
+        exitCode: 130,
+        error: { kind: 'interrupted' },
+      });
+      expect(slow.accounts[1]?.stats.requests).toHaveLength(0);
+      expect(line.exitCode).toBe(130);
+      expect(r.code).toBe(130);
+      await rm(dir, { recursive: true, force: true });
+    } finally {
+      await slow.close();
+    }
   });
 });
