@@ -48,9 +48,10 @@ export default tseslint.config(
   },
   // Layering: cli → pipeline → graph, writers, state, schema. The sandbox is the other side of the wire: it imports
   // nothing of the client's. A file outside a layer's rule may import anything below it.
-  layer('src/graph/**', ['pipeline', 'cli', 'sandbox', 'state', 'writers']),
-  layer('src/{writers,state,schema}/**', ['pipeline', 'cli', 'sandbox', 'graph']),
-  layer('src/pipeline/**', ['cli', 'sandbox']),
+  layer('src/graph/**', ['pipeline', 'cli', 'sandbox', 'state', 'writers', 'listener']),
+  layer('src/{writers,state,schema}/**', ['pipeline', 'cli', 'sandbox', 'graph', 'listener']),
+  layer('src/pipeline/**', ['cli', 'sandbox', 'listener']),
+  layer('src/listener/**', ['pipeline', 'cli', 'sandbox', 'graph', 'writers']),
   {
     files: ['src/sandbox/**'],
     rules: {

@@ -3,12 +3,18 @@ import { UsageError } from './exit-codes.js';
 
 export const TOKEN_ENV = 'IG_ACCESS_TOKEN';
 export const REDACT_KEY_ENV = 'IG_EXPORT_REDACT_KEY';
+/** `listen`: the Meta app's secret, which signs webhook deliveries. */
+export const APP_SECRET_ENV = 'IG_APP_SECRET';
+/** `listen`: the verify token of the webhook subscription handshake. */
+export const VERIFY_TOKEN_ENV = 'IG_WEBHOOK_VERIFY_TOKEN';
 
 const secrets = new Set<string>();
 
 /** Every secret this process has read (tokens, the redaction key), for the last-chance redaction of errors. */
 export function knownSecrets(): string[] {
-  const env = [TOKEN_ENV, REDACT_KEY_ENV].flatMap((name) => process.env[name]?.trim() ?? []);
+  const env = [TOKEN_ENV, REDACT_KEY_ENV, APP_SECRET_ENV, VERIFY_TOKEN_ENV].flatMap(
+    (name) => process.env[name]?.trim() ?? [],
+  );
   return [...secrets, ...env.filter((v) => v !== '')];
 }
 
@@ -30,6 +36,22 @@ async function readSecretFile(path: string, flag: string): Promise<string> {
   secrets.add(secret);
   return secret;
 }
+
+/** A secret from `flag`'s file or the environment variable `envName` (never a flag value); `what` names it in errors. */
+export async function readSecret(
+  file: string | undefined,
+  flag: string,
+  envName: string,
+  what: string,
+): Promise<string> {
+  const secret = file !== undefined ? await readSecretFile(file, flag) : env(envName);
+  if (!secret) throw new UsageError(`${what} is missing: set ${envName} or pass ${flag} <path>`);
+  if (secret.length < 8) throw new UsageError(`${what} is too short: use at least 8 characters`);
+  secrets.add(secret);
+  return secret;
+}
+
+const env = (name: string): string | undefined => process.env[name]?.trim() || undefined;
 
 /** A token is one word of printable characters: anything else is a pasting mistake that would break the header. */
 function checkedToken(token: string, where: string): string {

@@ -163,6 +163,18 @@ export const EXPORT_FLAGS = {
     type: 'string',
     describe: 'Keep messages created before this instant (same forms as --since; exclusive)',
   },
+  'honour-unsends': {
+    type: 'boolean',
+    default: false,
+    describe:
+      'Rows of messages a captured webhook says were unsent keep no content (default: keep it, with deleted_at set)',
+  },
+  'webhook-retention-days': {
+    type: 'number',
+    default: 30,
+    describe:
+      'Captured webhook events are pruned from the spool this long after a published snapshot took them in',
+  },
 } as const;
 
 type FlagName = keyof typeof EXPORT_FLAGS;
@@ -227,6 +239,8 @@ const settingsShape = {
   'media-timeout-ms': positiveInt,
   since: instant.optional(),
   until: instant.optional(),
+  'honour-unsends': z.boolean(),
+  'webhook-retention-days': z.number().positive().max(3650),
 } satisfies Record<FlagName, z.ZodType>;
 
 const settingsSchema = z.strictObject(settingsShape);
@@ -420,6 +434,8 @@ export function toExportOptions(
         : undefined,
       since: s.since === undefined ? undefined : parseInstant(s.since),
       until: s.until === undefined ? undefined : parseInstant(s.until),
+      honourUnsends: s['honour-unsends'],
+      webhookRetentionMs: s['webhook-retention-days'] * 86_400_000,
     },
     parquet: { ...DEFAULT_PARQUET_OPTIONS, compression: s.compression },
   };

@@ -364,6 +364,58 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'listen',
+      "Receive Meta's webhooks (messages, edits, unsends, reactions) and spool them for the next export",
+      (y) =>
+        y
+          .option('port', { type: 'number', default: 8788, describe: 'Port (0 = any free port)' })
+          .option('host', {
+            type: 'string',
+            default: '127.0.0.1',
+            describe: 'Interface to listen on (keep it local: the HTTPS reverse proxy forwards to it)',
+          })
+          .option('path', {
+            type: 'string',
+            default: '/webhook',
+            describe: 'The callback path given to Meta',
+          })
+          .option('output', {
+            type: 'string',
+            default: 'output',
+            describe: 'Output root, for the default state dir (as for export)',
+          })
+          .option('state-dir', {
+            type: 'string',
+            describe: 'Where the spool goes: <state-dir>/webhooks/ (default <output>/_state)',
+          })
+          .option('app-secret-file', {
+            type: 'string',
+            describe: 'File holding the Meta app secret (otherwise IG_APP_SECRET)',
+          })
+          .option('verify-token-file', {
+            type: 'string',
+            describe: 'File holding the subscription verify token (otherwise IG_WEBHOOK_VERIFY_TOKEN)',
+          })
+          .option('max-body-bytes', {
+            type: 'number',
+            default: 1_048_576,
+            describe: 'Larger deliveries are refused with 413',
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print one JSON summary line on stdout when stopped',
+          })
+          .example(
+            'IG_APP_SECRET=… IG_WEBHOOK_VERIFY_TOKEN=… $0 listen --port 8788',
+            'behind an HTTPS proxy',
+          ),
+      async (args) => {
+        const { listenCommand } = await import('./commands/listen.js');
+        result = await listenCommand(args);
+      },
+    )
+    .command(
       'schema',
       'Print the output columns (Markdown, or JSON with --json)',
       (y) =>
@@ -385,7 +437,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .demandCommand(
       1,
-      'Name a command: export, demo, verify, compact, prune, doctor, token, sandbox or schema.',
+      'Name a command: export, demo, verify, compact, prune, doctor, token, listen, sandbox or schema.',
     )
     .strict()
     .recommendCommands()

@@ -85,6 +85,7 @@ export function jsonSummary(s: ExportSummary): Record<string, unknown> {
     callsByEndpoint: s.metrics.calls,
     hydration: s.hydration,
     recommendedIntervalMinutes: s.loss.recommended_interval_minutes,
+    webhooks: s.webhooks,
     ...(error
       ? {
           error: {
@@ -122,9 +123,14 @@ function textSummary(s: ExportSummary): string {
     : [];
   return [
     head,
-    `  ${how}: conversations ${c.conversations}, messages ${c.messages}: hydrated ${c.hydrated}, outside_window ${c.outside_window} (lost since the last run: ${c.lost}), unavailable ${c.unavailable}, failed ${c.failed}`,
+    `  ${how}: conversations ${c.conversations}, messages ${c.messages}: hydrated ${c.hydrated}, captured ${c.captured}, outside_window ${c.outside_window} (lost since the last run: ${c.lost}), unavailable ${c.unavailable}, failed ${c.failed}`,
     ...window,
     ...media,
+    ...(s.webhooks
+      ? [
+          `  webhooks: ${s.webhooks.captured} bodies filled from captured messages, ${s.webhooks.unsends} unsends marked, ${s.webhooks.pending} captured messages not listed yet`,
+        ]
+      : []),
     `  API calls ${s.calls}`,
     ...(s.snapshotDir ? [`  check it: ig-export verify ${s.snapshotDir}`] : []),
     '',

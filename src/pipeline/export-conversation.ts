@@ -9,7 +9,8 @@ import type { HydrationStrategy } from './hydration-strategy.js';
 import { hydratePage } from './stages/hydrate.js';
 import { recordedFailure } from './recorded-failure.js';
 import { ContractError } from '../graph/wire-shapes.js';
-import { toConversationRow, toMessageRow } from './transform.js';
+import { toConversationRow, toMessageRow, type RowOutcome } from './transform.js';
+import type { CapturedMessages } from './captured-messages.js';
 import type { ExportEvent, ListedConversation, RowContext, TimeWindow, TimeWindowEffect } from './types.js';
 
 export interface ConversationDeps {
@@ -22,6 +23,10 @@ export interface ConversationDeps {
   ctx: RowContext;
   /** Only messages inside it become rows; listing stops at `since` (messages come newest first). */
   timeWindow: TimeWindow;
+  /** What `listen` captured for the account: content the API can no longer give, and unsends. */
+  captured: CapturedMessages | undefined;
+  /** --honour-unsends: a message a captured unsend names keeps no content. */
+  honourUnsends: boolean;
 }
 
 const inside = (w: TimeWindow, createdMs: number): boolean =>
@@ -48,7 +53,7 @@ export async function* exportConversation(
   deps: ConversationDeps,
   plan: ConversationPlan,
 ): AsyncGenerator<ExportEvent> {
-  const { api, hydration, hydrateLimit, windowSize, clock, ctx, timeWindow } = deps;
+  const { api, hydration, hydrateLimit, windowSize, clock, ctx, timeWindow, captured } = deps;
   const { conversation } = plan;
   const listedAt = clock.now();
   const boundary = plan.known
@@ -85,11 +90,20 @@ export async function* exportConversation(
       );
       const extractedAt = clock.now();
       for (const [i, m] of page.entries()) {
-        const outcome = outcomes[i] ?? { status: 'outside_window' };
+        let outcome: RowOutcome = outcomes[i] ?? { status: 'outside_window' };
+        // What the API can no longer give may have been captured by the webhook listener.
+        if (captured && (outcome.status === 'outside_window' || outcome.status === 'unavailable')) {
+          const found = captured.find(m, conversation.participant?.id);
+          if (found) outcome = { status: 'captured', captured: found };
+        }
+        const deletedAtMs = captured?.unsentAt(m.id);
+        captured?.written(m.id);
         written++;
         if (outcome.status === 'hydrated') hydrated++;
         if (fresh[i]?.decision === 'new') newMessages++;
-        const arrivedSincePreviousRun = plan.lossSinceMs !== undefined && m.createdMs > plan.lossSinceMs;
+        // Graph times have whole seconds: a message of the second the previous run started in may be newer than it.
+        const arrivedSincePreviousRun =
+          plan.lossSinceMs !== undefined && m.createdMs >= Math.floor(plan.lossSinceMs / 1000) * 1000;
         if (outcome.status === 'outside_window' && arrivedSincePreviousRun) lost++;
         if (outcome.status === 'failed') {
           yield {
@@ -104,11 +118,13 @@ export async function* exportConversation(
           remembered.push({
             messageId: m.id,
             createdMs: m.createdMs,
-            status: outcome.status,
+            // Captured content is final, as hydrated content is: nothing to read again.
+            status: outcome.status === 'captured' ? 'hydrated' : outcome.status,
             position: m.position,
           });
         }
-        yield { type: 'message', row: toMessageRow(ctx, conversation.id, m, outcome, extractedAt) };
+        const unsend = deletedAtMs === undefined ? undefined : { deletedAtMs, honour: deps.honourUnsends };
+        yield { type: 'message', row: toMessageRow(ctx, conversation.id, m, outcome, extractedAt, unsend) };
       }
       // Older pages were archived by earlier runs: no call for them, unless the total is unknown and must be counted.
       if (boundary.boundaryReached && plan.previousTotal !== undefined) {

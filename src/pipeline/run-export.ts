@@ -15,6 +15,7 @@ import { chooseRunMode, ConversationPlanner } from './conversation-planner.js';
 import { mergeConcurrent } from './concurrency.js';
 import { exportConversation, type ConversationPlan } from './export-conversation.js';
 import { lossReport, lossWarning, type ConversationActivity, type LossReport } from './loss-report.js';
+import { CapturedMessages } from './captured-messages.js';
 import { recordedFailure } from './recorded-failure.js';
 import { reconcileSnapshots } from './reconcile-snapshots.js';
 import { accountDir, accountLockDir, accountStatePath, snapshotIdOfDir } from './snapshot-layout.js';
@@ -72,7 +73,14 @@ export interface RunOptions {
   /** Time window (epoch ms): keep messages created at or after `since` and before `until`. */
   since?: number | undefined;
   until?: number | undefined;
+  /** --honour-unsends: rows of messages a captured webhook says were unsent keep no content. */
+  honourUnsends?: boolean | undefined;
+  /** Captured webhook events merged into a published snapshot are pruned from the spool after this long. */
+  webhookRetentionMs?: number | undefined;
 }
+
+/** Captured webhooks default to 30 days of retention once merged. */
+export const DEFAULT_WEBHOOK_RETENTION_MS = 30 * 86_400_000;
 
 const isoOrNull = (ms: number | undefined): string | null =>
   ms === undefined ? null : new Date(ms).toISOString();
@@ -115,6 +123,11 @@ export interface ExportSummary {
   manifest: Manifest | undefined;
   /** How message details were read, and any fallback. */
   hydration: HydrationReport;
+  /**
+   * What the webhook spool gave this run (null when `listen` never stored anything for the account): rows filled
+   * from captured messages, unsends applied, captured messages no listing has confirmed yet, events pruned.
+   */
+  webhooks: { captured: number; unsends: number; pending: number; pruned: number } | null;
 }
 
 /**
@@ -161,7 +174,12 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
           `snapshot ${snapshotId} is not trusted and not in the state (${reason}); its conversations are exported again. ` +
             'Check it with "ig-export verify"',
         );
-      return await exportWithState(options, deps, client, api, account, store);
+      const captured = CapturedMessages.open(options.run.stateDir, account.id);
+      try {
+        return await exportWithState(options, deps, client, api, account, store, captured);
+      } finally {
+        captured?.close();
+      }
     } finally {
       store.close();
     }
@@ -177,6 +195,7 @@ async function exportWithState(
   api: ConversationsApi,
   account: { id: string; username: string | undefined },
   store: StateStore,
+  captured: CapturedMessages | undefined,
 ): Promise<ExportSummary> {
   const { clock, logger, signal } = deps;
   const prior = store.account();
@@ -320,6 +339,8 @@ async function exportWithState(
     clock,
     ctx,
     timeWindow: { since: options.run.since, until: options.run.until },
+    captured,
+    honourUnsends: options.run.honourUnsends === true,
   };
 
   let stopReason: StopReason | undefined;
@@ -424,6 +445,21 @@ async function exportWithState(
       recommended_interval_minutes: loss.recommended_interval_minutes,
     });
   if (!publish) logger.info('nothing changed since the last run: no snapshot published');
+  // Captured events are marked as merged only once a published snapshot holds their rows.
+  const webhooks =
+    captured?.finish(
+      sequence.published.length > 0 ? clock.now() : undefined,
+      options.run.webhookRetentionMs ?? DEFAULT_WEBHOOK_RETENTION_MS,
+      clock.now(),
+    ) ?? null;
+  if (webhooks && webhooks.captured > 0)
+    logger.info(
+      `${webhooks.captured} message bodies the API could no longer give were filled from captured webhooks`,
+    );
+  if (webhooks && webhooks.pending > 0)
+    logger.warn(
+      `${webhooks.pending} captured messages are not in any listing yet; they stay in the webhook spool until one confirms them`,
+    );
   const metrics = structuredClone(client.metrics);
   const summary: ExportSummary = {
     status: anyPartial ? 'partial' : 'complete',
@@ -442,6 +478,7 @@ async function exportWithState(
     loss,
     manifest,
     hydration: hydration.report,
+    webhooks,
   };
   store.recordRun({
     runId,

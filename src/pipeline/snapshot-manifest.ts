@@ -20,7 +20,14 @@ export const fileEntrySchema = z.object({
 export type FileEntry = z.infer<typeof fileEntrySchema>;
 
 /** Message rows by hydration status. */
-const byStatus = { hydrated: count, outside_window: count, unavailable: count, failed: count };
+const byStatus = {
+  hydrated: count,
+  /** Filled from a captured webhook (absent from manifests written before `listen` existed). */
+  captured: count.default(0),
+  outside_window: count,
+  unavailable: count,
+  failed: count,
+};
 
 export const countsSchema = z.object({ conversations: count, messages: count, lost: count, ...byStatus });
 export type Counts = z.infer<typeof countsSchema>;

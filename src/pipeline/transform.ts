@@ -8,6 +8,7 @@ import {
 import type { ConversationRow, MessageRow } from '../schema/tables.js';
 import { parseGraphTime } from './graph-time.js';
 import { messageContent } from './message-content.js';
+import type { CapturedContent } from './captured-messages.js';
 import type { ListedConversation, ListedMessage, RowContext } from './types.js';
 
 /** Pure mapping from Graph shapes to flat, typed rows. No I/O. */
@@ -67,12 +68,53 @@ function attachmentsOf(d: MessageDetail): string | null {
   return Object.keys(carried).length === 0 ? null : JSON.stringify(carried);
 }
 
+/** What became of a listed message: read from the API, filled from a captured webhook, or neither. */
+export type RowOutcome =
+  HydrationOutcome | { status: 'outside_window' } | { status: 'captured'; captured: CapturedContent };
+
+/** A captured unsend of the message: when, and whether the user asked to drop the content (--honour-unsends). */
+export interface Unsend {
+  deletedAtMs: number;
+  honour: boolean;
+}
+
+/** The columns of a message captured by webhook: Meta's `attachments[]{type, payload{url}}` shape. */
+function capturedColumns(c: CapturedContent): Partial<MessageRow> {
+  const e = c.event;
+  const attachments = e.attachments === null ? [] : (JSON.parse(e.attachments) as unknown);
+  const list = Array.isArray(attachments) ? (attachments as unknown[]) : [];
+  const item = (a: unknown): Record<string, unknown> =>
+    typeof a === 'object' && a !== null ? (a as Record<string, unknown>) : {};
+  const url = (a: unknown): string | null => {
+    const u = item(item(a)['payload'])['url'];
+    return typeof u === 'string' ? u : null;
+  };
+  return {
+    from_id: e.senderId,
+    to_id: e.recipientId,
+    message: c.text ?? '',
+    attachments: list.length === 0 ? null : JSON.stringify({ attachments: list }),
+    is_unsupported: e.isUnsupported,
+    attachment_types: list.map((a) => {
+      const t = item(a)['type'];
+      return typeof t === 'string' ? t : 'unknown';
+    }),
+    attachment_urls: list.map(url),
+    share_links: [],
+    reaction_emojis: [],
+    reaction_user_ids: [],
+    raw: JSON.parse(e.raw) as Record<string, unknown>,
+    source: 'webhook',
+  };
+}
+
 export function toMessageRow(
   ctx: RowContext,
   conversationId: string,
   listed: ListedMessage,
-  outcome: HydrationOutcome | { status: 'outside_window' },
+  outcome: RowOutcome,
   extractedAt: number,
+  unsend?: Unsend,
 ): MessageRow {
   const base: MessageRow = {
     account_id: ctx.accountId,
@@ -98,9 +140,13 @@ export function toMessageRow(
     reaction_emojis: null,
     reaction_user_ids: null,
     raw: listed.raw,
+    source: null,
+    deleted_at: unsend?.deletedAtMs ?? null,
     snapshot_id: ctx.snapshotId,
     extracted_at: extractedAt,
   };
+  if (unsend?.honour) return base;
+  if (outcome.status === 'captured') return { ...base, ...capturedColumns(outcome.captured) };
   if (outcome.status !== 'hydrated') return base;
   const d = outcome.detail;
   const to = d.to?.data?.[0];
@@ -116,6 +162,7 @@ export function toMessageRow(
     is_unsupported: d.is_unsupported === true,
     ...messageContent(d),
     raw: d as unknown as Record<string, unknown>,
+    source: 'api',
   };
 }
 

@@ -2,7 +2,7 @@ import type { ConversationRow, MessageRow } from '../schema/tables.js';
 import type { ConversationCommit } from '../state/state-store.js';
 import type { ConversationActivity } from './loss-report.js';
 
-export type HydrationStatus = 'hydrated' | 'outside_window' | 'unavailable' | 'failed';
+export type HydrationStatus = 'hydrated' | 'captured' | 'outside_window' | 'unavailable' | 'failed';
 
 /** A conversation as listed by the extract stage. */
 export interface ListedConversation {

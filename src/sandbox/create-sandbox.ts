@@ -15,6 +15,7 @@ import {
 } from './media-cdn.js';
 import { createPrng, deriveSeed } from './prng.js';
 import { RateMeter, type RateLimitOptions } from './rate-meter.js';
+import { WebhookSender, type WebhookSenderOptions } from './webhook-sender.js';
 
 /**
  * The Graph API sandbox: an HTTP server that behaves like graph.instagram.com's Conversations API as
@@ -56,6 +57,8 @@ export interface SandboxOptions {
   malformed: { conversationRate: number; detailRate: number };
   /** The media CDN the messages' attachment, share and story links point to. */
   media: MediaCdnOptions;
+  /** Deliver a signed `messages` webhook to this subscriber for every message added (Meta's real-time path). */
+  webhook?: WebhookSenderOptions | undefined;
   /** Add `count` messages to a seeded-random conversation after every `everyRequests` API requests. */
   autoAdd?: { everyRequests: number; count: number } | undefined;
   usageHeaders: boolean;
@@ -135,6 +138,8 @@ export interface Sandbox {
   stats: SandboxStats;
   /** Every token the sandbox accepts, with when it was issued (the first one, then each refreshed one). */
   tokens: Map<string, number>;
+  /** The webhook deliveries made (when `webhook` is set); `flush()` waits for those in flight. */
+  webhooks: WebhookSender | undefined;
   /** Adds `count` new messages at the top of a conversation ("time travel"); returns them newest first. */
   addMessages(conversationId: string, count: number): SandboxMessage[];
   resetStats(): void;
@@ -187,6 +192,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
   let routes: GraphRoutes | undefined;
   let cdn = new MediaCdn(options.seed, options.media);
   const tokens = new Map<string, number>([[options.token, options.tokenIssuedMs]]);
+  const webhooks = options.webhook ? new WebhookSender(options.webhook, options.seed) : undefined;
 
   const addMessages = (conversationId: string, count: number): SandboxMessage[] => {
     const c = data.conversations.find((x) => x.id === conversationId);
@@ -202,6 +208,18 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     }
     sortConversations(data.conversations);
     routes?.reindex();
+    // Oldest first, as they happened.
+    webhooks?.messagesAdded(
+      data.account.userId,
+      [...added].reverse().map((m) => ({
+        id: m.id,
+        createdMs: m.createdMs,
+        from: { id: m.from.id },
+        to: { id: m.to.id },
+        text: m.text,
+        isEcho: m.from.id === data.account.userId,
+      })),
+    );
     return added;
   };
 
@@ -485,6 +503,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       return stats;
     },
     tokens,
+    webhooks,
     addMessages,
     resetStats: () => {
       stats = emptyStats();

@@ -56,7 +56,7 @@ export const MESSAGE_COLUMNS = [
     type: 'string',
     nullable: false,
     description:
-      'hydrated | outside_window (never readable: beyond the 20 most recent) | unavailable (API said deleted) | failed (gave up after retries).',
+      'hydrated | captured (the API could not give it; its content came from a webhook `listen` stored) | outside_window (never readable: beyond the 20 most recent, and not captured) | unavailable (API said deleted) | failed (gave up after retries).',
   },
   {
     name: 'from_id',
@@ -152,6 +152,20 @@ export const MESSAGE_COLUMNS = [
     nullable: true,
     description:
       'The exact object the API returned for the message (its details when hydrated, its listing entry otherwise); no token is ever in it. Null when --redact.',
+  },
+  {
+    name: 'source',
+    type: 'string',
+    nullable: true,
+    description:
+      'Where the content came from: api (hydrated), webhook (captured by `ig-export listen`); null when there is none.',
+  },
+  {
+    name: 'deleted_at',
+    type: 'timestamp',
+    nullable: true,
+    description:
+      'When the sender unsent the message, as a captured webhook said; null when no unsend was seen. The content stays unless --honour-unsends.',
   },
   SNAPSHOT_ID,
   {

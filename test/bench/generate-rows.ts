@@ -56,6 +56,8 @@ export function* generateRows(count: number): Generator<MessageRow> {
       reaction_emojis: hydrated ? [] : null,
       reaction_user_ids: hydrated ? [] : null,
       raw: { id: `m${i}`, created_time: '2023-01-01T00:00:00+0000' },
+      source: hydrated ? 'api' : null,
+      deleted_at: null,
       snapshot_id: '20261127T140512.123Z',
       extracted_at: Date.UTC(2026, 10, 27, 14, 5, 12),
     };

@@ -56,6 +56,8 @@ export function expectedMessageRows(
         reaction_user_ids: hydrated
           ? (m.reactions?.data ?? []).flatMap((r) => r.users.map((u) => u.id))
           : null,
+        source: hydrated ? 'api' : null,
+        deleted_at: null,
       });
     });
   }

@@ -43,6 +43,7 @@ describe('export pipeline against the sandbox over HTTP', () => {
       conversations: 300,
       messages: messages.length,
       hydrated: status('hydrated'),
+      captured: 0,
       outside_window: status('outside_window'),
       unavailable: status('unavailable'),
       failed: 0,

@@ -32,6 +32,8 @@ function row(i: number, message: string | null): MessageRow {
     reaction_emojis: message === null ? null : [TRICKY[i % TRICKY.length]!],
     reaction_user_ids: message === null ? null : [null],
     raw: { id: `m${i}`, message },
+    source: message === null ? null : 'api',
+    deleted_at: i % 11 === 0 ? Date.UTC(2025, 5, 1) : null,
     snapshot_id: 'S',
     extracted_at: Date.UTC(2026, 0, 1),
   };

@@ -1,0 +1,97 @@
+import { webhookSpoolPath, WebhookSpool, type StoredEvent } from '../state/webhook-spool.js';
+
+/**
+ * What `ig-export listen` captured for an account, as an export uses it: the content of a listed message whose details
+ * the API can no longer give (beyond the 20-message window, or answered as unavailable), and the unsends.
+ *
+ * A listed message is matched to a captured `message` event by id: the webhook's `mid` is expected to be the Graph
+ * message id (GUESS, to be confirmed on a real account). Failing that, by conversation participant and time: the one
+ * captured message whose sender or recipient is the conversation's participant and whose timestamp falls in the
+ * second of the listed `created_time` (Graph times have second precision); two candidates match nothing.
+ */
+export interface CapturedContent {
+  event: StoredEvent;
+  /** The text after the latest captured edit. */
+  text: string | null;
+  /** How it was matched. */
+  matchedBy: 'mid' | 'participant_time';
+}
+
+export class CapturedMessages {
+  /** Message ids of rows this run wrote whose content or unsend the spool holds. */
+  private readonly merged = new Set<string>();
+  private capturedRows = 0;
+  private unsendsApplied = 0;
+
+  private constructor(private readonly spool: WebhookSpool) {}
+
+  /** The account's spool, or undefined when `listen` never stored anything for it. */
+  static open(stateDir: string, accountId: string): CapturedMessages | undefined {
+    const spool = WebhookSpool.open(webhookSpoolPath(stateDir, accountId), false);
+    return spool ? new CapturedMessages(spool) : undefined;
+  }
+
+  /** The captured content of a listed message the API could not give, if any. */
+  find(
+    listed: { id: string; createdMs: number },
+    participantId: string | undefined,
+  ): CapturedContent | undefined {
+    const events = this.spool.byMid(listed.id);
+    let message = events.find((e) => e.type === 'message');
+    let matchedBy: CapturedContent['matchedBy'] = 'mid';
+    let edits = events;
+    if (!message && participantId !== undefined) {
+      const candidates = this.spool
+        .messagesBetween(listed.createdMs, listed.createdMs + 999)
+        .filter((e) => e.senderId === participantId || e.recipientId === participantId);
+      if (candidates.length === 1) {
+        message = candidates[0];
+        matchedBy = 'participant_time';
+        edits = message?.mid ? this.spool.byMid(message.mid) : [];
+      }
+    }
+    if (!message) return undefined;
+    const lastEdit = edits.filter((e) => e.type === 'edit').at(-1);
+    this.capturedRows++;
+    this.remember(listed.id, message.mid);
+    return { event: message, text: lastEdit?.text ?? message.text, matchedBy };
+  }
+
+  /** When the message was unsent, per a captured unsend; undefined when none was seen. */
+  unsentAt(mid: string): number | undefined {
+    const unsend = this.spool.byMid(mid).find((e) => e.type === 'unsend');
+    if (!unsend) return undefined;
+    this.unsendsApplied++;
+    this.remember(mid, null);
+    return unsend.timestampMs ?? unsend.receivedMs;
+  }
+
+  /** A row for this message id was written (hydrated from the API or not): its captured events are confirmed. */
+  written(mid: string): void {
+    this.merged.add(mid);
+  }
+
+  private remember(listedId: string, eventMid: string | null): void {
+    this.merged.add(listedId);
+    if (eventMid !== null) this.merged.add(eventMid);
+  }
+
+  /**
+   * After the run published its snapshots: marks the captured events their rows took in, prunes merged events older
+   * than the retention, and reports what stays pending (captured, never confirmed by a listing).
+   */
+  finish(
+    publishedAtMs: number | undefined,
+    retentionMs: number,
+    nowMs: number,
+  ): { captured: number; unsends: number; pending: number; pruned: number } {
+    if (publishedAtMs !== undefined) this.spool.markMerged(this.merged, publishedAtMs);
+    const pruned = this.spool.prune(nowMs - retentionMs);
+    const pending = this.spool.pendingMessages();
+    return { captured: this.capturedRows, unsends: this.unsendsApplied, pending, pruned };
+  }
+
+  close(): void {
+    this.spool.close();
+  }
+}
