@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WebhookSender } from '../../src/sandbox/webhook-sender.js';
+import { webhookSpoolPath, WebhookSpool } from '../../src/state/webhook-spool.js';
 import { readNdjson } from '../helpers/expected-rows.js';
 import { tempDir } from '../helpers/export-options.js';
 import { freePort } from '../helpers/free-port.js';
@@ -89,5 +91,45 @@ describe('lossless busy inboxes: webhooks captured by `listen`, merged by the ne
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', exitCode: 2, error: { kind: 'usage' } });
     expect(r.stderr).toMatch(/the Meta app secret is missing: set IG_APP_SECRET or pass --app-secret-file/);
+  });
+
+  it('kill -9 after acknowledging loses no acknowledged event', async () => {
+    const port = await freePort();
+    const out = await tempDir();
+    const env = { IG_APP_SECRET: APP_SECRET, IG_WEBHOOK_VERIFY_TOKEN: VERIFY_TOKEN };
+    const listener = spawnCli(['listen', '--port', String(port), '--output', out], { env });
+    await listener.waitForStderr(/listening for Meta webhooks/);
+    const sender = new WebhookSender(
+      {
+        url: `http://127.0.0.1:${port}/webhook`,
+        appSecret: APP_SECRET,
+        retries: 0,
+        retryDelayMs: 1,
+        duplicateRate: 0,
+        mid: 'graph-id',
+      },
+      7,
+    );
+    const messages = Array.from({ length: 25 }, (_, i) => ({
+      id: `mid-${i}`,
+      createdMs: 1_795_000_000_000 + i * 1000,
+      from: { id: '6521113831237472' },
+      to: { id: '17841400000000001' },
+      text: `message ${i}`,
+      isEcho: false,
+    }));
+    sender.messagesAdded('17841400000000001', messages);
+    await sender.flush();
+    expect(sender.deliveries.filter((d) => d.delivered)).toHaveLength(25);
+    listener.child.kill('SIGKILL');
+    await listener.result;
+    const spool = WebhookSpool.open(webhookSpoolPath(join(out, '_state'), '17841400000000001'), false)!;
+    expect(
+      spool
+        .all()
+        .map((e) => e.mid)
+        .sort(),
+    ).toEqual(messages.map((m) => m.id).sort());
+    spool.close();
   });
 });

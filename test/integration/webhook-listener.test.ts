@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWebhookServer, type WebhookServer } from '../../src/listener/webhook-server.js';
 import type { Logger } from '../../src/logger.js';
+import { WebhookSender } from '../../src/sandbox/webhook-sender.js';
 import { webhookSpoolPath, WebhookSpool } from '../../src/state/webhook-spool.js';
 
 const SECRET = 'app-secret-5f1e9c0b7a';
@@ -174,5 +175,49 @@ describe('ig-export listen: the webhook receiver', () => {
     expect(stored().map((e) => e.mid)).toEqual(['mid-9']);
     expect((await post(s.url, body, sign(body))).status).toBe(200);
     expect(stored().map((e) => e.mid)).toEqual(['mid-9']);
+  });
+
+  it('the sandbox delivers as Meta does: signed, retried while the receiver fails, sometimes twice; stored once', async () => {
+    let failures = 2;
+    const s = await start(() => {
+      if (failures-- > 0) throw new Error('receiver down');
+    });
+    const sender = new WebhookSender(
+      { url: s.url, appSecret: SECRET, retries: 4, retryDelayMs: 1, duplicateRate: 0, mid: 'graph-id' },
+      1,
+    );
+    sender.messagesAdded(ACCOUNT, [
+      {
+        id: 'mid-r',
+        createdMs: 1_795_000_000_000,
+        from: { id: '6521' },
+        to: { id: ACCOUNT },
+        text: 'retried',
+        isEcho: false,
+      },
+    ]);
+    await sender.flush();
+    expect(sender.deliveries).toEqual([
+      expect.objectContaining({ attempts: 3, status: 200, delivered: true }),
+    ]);
+    expect(stored().map((e) => [e.mid, e.text])).toEqual([['mid-r', 'retried']]);
+
+    const wrong = new WebhookSender(
+      {
+        url: s.url,
+        appSecret: 'not-the-app-secret',
+        retries: 1,
+        retryDelayMs: 1,
+        duplicateRate: 0,
+        mid: 'graph-id',
+      },
+      1,
+    );
+    wrong.messagesAdded(ACCOUNT, [
+      { id: 'mid-w', createdMs: 1, from: { id: '6521' }, to: { id: ACCOUNT }, text: 'forged', isEcho: false },
+    ]);
+    await wrong.flush();
+    expect(wrong.deliveries[0]).toMatchObject({ attempts: 2, status: 403, delivered: false });
+    expect(stored().map((e) => e.mid)).toEqual(['mid-r']);
   });
 });
