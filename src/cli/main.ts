@@ -416,6 +416,48 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'webhook <action>',
+      'The account\'s webhook subscription: "webhook subscribe" (messages, reactions, edits, reads) or "webhook status"',
+      (y) =>
+        y
+          .positional('action', { type: 'string', choices: ['subscribe', 'status'], demandOption: true })
+          .option('fields', {
+            type: 'string',
+            default: 'messages,message_reactions,message_edit,messaging_seen',
+            describe: 'Webhook fields to subscribe to (comma-separated)',
+          })
+          .option('token-file', {
+            type: 'string',
+            describe: 'File holding the access token (otherwise IG_ACCESS_TOKEN)',
+          })
+          .option('base-url', {
+            type: 'string',
+            describe: 'Graph API host (default https://graph.instagram.com)',
+          })
+          .option('api-version', { type: 'string', describe: 'Graph API version (default v23.0)' })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print exactly one JSON summary line on stdout',
+          })
+          .example(
+            '$0 webhook subscribe --token-file ~/.ig-token',
+            'after setting the callback URL in the Meta app',
+          ),
+      async (args) => {
+        const { webhookCommand } = await import('./commands/webhook.js');
+        result = await webhookCommand({
+          action: args.action,
+          fields: args.fields,
+          'token-file': args['token-file'],
+          'base-url': args['base-url'],
+          'api-version': args['api-version'],
+          json: args.json,
+          'log-level': args['log-level'],
+        });
+      },
+    )
+    .command(
       'schema',
       'Print the output columns (Markdown, or JSON with --json)',
       (y) =>
@@ -437,7 +479,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .demandCommand(
       1,
-      'Name a command: export, demo, verify, compact, prune, doctor, token, listen, sandbox or schema.',
+      'Name a command: export, demo, verify, compact, prune, doctor, token, listen, webhook, sandbox or schema.',
     )
     .strict()
     .recommendCommands()

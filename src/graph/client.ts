@@ -113,6 +113,11 @@ export class GraphClient {
     return this.request(endpoint, () => url, undefined);
   }
 
+  /** One POST with every policy applied (only idempotent ones are sent: retrying them is safe). */
+  async post(endpoint: string, url: URL): Promise<unknown> {
+    return this.request(endpoint, () => url, undefined, 'POST');
+  }
+
   /**
    * Walks a cursor-paged list, yielding each page's `data`. Follows `paging.next` until it is absent (an empty page
    * that still has `next` is followed); a cursor seen twice is an error, not a loop.
@@ -216,6 +221,7 @@ export class GraphClient {
     endpoint: string,
     build: (limit: number) => URL,
     limit: LimitState | undefined,
+    method: 'GET' | 'POST' = 'GET',
   ): Promise<unknown> {
     const { clock, signal, logger } = this.options;
     let throttles = 0;
@@ -228,7 +234,7 @@ export class GraphClient {
       const url = build(limit?.limit ?? 0);
       this.metrics.calls[endpoint] = (this.metrics.calls[endpoint] ?? 0) + 1;
       const send = this.options.transport ?? sendGet;
-      const result = await send(url, this.options.token, this.options.timeoutMs, signal).catch(
+      const result = await send(url, this.options.token, this.options.timeoutMs, signal, method).catch(
         (e: unknown) => {
           throw e instanceof GraphConfigError ? new AbortError(e) : e;
         },
@@ -244,7 +250,7 @@ export class GraphClient {
       if (classification.kind !== 'throttled') this.honourAnnouncedBlock(result.usage?.regainMinutes);
       const error = new GraphRequestError(
         classification,
-        'GET',
+        method,
         describe(url),
         result.facts.status,
         result.facts.error,

@@ -2,7 +2,7 @@ import type { FailureFacts, GraphErrorBody } from './classify.js';
 import { GraphConfigError } from './errors.js';
 import { parseUsageHeaders, type UsageSnapshot } from './usage-headers.js';
 
-/** One HTTP GET and nothing else: no retry, no pacing. Returns the parsed body or the facts of the failure. */
+/** One HTTP request (a GET, or the rare POST) and nothing else: no retry, no pacing. Returns the parsed body or the facts of the failure. */
 export type TransportResult =
   | { ok: true; status: number; body: unknown; usage: UsageSnapshot | undefined }
   | { ok: false; facts: FailureFacts; usage: UsageSnapshot | undefined; cause?: unknown };
@@ -13,6 +13,7 @@ export type Transport = (
   token: string,
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  method?: 'GET' | 'POST',
 ) => Promise<TransportResult>;
 
 export async function sendGet(
@@ -20,6 +21,7 @@ export async function sendGet(
   token: string,
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  method: 'GET' | 'POST' = 'GET',
 ): Promise<TransportResult> {
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -27,6 +29,7 @@ export async function sendGet(
   let text: string;
   try {
     response = await fetch(url, {
+      method,
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       signal: combined,
       // A redirect is never followed: the Authorization header would go along to wherever it points.

@@ -193,6 +193,8 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
   let cdn = new MediaCdn(options.seed, options.media);
   const tokens = new Map<string, number>([[options.token, options.tokenIssuedMs]]);
   const webhooks = options.webhook ? new WebhookSender(options.webhook, options.seed) : undefined;
+  /** The webhook fields the app is subscribed to (`/me/subscribed_apps`). */
+  let subscribedFields: string[] = [];
 
   const addMessages = (conversationId: string, count: number): SandboxMessage[] => {
     const c = data.conversations.find((x) => x.id === conversationId);
@@ -268,7 +270,8 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       throttled: false,
       duringBlock: false,
     };
-    if (!/^v\d+\.\d+$/.test(version) || req.method !== 'GET') {
+    const subscription = segments.join('/') === 'me/subscribed_apps';
+    if (!/^v\d+\.\d+$/.test(version) || (req.method !== 'GET' && !(subscription && req.method === 'POST'))) {
       const reply = graphErrors.unknownPath(version);
       log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code });
       return sendError(res, reply, undefined);
@@ -357,6 +360,24 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
         '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>',
       );
       return;
+    }
+
+    if (subscription) {
+      // `POST /me/subscribed_apps?subscribed_fields=…` subscribes the app; `GET` lists the fields (GUESS: shape).
+      if (req.method === 'POST') {
+        const fields = (url.searchParams.get('subscribed_fields') ?? '').split(',').filter((f) => f !== '');
+        if (fields.length === 0) {
+          const reply = graphErrors.invalidParameter('subscribed_fields is required');
+          log({ ...base, endpoint: 'subscribed_apps', status: reply.status, code: reply.error.code });
+          return sendError(res, reply, usage());
+        }
+        subscribedFields = [...new Set([...subscribedFields, ...fields])];
+        log({ ...base, endpoint: 'subscribed_apps', status: 200 });
+        return sendJson(res, 200, { success: true }, usage());
+      }
+      log({ ...base, endpoint: 'subscribed_apps', status: 200 });
+      const data = subscribedFields.length === 0 ? [] : [{ subscribed_fields: subscribedFields }];
+      return sendJson(res, 200, { data }, usage());
     }
 
     routes ??= new GraphRoutes(data, {

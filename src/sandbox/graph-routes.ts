@@ -19,7 +19,8 @@ export interface GraphRequest {
   emptyPage: boolean;
 }
 
-export type Endpoint = 'me' | 'conversations' | 'conversation' | 'messages' | 'message' | 'unknown';
+export type Endpoint =
+  'me' | 'conversations' | 'conversation' | 'messages' | 'message' | 'subscribed_apps' | 'unknown';
 
 export interface RouteResult {
   endpoint: Endpoint;

@@ -132,4 +132,33 @@ describe('lossless busy inboxes: webhooks captured by `listen`, merged by the ne
     ).toEqual(messages.map((m) => m.id).sort());
     spool.close();
   });
+
+  it('webhook subscribe and status manage the account subscription with one call each way', async () => {
+    const sandbox = await startSandbox({ seed: 141, conversations: 1 });
+    const env = { IG_ACCESS_TOKEN: TEST_TOKEN };
+    const status = async (): Promise<{ subscribed: string[]; missing: string[] }> => {
+      const r = await runCli(['webhook', 'status', '--base-url', sandbox.url, '--json'], { env });
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as { subscribed: string[]; missing: string[] };
+    };
+    expect((await status()).subscribed).toEqual([]);
+    const text = await runCli(['webhook', 'status', '--base-url', sandbox.url], { env });
+    expect(text.stdout).toMatch(/not subscribed .*run "ig-export webhook subscribe"/);
+    const sub = await runCli(['webhook', 'subscribe', '--base-url', sandbox.url, '--json'], { env });
+    expect(sub.code).toBe(0);
+    expect(JSON.parse(sub.stdout)).toMatchObject({
+      subscribed: ['messages', 'message_reactions', 'message_edit', 'messaging_seen'],
+      missing: [],
+    });
+    expect((await status()).missing).toEqual([]);
+    const calls = sandbox.stats.requests.filter((r) => r.endpoint === 'subscribed_apps');
+    expect(calls.map((r) => r.method)).toEqual(['GET', 'GET', 'POST', 'GET', 'GET']);
+    expect(calls.every((r) => r.tokenIn === 'header')).toBe(true);
+    for (const r of [text, sub]) expect(r.stdout + r.stderr).not.toContain(TEST_TOKEN);
+    const bad = await runCli(
+      ['webhook', 'subscribe', '--base-url', sandbox.url, '--fields', 'messages;drop'],
+      { env },
+    );
+    expect(bad.code).toBe(2);
+  });
 });
