@@ -196,6 +196,15 @@ export async function main(argv: string[]): Promise<number> {
             default: 'sandbox-token',
             describe: 'The access token the sandbox accepts (a sandbox value, not a secret)',
           })
+          .option('webhook-url', {
+            type: 'string',
+            describe: 'Deliver a signed messages webhook here for every message added (try ig-export listen)',
+          })
+          .option('webhook-secret', {
+            type: 'string',
+            default: 'sandbox-app-secret',
+            describe: 'The app secret the sandbox signs webhooks with (a sandbox value, not a secret)',
+          })
           .example('$0 sandbox --port 8787 --fault-rate 0.1', 'a flaky sandbox for trying the client')
           .example('$0 sandbox --accounts 3', 'three accounts, for trying a fleet config'),
       async (args) => {

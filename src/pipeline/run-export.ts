@@ -351,7 +351,9 @@ async function exportWithState(
     )) {
       if (event.type === 'message') {
         await sequence.writeMessage(event.row);
-        if (media && event.row.hydration_status === 'hydrated') {
+        const withContent =
+          event.row.hydration_status === 'hydrated' || event.row.hydration_status === 'captured';
+        if (media && withContent) {
           for (const ref of mediaUrls(event.row)) {
             await media.enqueue(
               { conversationId: event.row.conversation_id, messageId: event.row.message_id, ...ref },

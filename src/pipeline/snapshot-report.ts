@@ -133,6 +133,11 @@ ${table(
   ['status', 'messages', 'meaning'],
   [
     ['hydrated', num(m.counts.hydrated), 'read in full'],
+    [
+      'captured',
+      num(m.counts.captured),
+      'gone from the API, filled from a webhook `ig-export listen` captured',
+    ],
     ['outside_window', num(m.counts.outside_window), 'beyond the 20 most recent: only id and time exist'],
     ['unavailable', num(m.counts.unavailable), 'the API said deleted or unsupported'],
     ['failed', num(m.counts.failed), 'still failing after retries'],
@@ -184,6 +189,7 @@ ${table(
     'conversation',
     'rows',
     'hydrated',
+    'captured',
     'outside window',
     'unavailable',
     'failed',
@@ -194,6 +200,7 @@ ${table(
     c.conversation_id,
     num(c.rows),
     num(c.hydrated),
+    num(c.captured),
     num(c.outside_window),
     num(c.unavailable),
     num(c.failed),

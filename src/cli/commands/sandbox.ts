@@ -13,6 +13,8 @@ export interface SandboxArgs {
   'max-limit': number;
   'fault-rate': number;
   'accept-token': string;
+  'webhook-url'?: string | undefined;
+  'webhook-secret': string;
 }
 
 function untilSignal(): Promise<void> {
@@ -59,21 +61,37 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
     await fleet.close();
     return { code: 0 };
   }
+  const webhookUrl = args['webhook-url'];
   const sandbox = await createSandbox({
     ...shared,
     port: args.port,
     host: args.host,
     seed: args.seed,
     token: args['accept-token'],
+    webhook:
+      webhookUrl === undefined
+        ? undefined
+        : {
+            url: webhookUrl,
+            appSecret: args['webhook-secret'],
+            retries: 8,
+            retryDelayMs: 500,
+            duplicateRate: 0.05,
+            mid: 'graph-id',
+          },
   });
   process.stdout.write(
     `Graph API sandbox listening on ${sandbox.url}\n` +
       `  account ${sandbox.data.account.userId} (@${sandbox.data.account.username}), ${sandbox.data.conversations.length} conversations\n` +
       `  it accepts the token given by --accept-token; export with:\n` +
       `  IG_ACCESS_TOKEN=<that token> ig-export export --base-url ${sandbox.url} --max-rps ${rps}\n` +
-      '  (90 % of the limit leaves room for timing jitter; one throttle blocks the account for a minute)\n',
+      '  (90 % of the limit leaves room for timing jitter; one throttle blocks the account for a minute)\n' +
+      (webhookUrl === undefined
+        ? ''
+        : `  every message added (curl -X POST -d '{"count": 60}' ${sandbox.url}/__sandbox/add-messages) is delivered to ${webhookUrl}, signed with --webhook-secret\n`),
   );
   await untilSignal();
+  await sandbox.webhooks?.flush();
   await sandbox.close();
   return { code: 0 };
 }
