@@ -390,6 +390,15 @@ export function mergeSettings(
   return parsed.data;
 }
 
+/** The settings of one account of a fleet: the shared ones, with its account id and, when it has one, its token file. */
+export function accountSettings(settings: ExportSettings, entry: FleetAccount): ExportSettings {
+  return {
+    ...settings,
+    account: entry.account,
+    ...(entry.token_file === undefined ? {} : { 'token-file': entry.token_file }),
+  };
+}
+
 export function toExportOptions(
   s: ExportSettings,
   token: { token: string; source: 'env' | 'file' },

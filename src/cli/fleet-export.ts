@@ -3,7 +3,7 @@ import { withLogFields, type Logger } from '../logger.js';
 import { readAccessToken, knownSecrets } from './access-token.js';
 import { ExitCode, worstExitCode, type CommandResult } from './exit-codes.js';
 import { exportAccount } from './export-account.js';
-import type { ExportSettings, FleetAccount } from './export-settings.js';
+import { accountSettings, type ExportSettings, type FleetAccount } from './export-settings.js';
 import { describeFailure } from './failure-report.js';
 import { writeJsonLine } from './json-output.js';
 import type { ProgressDisplay } from './progress-display.js';
@@ -66,13 +66,8 @@ export async function exportFleet(
     try {
       if (ctx.signal.aborted) throw new FleetStoppedError();
       const token = await readAccessToken(entry.token_file, process.env, entry.token_env);
-      const perAccount: ExportSettings = {
-        ...settings,
-        account: entry.account,
-        ...(entry.token_file === undefined ? {} : { 'token-file': entry.token_file }),
-      };
       let text: string;
-      ({ code, summary, text } = await exportAccount(perAccount, token, logger, {
+      ({ code, summary, text } = await exportAccount(accountSettings(settings, entry), token, logger, {
         json: ctx.json,
         signal: ctx.signal,
         label: entry.name,

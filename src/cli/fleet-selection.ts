@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from './exit-codes.js';
-import type { FleetAccount } from './export-settings.js';
+import type { ConfigFile, FleetAccount } from './export-settings.js';
 
 /** `--shard i/n`: this host takes the accounts whose bucket is `i` of `n` (0-based, as Kubernetes Job indexes). */
 export interface Shard {
@@ -57,4 +57,30 @@ export function parseAccountNames(text: string): string[] {
   if (names.length === 0)
     throw new UsageError('--accounts: name at least one account, e.g. --accounts shop1,shop2');
   return names;
+}
+
+/**
+ * The accounts a command works on: those of the config file's `accounts` chosen by `--accounts` and `--shard`, or
+ * undefined for a single-account run (where those flags are refused, as are single-account flags beside a fleet).
+ */
+export function fleetFrom(
+  config: ConfigFile,
+  args: { accounts?: string | undefined; shard?: string | undefined; [flag: string]: unknown },
+): FleetAccount[] | undefined {
+  const names = args.accounts === undefined ? undefined : parseAccountNames(args.accounts);
+  const shard = args.shard === undefined ? undefined : parseShard(args.shard);
+  if (config.accounts === undefined) {
+    if (names !== undefined || shard !== undefined)
+      throw new UsageError(
+        '--accounts and --shard choose among the "accounts" listed in a --config file, and none is given',
+      );
+    return undefined;
+  }
+  const single = (['account', 'token-file', 'user-id'] as const).filter((k) => args[k] !== undefined);
+  if (single.length > 0)
+    throw new UsageError(
+      `${single.map((k) => `--${k}`).join(', ')} cannot be used with a config file that lists "accounts": ` +
+        'choose accounts with --accounts <names> instead',
+    );
+  return selectAccounts(config.accounts, names, shard);
 }

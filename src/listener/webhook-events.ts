@@ -118,7 +118,9 @@ export function eventsOfDelivery(payload: unknown): Map<string, WebhookEvent[]> 
   }
   for (const e of entries) {
     const entry = obj(e);
-    const accountId = idOf(entry) ?? 'unknown';
+    // The id names the spool file: digits only, whatever a payload says.
+    const id = idOf(entry);
+    const accountId = id !== null && /^\d{1,30}$/.test(id) ? id : 'unknown';
     const messaging = Array.isArray(entry?.['messaging']) ? (entry['messaging'] as unknown[]) : undefined;
     if (!entry || messaging === undefined) {
       add(accountId, unknownEvent(accountId, e));

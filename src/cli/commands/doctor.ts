@@ -3,8 +3,9 @@ import { systemClock } from '../../clock.js';
 import { doctorChecks, TokenExpiringError, type DoctorCheck } from '../../pipeline/doctor-checks.js';
 import { knownSecrets, readAccessToken } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
-import { ExitCode, UsageError, worstExitCode, type CommandResult } from '../exit-codes.js';
+import { ExitCode, worstExitCode, type CommandResult } from '../exit-codes.js';
 import {
+  accountSettings,
   loadConfigFile,
   mergeSettings,
   toExportOptions,
@@ -12,7 +13,7 @@ import {
   type FleetAccount,
 } from '../export-settings.js';
 import { describeFailure } from '../failure-report.js';
-import { parseAccountNames, parseShard, selectAccounts } from '../fleet-selection.js';
+import { fleetFrom } from '../fleet-selection.js';
 
 export interface DoctorArgs {
   config?: string | undefined;
@@ -89,23 +90,11 @@ export async function doctorCommand(args: DoctorArgs): Promise<CommandResult> {
   const config =
     args.config === undefined ? { settings: {}, accounts: undefined } : await loadConfigFile(args.config);
   const settings = mergeSettings(config.settings, args);
-  const names = args.accounts === undefined ? undefined : parseAccountNames(args.accounts);
-  const shard = args.shard === undefined ? undefined : parseShard(args.shard);
-  if (config.accounts === undefined && (names !== undefined || shard !== undefined))
-    throw new UsageError(
-      '--accounts and --shard choose among the "accounts" listed in a --config file, and none is given',
-    );
+  const fleet = fleetFrom(config, args);
   const targets: Array<{ entry: FleetAccount | undefined; settings: ExportSettings }> =
-    config.accounts === undefined
+    fleet === undefined
       ? [{ entry: undefined, settings }]
-      : selectAccounts(config.accounts, names, shard).map((entry) => ({
-          entry,
-          settings: {
-            ...settings,
-            account: entry.account,
-            ...(entry.token_file === undefined ? {} : { 'token-file': entry.token_file }),
-          },
-        }));
+      : fleet.map((entry) => ({ entry, settings: accountSettings(settings, entry) }));
   const lines: Array<{
     account: string | undefined;
     name: string;
@@ -135,8 +124,7 @@ export async function doctorCommand(args: DoctorArgs): Promise<CommandResult> {
   const firstFailures = [undefined, ...targets.map((t) => t.entry?.name)].flatMap(
     (account) => failed.find((l) => l.account === account)?.code ?? [],
   );
-  const code =
-    config.accounts === undefined ? (failed[0]?.code ?? ExitCode.Ok) : worstExitCode(firstFailures);
+  const code = fleet === undefined ? (failed[0]?.code ?? ExitCode.Ok) : worstExitCode(firstFailures);
   return {
     code,
     summary: {

@@ -1,10 +1,10 @@
 import { knownSecrets, readAccessToken, TOKEN_ENV } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
-import { UsageError, type CommandResult } from '../exit-codes.js';
+import type { CommandResult } from '../exit-codes.js';
 import { exportAccount } from '../export-account.js';
 import { loadConfigFile, mergeSettings } from '../export-settings.js';
 import { exportFleet } from '../fleet-export.js';
-import { parseAccountNames, parseShard, selectAccounts } from '../fleet-selection.js';
+import { fleetFrom, parseAccountNames } from '../fleet-selection.js';
 import { ProgressDisplay } from '../progress-display.js';
 import { withStopSignals } from '../stop-signals.js';
 
@@ -25,20 +25,7 @@ export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
   const config =
     args.config === undefined ? { settings: {}, accounts: undefined } : await loadConfigFile(args.config);
   const settings = mergeSettings(config.settings, args);
-  const names = args.accounts === undefined ? undefined : parseAccountNames(args.accounts);
-  const shard = args.shard === undefined ? undefined : parseShard(args.shard);
-  if (config.accounts === undefined && (names !== undefined || shard !== undefined))
-    throw new UsageError(
-      '--accounts and --shard choose among the "accounts" listed in a --config file, and none is given',
-    );
-  if (config.accounts !== undefined) {
-    const single = (['account', 'token-file', 'user-id'] as const).filter((k) => args[k] !== undefined);
-    if (single.length > 0)
-      throw new UsageError(
-        `${single.map((k) => `--${k}`).join(', ')} cannot be used with a config file that lists "accounts": ` +
-          'choose accounts with --accounts <names> instead',
-      );
-  }
+  const fleet = fleetFrom(config, args);
   // A live frame on a terminal; cron (no TTY) and --quiet keep plain log lines.
   const display = process.stderr.isTTY && !settings.quiet ? new ProgressDisplay() : undefined;
   const logger = createCliLogger(
@@ -47,17 +34,16 @@ export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
     display ? (line) => display.log(line) : undefined,
   );
   try {
-    if (config.accounts !== undefined) {
-      const accounts = selectAccounts(config.accounts, names, shard);
+    if (fleet !== undefined) {
       return await withStopSignals(logger, args.json, (signal) =>
-        exportFleet(settings, accounts, {
+        exportFleet(settings, fleet, {
           logger,
           json: args.json,
           signal,
           display,
           selection: {
             listed: config.accounts?.length ?? 0,
-            names: names ?? null,
+            names: args.accounts === undefined ? null : parseAccountNames(args.accounts),
             shard: args.shard ?? null,
           },
         }),
