@@ -116,7 +116,7 @@ export async function exportAccount(
       const { compactAccount } = await import('../pipeline/compact-current-view.js');
       const now = (): number => systemClock.now();
       const current = await withRunLock(accountLockDir(options.run.stateDir, run.accountId), now, () =>
-        compactAccount(options.run.outputRoot, run.accountId, options.parquet, now),
+        compactAccount(options.run.outputRoot, run.accountId, options.parquet, now, options.run.stateDir),
       );
       logger.info(`current view rebuilt from ${current.snapshots} snapshots: ${current.dir}`);
     } catch (e) {

@@ -95,3 +95,14 @@ export class CapturedMessages {
     this.spool.close();
   }
 }
+
+/** The unsends `listen` captured for an account (message id → when), for the current view; empty without a spool. */
+export function capturedUnsends(stateDir: string, accountId: string): Map<string, number> {
+  const spool = WebhookSpool.open(webhookSpoolPath(stateDir, accountId), false);
+  if (!spool) return new Map();
+  try {
+    return new Map(spool.unsends().map((u) => [u.mid, u.atMs]));
+  } finally {
+    spool.close();
+  }
+}

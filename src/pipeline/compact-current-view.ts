@@ -14,6 +14,7 @@ import {
   tableFile,
 } from './snapshot-layout.js';
 import type { FileEntry } from './snapshot-manifest.js';
+import { capturedUnsends } from './captured-messages.js';
 
 export interface CompactResult {
   accountId: string;
@@ -69,8 +70,8 @@ async function columnsOf(
 
 /**
  * The current view of one account: every snapshot, and the previous current view (which holds the rows of
- * snapshots that `prune` may have removed since), folded into one row per message (a hydrated row beats any
- * other; otherwise the latest snapshot wins) and one row per conversation (its latest row, with counts over the
+ * snapshots that `prune` may have removed since), folded into one row per message (a row with content, hydrated
+ * or captured, beats any other; otherwise the latest snapshot wins) and one row per conversation (its latest row, with counts over the
  * current messages). DuckDB does the folding with a memory limit (it spills to disk), so time grows with the data
  * and memory stays bounded; rows stream from DuckDB into the same Parquet writer as the snapshots, so the current
  * view has exactly their schema. Each file is written under a temporary name and renamed into place; the manifest is
@@ -81,7 +82,10 @@ export async function compactAccount(
   accountId: string,
   parquet: ParquetWriterOptions,
   now: () => number,
+  /** The state directory: unsends `listen` captured there set `deleted_at` on the rows of earlier snapshots too. */
+  stateDir?: string,
 ): Promise<CompactResult> {
+  const unsends = stateDir === undefined ? new Map<string, number>() : capturedUnsends(stateDir, accountId);
   const ids = await snapshotIdsIn(accountDirOf(outputRoot, accountId));
   const dir = currentViewDir(outputRoot, accountId);
   const previous = await readCurrentView(outputRoot, accountId);
@@ -119,11 +123,24 @@ export async function compactAccount(
     const tmpMessages = join(dir, `.messages.parquet.tmp-${tag}`);
     const messageColumns = await columnsOf(connection, glob('messages'));
     const conversationColumns = await columnsOf(connection, glob('conversations'));
+    await connection.run('CREATE TEMP TABLE unsends (message_id VARCHAR PRIMARY KEY, unsent_ms DOUBLE)');
+    const pairs = [...unsends];
+    for (let i = 0; i < pairs.length; i += 500) {
+      const values = pairs
+        .slice(i, i + 500)
+        .map(([mid, ms]) => `(${sqlString(mid)}, ${Number(ms)})`)
+        .join(', ');
+      await connection.run(`INSERT OR IGNORE INTO unsends VALUES ${values}`);
+    }
+    const folded = `SELECT ${MESSAGE_COLUMNS.map((c) => selectColumn(c, messageColumns)).join(', ')} FROM ${glob('messages')}
+       QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY hydration_status IN ('hydrated', 'captured') DESC, snapshot_id DESC) = 1`;
     const messages = await copyQuery(
       connection,
-      `SELECT ${MESSAGE_COLUMNS.map((c) => selectColumn(c, messageColumns)).join(', ')} FROM ${glob('messages')}
-       QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY hydration_status = 'hydrated' DESC, snapshot_id DESC) = 1
-       ORDER BY conversation_id, created_time DESC, message_id`,
+      `SELECT ${MESSAGE_COLUMNS.map((c) =>
+        c.name === 'deleted_at' ? 'coalesce(m.deleted_at, u.unsent_ms) AS deleted_at' : `m.${c.name}`,
+      ).join(', ')}
+       FROM (${folded}) m LEFT JOIN unsends u USING (message_id)
+       ORDER BY m.conversation_id, m.created_time DESC, m.message_id`,
       tmpMessages,
       MESSAGE_COLUMNS,
       parquet,

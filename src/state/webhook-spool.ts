@@ -179,6 +179,16 @@ export class WebhookSpool {
     return row.n;
   }
 
+  /** Every captured unsend: the message id and when (its event time, else when it was received). */
+  unsends(): Array<{ mid: string; atMs: number }> {
+    const rows = this.db
+      .prepare(
+        "SELECT mid, coalesce(timestamp_ms, received_ms) AS at FROM events WHERE type = 'unsend' AND mid IS NOT NULL",
+      )
+      .all() as Array<{ mid: string; at: number }>;
+    return rows.map((r) => ({ mid: r.mid, atMs: r.at }));
+  }
+
   count(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
   }

@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compactAccount } from '../../src/pipeline/compact-current-view.js';
 import { webhookSpoolPath, WebhookSpool, type WebhookEvent } from '../../src/state/webhook-spool.js';
+import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
+import { duckdbQuery } from '../helpers/parquet-readers.js';
 import { readNdjson } from '../helpers/expected-rows.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { startSandbox } from '../helpers/sandbox-fixture.js';
@@ -156,5 +159,36 @@ describe('merging captured webhooks into an export', () => {
     const after = WebhookSpool.open(path, false)!;
     expect(after.all().map((e) => e.mid)).toEqual(['unlisted']);
     after.close();
+  });
+
+  it('an unsend captured after a message was archived marks it in the current view, content kept', async () => {
+    const sandbox = await startSandbox({ seed: 133, conversations: 1, messageCounts: [5], unsentRate: 0 });
+    const out = await tempDir();
+    const accountId = sandbox.data.account.userId;
+    const target = sandbox.data.conversations[0]!.messages[1]!;
+    await exportSandbox(sandbox, out);
+    const spool = WebhookSpool.open(webhookSpoolPath(join(out, '_state'), accountId), true)!;
+    spool.append(
+      [
+        event({
+          key: `unsend:${target.id}`,
+          type: 'unsend',
+          accountId,
+          mid: target.id,
+          timestampMs: 1_791_000_000_000,
+        }),
+      ],
+      1_000,
+    );
+    spool.close();
+    await compactAccount(out, accountId, DEFAULT_PARQUET_OPTIONS, () => 5, join(out, '_state'));
+    const rows = await duckdbQuery(
+      `SELECT message_id, message, epoch_ms(deleted_at)::DOUBLE AS d FROM '${join(out, 'current', `account=${accountId}`, 'messages.parquet')}'`,
+    );
+    expect(rows.find((r) => r['message_id'] === target.id)).toMatchObject({
+      message: target.text,
+      d: 1_791_000_000_000,
+    });
+    expect(rows.filter((r) => r['d'] !== null)).toHaveLength(1);
   });
 });

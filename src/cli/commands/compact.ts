@@ -45,6 +45,7 @@ export async function compactCommand(args: CompactArgs): Promise<CommandResult> 
           accountId,
           { ...DEFAULT_PARQUET_OPTIONS, compression: args.compression },
           () => systemClock.now(),
+          args['state-dir'] ?? join(args.output, '_state'),
         ),
     );
     results.push(r);

@@ -38,7 +38,13 @@ export async function pruneCommand(args: PruneArgs): Promise<CommandResult> {
       () => systemClock.now(),
       async () => {
         if (args.compact && !args['dry-run'])
-          await compactAccount(args.output, accountId, DEFAULT_PARQUET_OPTIONS, () => systemClock.now());
+          await compactAccount(
+            args.output,
+            accountId,
+            DEFAULT_PARQUET_OPTIONS,
+            () => systemClock.now(),
+            stateDir,
+          );
         const p = await planPrune(args.output, accountId, retention, systemClock.now());
         if (p.notCompacted.length > 0 && !args['dry-run']) {
           throw new UsageError(
