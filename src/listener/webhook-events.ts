@@ -108,7 +108,9 @@ function messagingEvent(accountId: string, entry: Json, item: Json): WebhookEven
 export function eventsOfDelivery(payload: unknown): Map<string, WebhookEvent[]> {
   const byAccount = new Map<string, WebhookEvent[]>();
   const add = (accountId: string, e: WebhookEvent): void => {
-    byAccount.set(accountId, [...(byAccount.get(accountId) ?? []), e]);
+    const list = byAccount.get(accountId);
+    if (list) list.push(e);
+    else byAccount.set(accountId, [e]);
   };
   const body = obj(payload);
   const entries = Array.isArray(body?.['entry']) ? (body['entry'] as unknown[]) : undefined;
