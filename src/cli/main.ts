@@ -13,6 +13,25 @@ import { writeJsonLine } from './json-output.js';
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
+const JSON_OPTION = {
+  type: 'boolean',
+  default: false,
+  describe: 'Print exactly one JSON summary line on stdout',
+} as const satisfies Options;
+
+/** Choosing among the accounts a config file lists (export and doctor). */
+const FLEET_OPTIONS = {
+  accounts: {
+    type: 'string',
+    describe: 'With an "accounts" list in --config: only these accounts (names, comma-separated)',
+  },
+  shard: {
+    type: 'string',
+    describe:
+      'With an "accounts" list in --config: only shard i of n (i/n, 0-based), chosen by account id, so hosts split a fleet without coordination',
+  },
+} as const satisfies Record<string, Options>;
+
 function exportFlagOptions(): Record<string, Options> {
   // No yargs defaults: a flag left out must not override the config file. Defaults are applied in mergeSettings.
   return Object.fromEntries(
@@ -94,20 +113,8 @@ export async function main(argv: string[]): Promise<number> {
             type: 'string',
             describe: 'JSON config file (keys = long flag names); flags override it; it may list accounts',
           })
-          .option('accounts', {
-            type: 'string',
-            describe: 'With an "accounts" list in --config: only these accounts (names, comma-separated)',
-          })
-          .option('shard', {
-            type: 'string',
-            describe:
-              'With an "accounts" list in --config: only shard i of n (i/n, 0-based), chosen by account id, so hosts split a fleet without coordination',
-          })
-          .option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'Print exactly one JSON summary line on stdout',
-          })
+          .options(FLEET_OPTIONS)
+          .option('json', JSON_OPTION)
           .example('IG_ACCESS_TOKEN=… $0 export', "export everything of the token's account into ./output")
           .example(
             '$0 export --token-file ~/.ig-token --config config/export.example.json --json',
@@ -150,11 +157,7 @@ export async function main(argv: string[]): Promise<number> {
             default: false,
             describe: 'Full export even if the output already holds the demo account',
           })
-          .option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'Print exactly one JSON summary line on stdout',
-          })
+          .option('json', JSON_OPTION)
           .example('$0 demo', 'export 40 synthetic conversations into ./output/demo'),
       async (args) => {
         const { demoCommand } = await import('./commands/demo.js');
@@ -232,11 +235,7 @@ export async function main(argv: string[]): Promise<number> {
             default: 'zstd' as const,
             describe: 'Parquet compression',
           })
-          .option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'Print exactly one JSON summary line on stdout',
-          })
+          .option('json', JSON_OPTION)
           .example(
             '$0 compact',
             'writes output/current/account=<id>/messages.parquet and conversations.parquet',
@@ -265,11 +264,7 @@ export async function main(argv: string[]): Promise<number> {
             describe: 'Rebuild the current view first, so every old snapshot can go',
           })
           .option('dry-run', { type: 'boolean', default: false, describe: 'Only say what would be removed' })
-          .option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'Print exactly one JSON summary line on stdout',
-          })
+          .option('json', JSON_OPTION)
           .example(
             '$0 prune --keep 14d --compact',
             'fold everything into the current view, keep two weeks of snapshots',
@@ -292,11 +287,7 @@ export async function main(argv: string[]): Promise<number> {
             describe:
               'Snapshot folders (snapshot=<id>), or account folders or output roots to check all their snapshots',
           })
-          .option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'Print exactly one JSON summary line on stdout',
-          })
+          .option('json', JSON_OPTION)
           .example('$0 verify output/account=1784…/snapshot=20261129T101500.000Z', 'check one snapshot')
           .example('$0 verify output/account=1784… --json', 'check every snapshot of an account'),
       async (args) => {
@@ -311,20 +302,8 @@ export async function main(argv: string[]): Promise<number> {
         y
           .options(exportFlagOptions())
           .option('config', { type: 'string', describe: 'JSON config file, as for export' })
-          .option('accounts', {
-            type: 'string',
-            describe: 'With an "accounts" list in --config: only these accounts (names, comma-separated)',
-          })
-          .option('shard', {
-            type: 'string',
-            describe:
-              'With an "accounts" list in --config: only shard i of n (i/n, 0-based), chosen by account id, so hosts split a fleet without coordination',
-          })
-          .option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'Print exactly one JSON summary line on stdout',
-          })
+          .options(FLEET_OPTIONS)
+          .option('json', JSON_OPTION)
           .example('$0 doctor --token-file ~/.ig-token', 'before setting up cron'),
       async (args) => {
         const { doctorCommand } = await import('./commands/doctor.js');
@@ -353,11 +332,7 @@ export async function main(argv: string[]): Promise<number> {
             type: 'string',
             describe: 'Where the token expiry is recorded (default <output>/_state)',
           })
-          .option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'Print exactly one JSON summary line on stdout',
-          })
+          .option('json', JSON_OPTION)
           .example('$0 token refresh --token-file ~/.ig-token', 'renew the token, record its expiry'),
       async (args) => {
         const { tokenCommand } = await import('./commands/token.js');
@@ -444,11 +419,7 @@ export async function main(argv: string[]): Promise<number> {
             describe: 'Graph API host (default https://graph.instagram.com)',
           })
           .option('api-version', { type: 'string', describe: 'Graph API version (default v23.0)' })
-          .option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'Print exactly one JSON summary line on stdout',
-          })
+          .option('json', JSON_OPTION)
           .example(
             '$0 webhook subscribe --token-file ~/.ig-token',
             'after setting the callback URL in the Meta app',

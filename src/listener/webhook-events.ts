@@ -24,11 +24,16 @@ const idOf = (v: unknown): string | null => {
   return typeof id === 'string' ? id : typeof id === 'number' ? String(id) : null;
 };
 
-function unknownEvent(accountId: string, raw: unknown): WebhookEvent {
-  const text = JSON.stringify(raw);
+/** An event with nothing but its identity and raw payload; the parsers below fill in what they read. */
+export function blankEvent(
+  accountId: string,
+  key: string,
+  type: WebhookEvent['type'],
+  raw: string,
+): WebhookEvent {
   return {
-    key: `unknown:${createHash('sha256').update(text).digest('hex').slice(0, 32)}`,
-    type: 'unknown',
+    key,
+    type,
     accountId,
     mid: null,
     senderId: null,
@@ -39,8 +44,18 @@ function unknownEvent(accountId: string, raw: unknown): WebhookEvent {
     replyTo: null,
     isEcho: false,
     isUnsupported: false,
-    raw: text,
+    raw,
   };
+}
+
+function unknownEvent(accountId: string, raw: unknown): WebhookEvent {
+  const text = JSON.stringify(raw);
+  return blankEvent(
+    accountId,
+    `unknown:${createHash('sha256').update(text).digest('hex').slice(0, 32)}`,
+    'unknown',
+    text,
+  );
 }
 
 function messagingEvent(accountId: string, entry: Json, item: Json): WebhookEvent {

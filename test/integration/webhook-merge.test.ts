@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { blankEvent } from '../../src/listener/webhook-events.js';
 import { compactAccount } from '../../src/pipeline/compact-current-view.js';
 import { webhookSpoolPath, WebhookSpool, type WebhookEvent } from '../../src/state/webhook-spool.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
@@ -10,20 +11,14 @@ import { startSandbox } from '../helpers/sandbox-fixture.js';
 
 /** An event as the listener would spool it. */
 function event(over: Partial<WebhookEvent> & Pick<WebhookEvent, 'key' | 'type'>): WebhookEvent {
-  return {
-    accountId: '',
-    mid: null,
-    senderId: null,
-    recipientId: null,
-    timestampMs: null,
-    text: null,
-    attachments: null,
-    replyTo: null,
-    isEcho: false,
-    isUnsupported: false,
-    raw: JSON.stringify({ kind: over.type }),
-    ...over,
-  };
+  return { ...blankEvent('', over.key, over.type, JSON.stringify({ kind: over.type })), ...over };
+}
+
+/** Spools events into the account's spool under `out`'s state directory, as `listen` would. */
+function spoolEvents(out: string, accountId: string, events: readonly WebhookEvent[]): void {
+  const spool = WebhookSpool.open(webhookSpoolPath(join(out, '_state'), accountId), true)!;
+  spool.append(events, 1_000);
+  spool.close();
 }
 
 describe('merging captured webhooks into an export', () => {
@@ -52,38 +47,33 @@ describe('merging captured webhooks into an export', () => {
         attachments: JSON.stringify([{ type: 'image', payload: { url: 'https://cdn.example/a.jpg' } }]),
         raw: JSON.stringify({ message: { mid, text } }),
       });
-    const spool = WebhookSpool.open(webhookSpoolPath(join(out, '_state'), accountId), true)!;
-    spool.append(
-      [
-        // Positions 20–29 are beyond the window. 25 and 26 by id; 25 edited afterwards.
-        message(m(25).id, m(25).createdMs + 400, 'captured twenty-five'),
-        message(m(26).id, m(26).createdMs, 'captured twenty-six'),
-        event({
-          key: `edit:${m(25).id}:1`,
-          type: 'edit',
-          accountId,
-          mid: m(25).id,
-          text: 'twenty-five, edited',
-        }),
-        // 27 under another id, matched by participant and the second it was sent in.
-        message('mid.other-27', m(27).createdMs + 900, 'captured twenty-seven'),
-        // 28: two candidates in its second, so neither is trusted.
-        message('mid.a-28', m(28).createdMs + 100, 'one'),
-        message('mid.b-28', m(28).createdMs + 200, 'two'),
-        // An unsend of a message the API still reads.
-        event({
-          key: `unsend:${m(3).id}`,
-          type: 'unsend',
-          accountId,
-          mid: m(3).id,
-          timestampMs: 1_790_000_000_000,
-        }),
-        // Never listed: stays pending.
-        message('mid.never-listed', 1_000, 'from nowhere'),
-      ],
-      1_000,
-    );
-    spool.close();
+    spoolEvents(out, accountId, [
+      // Positions 20–29 are beyond the window. 25 and 26 by id; 25 edited afterwards.
+      message(m(25).id, m(25).createdMs + 400, 'captured twenty-five'),
+      message(m(26).id, m(26).createdMs, 'captured twenty-six'),
+      event({
+        key: `edit:${m(25).id}:1`,
+        type: 'edit',
+        accountId,
+        mid: m(25).id,
+        text: 'twenty-five, edited',
+      }),
+      // 27 under another id, matched by participant and the second it was sent in.
+      message('mid.other-27', m(27).createdMs + 900, 'captured twenty-seven'),
+      // 28: two candidates in its second, so neither is trusted.
+      message('mid.a-28', m(28).createdMs + 100, 'one'),
+      message('mid.b-28', m(28).createdMs + 200, 'two'),
+      // An unsend of a message the API still reads.
+      event({
+        key: `unsend:${m(3).id}`,
+        type: 'unsend',
+        accountId,
+        mid: m(3).id,
+        timestampMs: 1_790_000_000_000,
+      }),
+      // Never listed: stays pending.
+      message('mid.never-listed', 1_000, 'from nowhere'),
+    ]);
 
     const summary = await exportSandbox(sandbox, out);
     const rows = await readNdjson(join(summary.snapshotDir!, 'messages.ndjson'));
@@ -115,20 +105,15 @@ describe('merging captured webhooks into an export', () => {
 
     // --honour-unsends: the unsent message keeps no content.
     const out2 = await tempDir();
-    const spool2 = WebhookSpool.open(webhookSpoolPath(join(out2, '_state'), accountId), true)!;
-    spool2.append(
-      [
-        event({
-          key: `unsend:${m(3).id}`,
-          type: 'unsend',
-          accountId,
-          mid: m(3).id,
-          timestampMs: 1_790_000_000_000,
-        }),
-      ],
-      1_000,
-    );
-    spool2.close();
+    spoolEvents(out2, accountId, [
+      event({
+        key: `unsend:${m(3).id}`,
+        type: 'unsend',
+        accountId,
+        mid: m(3).id,
+        timestampMs: 1_790_000_000_000,
+      }),
+    ]);
     const honoured = await exportSandbox(sandbox, out2, { run: { honourUnsends: true } });
     const rows2 = await readNdjson(join(honoured.snapshotDir!, 'messages.ndjson'));
     expect(rows2.find((r) => r['message_id'] === m(3).id)).toMatchObject({
@@ -144,15 +129,10 @@ describe('merging captured webhooks into an export', () => {
     const accountId = sandbox.data.account.userId;
     const old = sandbox.data.conversations[0]!.messages[22]!;
     const path = webhookSpoolPath(join(out, '_state'), accountId);
-    const spool = WebhookSpool.open(path, true)!;
-    spool.append(
-      [
-        event({ key: `message:${old.id}`, type: 'message', accountId, mid: old.id, text: 'kept' }),
-        event({ key: 'message:unlisted', type: 'message', accountId, mid: 'unlisted', text: 'waiting' }),
-      ],
-      1_000,
-    );
-    spool.close();
+    spoolEvents(out, accountId, [
+      event({ key: `message:${old.id}`, type: 'message', accountId, mid: old.id, text: 'kept' }),
+      event({ key: 'message:unlisted', type: 'message', accountId, mid: 'unlisted', text: 'waiting' }),
+    ]);
     // Retention of one millisecond: what the published snapshot took in goes at once.
     const summary = await exportSandbox(sandbox, out, { run: { webhookRetentionMs: 1 } });
     expect(summary.webhooks).toMatchObject({ captured: 1, pending: 1, pruned: 1 });
@@ -167,20 +147,15 @@ describe('merging captured webhooks into an export', () => {
     const accountId = sandbox.data.account.userId;
     const target = sandbox.data.conversations[0]!.messages[1]!;
     await exportSandbox(sandbox, out);
-    const spool = WebhookSpool.open(webhookSpoolPath(join(out, '_state'), accountId), true)!;
-    spool.append(
-      [
-        event({
-          key: `unsend:${target.id}`,
-          type: 'unsend',
-          accountId,
-          mid: target.id,
-          timestampMs: 1_791_000_000_000,
-        }),
-      ],
-      1_000,
-    );
-    spool.close();
+    spoolEvents(out, accountId, [
+      event({
+        key: `unsend:${target.id}`,
+        type: 'unsend',
+        accountId,
+        mid: target.id,
+        timestampMs: 1_791_000_000_000,
+      }),
+    ]);
     await compactAccount(out, accountId, DEFAULT_PARQUET_OPTIONS, () => 5, join(out, '_state'));
     const rows = await duckdbQuery(
       `SELECT message_id, message, epoch_ms(deleted_at)::DOUBLE AS d FROM '${join(out, 'current', `account=${accountId}`, 'messages.parquet')}'`,
