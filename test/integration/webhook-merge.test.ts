@@ -47,6 +47,13 @@ describe('merging captured webhooks into an export', () => {
         attachments: JSON.stringify([{ type: 'image', payload: { url: 'https://cdn.example/a.jpg' } }]),
         raw: JSON.stringify({ message: { mid, text } }),
       });
+    const unsendOf3 = event({
+      key: `unsend:${m(3).id}`,
+      type: 'unsend',
+      accountId,
+      mid: m(3).id,
+      timestampMs: 1_790_000_000_000,
+    });
     spoolEvents(out, accountId, [
       // Positions 20–29 are beyond the window. 25 and 26 by id; 25 edited afterwards.
       message(m(25).id, m(25).createdMs + 400, 'captured twenty-five'),
@@ -64,13 +71,7 @@ describe('merging captured webhooks into an export', () => {
       message('mid.a-28', m(28).createdMs + 100, 'one'),
       message('mid.b-28', m(28).createdMs + 200, 'two'),
       // An unsend of a message the API still reads.
-      event({
-        key: `unsend:${m(3).id}`,
-        type: 'unsend',
-        accountId,
-        mid: m(3).id,
-        timestampMs: 1_790_000_000_000,
-      }),
+      unsendOf3,
       // Never listed: stays pending.
       message('mid.never-listed', 1_000, 'from nowhere'),
     ]);
@@ -105,15 +106,7 @@ describe('merging captured webhooks into an export', () => {
 
     // --honour-unsends: the unsent message keeps no content.
     const out2 = await tempDir();
-    spoolEvents(out2, accountId, [
-      event({
-        key: `unsend:${m(3).id}`,
-        type: 'unsend',
-        accountId,
-        mid: m(3).id,
-        timestampMs: 1_790_000_000_000,
-      }),
-    ]);
+    spoolEvents(out2, accountId, [unsendOf3]);
     const honoured = await exportSandbox(sandbox, out2, { run: { honourUnsends: true } });
     const rows2 = await readNdjson(join(honoured.snapshotDir!, 'messages.ndjson'));
     expect(rows2.find((r) => r['message_id'] === m(3).id)).toMatchObject({
