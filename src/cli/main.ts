@@ -455,7 +455,7 @@ export async function main(argv: string[]): Promise<number> {
       'Exit codes: 0 complete, 1 unexpected error, 2 usage/config/account, 3 token or permission refused, 4 partial snapshot, ' +
         '5 another run holds the lock, 6 window losses (--fail-on-loss), 7 Graph host unreachable, 8 output path unusable, ' +
         '9 verify found a snapshot altered, ' +
-        '130 stopped by a signal before publishing.',
+        '130 stopped by a signal before publishing. A fleet (accounts in --config) exits with its worst account code, worst first: 130, 1, 3, 2, 8, 9, 7, 6, 4, 5, 0.',
     )
     .demandCommand(
       1,
