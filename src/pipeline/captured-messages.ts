@@ -18,17 +18,24 @@ export interface CapturedContent {
 }
 
 export class CapturedMessages {
-  /** Message ids of rows this run wrote whose content or unsend the spool holds. */
+  /**
+   * Message ids of this run's rows whose events the spool holds, marked as merged once published. Only ids with
+   * events are kept, so memory follows the spool, not the size of the export.
+   */
   private readonly merged = new Set<string>();
-  private capturedRows = 0;
   private unsendsApplied = 0;
 
-  private constructor(private readonly spool: WebhookSpool) {}
+  private constructor(
+    private readonly spool: WebhookSpool,
+    /** The ids the spool has events of, and its unsends: read once, so that rows without events cost no query. */
+    private readonly mids: ReadonlySet<string>,
+    private readonly unsends: ReadonlyMap<string, number>,
+  ) {}
 
   /** The account's spool, or undefined when `listen` never stored anything for it. */
   static open(stateDir: string, accountId: string): CapturedMessages | undefined {
     const spool = WebhookSpool.open(webhookSpoolPath(stateDir, accountId), false);
-    return spool ? new CapturedMessages(spool) : undefined;
+    return spool ? new CapturedMessages(spool, spool.mids(), unsendsOf(spool)) : undefined;
   }
 
   /** The captured content of a listed message the API could not give, if any. */
@@ -36,7 +43,7 @@ export class CapturedMessages {
     listed: { id: string; createdMs: number },
     participantId: string | undefined,
   ): CapturedContent | undefined {
-    const events = this.spool.byMid(listed.id);
+    const events = this.mids.has(listed.id) ? this.spool.byMid(listed.id) : [];
     let message = events.find((e) => e.type === 'message');
     let matchedBy: CapturedContent['matchedBy'] = 'mid';
     let edits = events;
@@ -52,28 +59,21 @@ export class CapturedMessages {
     }
     if (!message) return undefined;
     const lastEdit = edits.filter((e) => e.type === 'edit').at(-1);
-    this.capturedRows++;
-    this.remember(listed.id, message.mid);
+    this.merged.add(listed.id);
+    if (message.mid !== null) this.merged.add(message.mid);
     return { event: message, text: lastEdit?.text ?? message.text, matchedBy };
   }
 
   /** When the message was unsent, per a captured unsend; undefined when none was seen. */
   unsentAt(mid: string): number | undefined {
-    const unsend = this.spool.byMid(mid).find((e) => e.type === 'unsend');
-    if (!unsend) return undefined;
-    this.unsendsApplied++;
-    this.remember(mid, null);
-    return unsend.timestampMs ?? unsend.receivedMs;
+    const at = this.unsends.get(mid);
+    if (at !== undefined) this.unsendsApplied++;
+    return at;
   }
 
   /** A row for this message id was written (hydrated from the API or not): its captured events are confirmed. */
   written(mid: string): void {
-    this.merged.add(mid);
-  }
-
-  private remember(listedId: string, eventMid: string | null): void {
-    this.merged.add(listedId);
-    if (eventMid !== null) this.merged.add(eventMid);
+    if (this.mids.has(mid)) this.merged.add(mid);
   }
 
   /**
@@ -84,11 +84,11 @@ export class CapturedMessages {
     publishedAtMs: number | undefined,
     retentionMs: number,
     nowMs: number,
-  ): { captured: number; unsends: number; pending: number; pruned: number } {
+  ): { unsends: number; pending: number; pruned: number } {
     if (publishedAtMs !== undefined) this.spool.markMerged(this.merged, publishedAtMs);
     const pruned = this.spool.prune(nowMs - retentionMs);
     const pending = this.spool.pendingMessages();
-    return { captured: this.capturedRows, unsends: this.unsendsApplied, pending, pruned };
+    return { unsends: this.unsendsApplied, pending, pruned };
   }
 
   close(): void {
@@ -101,8 +101,12 @@ export function capturedUnsends(stateDir: string, accountId: string): Map<string
   const spool = WebhookSpool.open(webhookSpoolPath(stateDir, accountId), false);
   if (!spool) return new Map();
   try {
-    return new Map(spool.unsends().map((u) => [u.mid, u.atMs]));
+    return unsendsOf(spool);
   } finally {
     spool.close();
   }
+}
+
+function unsendsOf(spool: WebhookSpool): Map<string, number> {
+  return new Map(spool.unsends().map((u) => [u.mid, u.atMs]));
 }

@@ -448,12 +448,13 @@ async function exportWithState(
     });
   if (!publish) logger.info('nothing changed since the last run: no snapshot published');
   // Captured events are marked as merged only once a published snapshot holds their rows.
-  const webhooks =
-    captured?.finish(
-      sequence.published.length > 0 ? clock.now() : undefined,
-      options.run.webhookRetentionMs ?? DEFAULT_WEBHOOK_RETENTION_MS,
-      clock.now(),
-    ) ?? null;
+  const spoolReport = captured?.finish(
+    sequence.published.length > 0 ? clock.now() : undefined,
+    options.run.webhookRetentionMs ?? DEFAULT_WEBHOOK_RETENTION_MS,
+    clock.now(),
+  );
+  // Captured rows are counted with the published rows, like every other status.
+  const webhooks = spoolReport ? { captured: sequence.publishedCounts.captured, ...spoolReport } : null;
   if (webhooks && webhooks.captured > 0)
     logger.info(
       `${webhooks.captured} message bodies the API could no longer give were filled from captured webhooks`,

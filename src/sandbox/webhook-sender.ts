@@ -41,6 +41,8 @@ export class WebhookSender {
   constructor(
     private readonly options: WebhookSenderOptions,
     seed: number,
+    /** Waits between attempts (tests pass one that does not wait). */
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {
     this.prng = createPrng(deriveSeed(seed, 'webhooks'));
   }
@@ -86,8 +88,7 @@ export class WebhookSender {
     this.deliveries.push(record);
     const signature = `sha256=${createHmac('sha256', this.options.appSecret).update(body).digest('hex')}`;
     for (let attempt = 0; attempt <= this.options.retries; attempt++) {
-      if (attempt > 0)
-        await new Promise((r) => setTimeout(r, this.options.retryDelayMs * 2 ** (attempt - 1)));
+      if (attempt > 0) await this.sleep(this.options.retryDelayMs * 2 ** (attempt - 1));
       record.attempts++;
       try {
         const res = await fetch(this.options.url, {

@@ -179,6 +179,14 @@ export class WebhookSpool {
     return row.n;
   }
 
+  /** Every message id the spool holds an event of. */
+  mids(): Set<string> {
+    const rows = this.db.prepare('SELECT DISTINCT mid FROM events WHERE mid IS NOT NULL').all() as Array<{
+      mid: string;
+    }>;
+    return new Set(rows.map((r) => r.mid));
+  }
+
   /** Every captured unsend: the message id and when (its event time, else when it was received). */
   unsends(): Array<{ mid: string; atMs: number }> {
     const rows = this.db

@@ -12,6 +12,9 @@ const SECRET = 'app-secret-5f1e9c0b7a';
 const VERIFY = 'verify-token-2d8e4a';
 const ACCOUNT = '17841400000000001';
 
+/** The sandbox's retry waits, without waiting. */
+const noWait = (): Promise<void> => Promise.resolve();
+
 const sign = (body: string, secret = SECRET): string =>
   `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
@@ -185,6 +188,7 @@ describe('ig-export listen: the webhook receiver', () => {
     const sender = new WebhookSender(
       { url: s.url, appSecret: SECRET, retries: 4, retryDelayMs: 1, duplicateRate: 0, mid: 'graph-id' },
       1,
+      noWait,
     );
     sender.messagesAdded(ACCOUNT, [
       {
@@ -212,6 +216,7 @@ describe('ig-export listen: the webhook receiver', () => {
         mid: 'graph-id',
       },
       1,
+      noWait,
     );
     wrong.messagesAdded(ACCOUNT, [
       { id: 'mid-w', createdMs: 1, from: { id: '6521' }, to: { id: ACCOUNT }, text: 'forged', isEcho: false },

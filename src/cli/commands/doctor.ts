@@ -14,15 +14,10 @@ import {
 } from '../export-settings.js';
 import { describeFailure } from '../failure-report.js';
 import { fleetFrom } from '../fleet-selection.js';
+import type { ExportArgs } from './export.js';
 
-export interface DoctorArgs {
-  config?: string | undefined;
-  accounts?: string | undefined;
-  shard?: string | undefined;
-  json: boolean;
-  'log-level': LogLevel;
-  [flag: string]: unknown;
-}
+/** The same flags as export (doctor checks what an export with them needs). */
+export type DoctorArgs = ExportArgs;
 
 const MIN_NODE_MAJOR = 20;
 
