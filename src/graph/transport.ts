@@ -26,7 +26,6 @@ export async function sendGet(
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   let response: Response;
-  let text: string;
   try {
     response = await fetch(url, {
       method,
@@ -35,22 +34,20 @@ export async function sendGet(
       // A redirect is never followed: the Authorization header would go along to wherever it points.
       redirect: 'error',
     });
-    text = await response.text();
   } catch (cause) {
     signal?.throwIfAborted(); // the run was cancelled: not a network failure
-    if (cause instanceof TypeError && cause.message !== 'fetch failed') {
-      // fetch could not build the request; its message quotes the bad header value, so it is not repeated.
-      throw new GraphConfigError(
-        'the request could not be built: the token holds characters an HTTP header cannot carry, or --base-url is malformed',
-      );
-    }
-    if ((cause as { cause?: { message?: unknown } }).cause?.message === 'unexpected redirect') {
-      throw new GraphConfigError(
-        `${url.origin} answered with a redirect, which ig-export never follows (the token would go along): check --base-url`,
-      );
-    }
-    const network = timeout.aborted ? 'timeout' : 'connection';
-    return { ok: false, facts: { network, networkCode: networkCode(cause) }, usage: undefined, cause };
+    const config = configurationProblem(cause, url);
+    if (config) throw new GraphConfigError(config);
+    return networkFailure(cause, timeout);
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    // A response had begun: a body cut off (`terminated`, a reset, a premature close) or stalled past the timeout
+    // is a network failure like any other, retried with the transient budget, never a configuration problem.
+    signal?.throwIfAborted();
+    return networkFailure(cause, timeout);
   }
   const usage = parseUsageHeaders((name) => response.headers.get(name));
   let body: unknown;
@@ -68,6 +65,35 @@ export async function sendGet(
     };
   }
   return { ok: true, status: response.status, body, usage };
+}
+
+/**
+ * fetch rejects before any response with a TypeError of a few known shapes when it cannot build the request at all:
+ * a header value it refuses (the token), a URL it cannot parse, a port it blocks. Those are the user's to fix, and
+ * retrying cannot help. Every other rejection (resets, refused connections, DNS, TLS, timeouts) is the network's.
+ */
+export function configurationProblem(cause: unknown, url: URL): string | undefined {
+  if (!(cause instanceof TypeError)) return undefined;
+  const inner = (cause as { cause?: { message?: unknown; code?: unknown } }).cause;
+  if (/invalid header (value|name)/i.test(cause.message)) {
+    // fetch's message quotes the bad header value (the token), so it is not repeated.
+    return 'the request could not be built: the token holds characters an HTTP header cannot carry';
+  }
+  if (/failed to parse url/i.test(cause.message) || inner?.code === 'ERR_INVALID_URL') {
+    return `the request could not be built: ${url.origin} is not a usable URL; check --base-url`;
+  }
+  if (inner?.message === 'bad port') {
+    return `fetch refuses to connect to port ${url.port || '(default)'} (a port browsers and Node block); check --base-url`;
+  }
+  if (inner?.message === 'unexpected redirect') {
+    return `${url.origin} answered with a redirect, which ig-export never follows (the token would go along): check --base-url`;
+  }
+  return undefined;
+}
+
+function networkFailure(cause: unknown, timeout: AbortSignal): TransportResult {
+  const network = timeout.aborted ? 'timeout' : 'connection';
+  return { ok: false, facts: { network, networkCode: networkCode(cause) }, usage: undefined, cause };
 }
 
 /** fetch reports "fetch failed" with the system's reason one or two causes down (an AggregateError per address). */

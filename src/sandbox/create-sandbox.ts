@@ -353,6 +353,11 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       log({ ...base, endpoint: 'unknown', status: reply.status, code: reply.error.code, fault });
       return sendError(res, reply, usage());
     }
+    if (fault === 'reset_before_headers') {
+      log({ ...base, endpoint: 'unknown', status: 0, fault });
+      req.socket.resetAndDestroy();
+      return;
+    }
     if (fault === 'html_502') {
       log({ ...base, endpoint: 'unknown', status: 502, fault });
       res.writeHead(502, { 'content-type': 'text/html' });
@@ -436,6 +441,23 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       });
       res.write(body.slice(0, Math.floor(body.length / 3)));
       res.socket?.destroy();
+      return;
+    }
+    if (fault === 'cut_mid_body' || fault === 'stall_after_headers') {
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=UTF-8',
+        'content-length': String(Buffer.byteLength(body)),
+        ...usage(),
+      });
+      const half = body.slice(0, Math.floor(body.length / 2));
+      if (fault === 'cut_mid_body') {
+        // Flushed first, so the client really receives the headers and part of the body before the cut.
+        res.write(half, () => setTimeout(() => res.socket?.destroy(), 5));
+        return;
+      }
+      res.write(half);
+      await new Promise((r) => setTimeout(r, options.faults.slowMs));
+      if (!res.destroyed) res.end(body.slice(half.length));
       return;
     }
     sendJson(res, 200, result.body, usage());
@@ -542,7 +564,13 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
 function appliedFault(fault: FaultKind | undefined, result: RouteResult): FaultKind | undefined {
   if (fault === 'slow') return fault;
   if (result.error) return undefined;
-  if (fault === 'socket_destroyed' || fault === 'truncated_200') return fault;
+  if (
+    fault === 'socket_destroyed' ||
+    fault === 'truncated_200' ||
+    fault === 'cut_mid_body' ||
+    fault === 'stall_after_headers'
+  )
+    return fault;
   const isList =
     result.endpoint === 'conversations' ||
     result.endpoint === 'messages' ||

@@ -13,13 +13,21 @@ export const FAULT_KINDS = [
   'throttle',
   'not_found_throttle',
   'empty_page_with_next',
+  /** Headers and half the body are sent, then the connection is destroyed (fetch: `TypeError: terminated`). */
+  'cut_mid_body',
+  /** The connection is reset (RST) before any byte of the response. */
+  'reset_before_headers',
+  /** Headers are sent, then the body is held back for `slowMs` (a client with a shorter timeout gives up mid-body). */
+  'stall_after_headers',
 ] as const;
+/** Kinds that hold a response for `slowMs`: a CLI sandbox leaves them out of `--fault-rate` (they only cost time). */
+export const SLOW_FAULT_KINDS: readonly FaultKind[] = ['slow', 'stall_after_headers'];
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultOptions {
   /** Probability per request, per kind. */
   rates: Partial<Record<FaultKind, number>>;
-  /** How long a `slow` response is held before it is sent. */
+  /** How long a `slow` response (or the body of a `stall_after_headers` one) is held before it is sent. */
   slowMs: number;
   /** Graph code of injected throttles: 80002 (default), 4, 17, 613. */
   throttleCode: number;

@@ -18,6 +18,8 @@ const REASON: Partial<Record<FaultKind, string>> = {
   html_502: 'http_502',
   truncated_200: 'truncated_body',
   socket_destroyed: 'connection',
+  cut_mid_body: 'connection',
+  reset_before_headers: 'connection',
   throttle: 'code_80002',
   not_found_throttle: 'code_100_33',
 };
@@ -120,6 +122,22 @@ describe('fault injection: every transient fault is retried and the export equal
     });
   });
 
+  it('a body that stalls after its headers, past the timeout, is retried', async () => {
+    const sandbox = await startSandbox({
+      seed: 3,
+      conversations: 3,
+      messageCounts: [6, 6, 6],
+      faults: { rates: { stall_after_headers: 0.2 }, slowMs: 3_000 },
+    });
+    const summary = await exportSandbox(sandbox, await tempDir(), { client: { timeoutMs: 1_000 } });
+    expect(sandbox.stats.faults['stall_after_headers']).toBeGreaterThan(0);
+    expect(summary.status).toBe('complete');
+    expect(summary.metrics.failures).toEqual({
+      timeout: sandbox.stats.faults['stall_after_headers'],
+      ...deletedAnswers(sandbox),
+    });
+  });
+
   it.each(['per-message', 'auto'] as const)(
     'mixed faults on one call in ten over 300 conversations, hydration %s: the same rows as a clean run, retries match the injected faults',
     async (hydrate) => {
@@ -128,6 +146,8 @@ describe('fault injection: every transient fault is retried and the export equal
         html_502: 0.02,
         truncated_200: 0.02,
         socket_destroyed: 0.02,
+        cut_mid_body: 0.02,
+        reset_before_headers: 0.02,
         not_found_throttle: 0.01,
         throttle: 0.01,
       };
@@ -137,12 +157,12 @@ describe('fault injection: every transient fault is retried and the export equal
       expect(byKey(withoutRunColumns(rows), 'message_id')).toEqual(
         byKey(expectedMessageRows(sandbox), 'message_id'),
       );
-      const expected = {
-        ...Object.fromEntries(
-          Object.entries(sandbox.stats.faults).map(([kind, n]) => [REASON[kind as FaultKind] ?? kind, n]),
-        ),
-        ...deletedAnswers(sandbox),
-      };
+      // Several kinds share a reason (a reset and a cut body are both `connection`).
+      const expected: Record<string, number> = { ...deletedAnswers(sandbox) };
+      for (const [kind, n] of Object.entries(sandbox.stats.faults)) {
+        const reason = REASON[kind as FaultKind] ?? kind;
+        expected[reason] = (expected[reason] ?? 0) + n;
+      }
       expect(summary.metrics.failures).toEqual(expected);
       const injected = Object.values(sandbox.stats.faults).reduce((a, b) => a + b, 0);
       expect(injected / sandbox.stats.requests.length).toBeGreaterThan(0.08);

@@ -1,5 +1,5 @@
 import { createSandbox, type SandboxOverrides } from '../../sandbox/create-sandbox.js';
-import { FAULT_KINDS } from '../../sandbox/faults.js';
+import { FAULT_KINDS, SLOW_FAULT_KINDS } from '../../sandbox/faults.js';
 import { createSandboxFleet } from '../../sandbox/sandbox-fleet.js';
 import type { CommandResult } from '../exit-codes.js';
 
@@ -26,12 +26,13 @@ function untilSignal(): Promise<void> {
 
 /** `ig-export sandbox`: serves the Graph API sandbox (one account, or `--accounts n`) until interrupted. */
 export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> {
-  const perKind = args['fault-rate'] / FAULT_KINDS.length;
+  const fastKinds = FAULT_KINDS.filter((k) => !SLOW_FAULT_KINDS.includes(k));
+  const perKind = args['fault-rate'] / fastKinds.length;
   const shared: SandboxOverrides = {
     conversations: args.conversations,
     maxLimit: args['max-limit'],
     rateLimit: { callsPerSecond: args['rate-limit'] },
-    faults: { rates: Object.fromEntries(FAULT_KINDS.map((k) => [k, k === 'slow' ? 0 : perKind])) },
+    faults: { rates: Object.fromEntries(fastKinds.map((k) => [k, perKind])) },
   };
   const rps = args['rate-limit'] ? args['rate-limit'] * 0.9 : 2;
   if (args.accounts > 1) {
