@@ -53,11 +53,35 @@ export interface ClientMetrics {
   throttleWaitMs: number;
 }
 
-/** One page of a cursor-paged list: its items, and whether a `next` link promised more. */
+/** One page of a cursor-paged list: its items, and whether another page follows (a call each). */
 export interface ListPage {
   items: unknown[];
   more: boolean;
+  /** `paging.cursors.after`, when the page had one (a fallback can continue from it). */
+  after?: string | undefined;
 }
+
+/** What a list page said about the rest: its `next` link (token stripped), its `after` cursor, its size. */
+export interface PageLinks {
+  next: URL | undefined;
+  after: string | undefined;
+  items: number;
+  /** The page size this page was asked for. */
+  limit: number;
+}
+
+/** Builds the request of the page after this one, or says there is none. */
+export type FollowPage = (page: PageLinks) => ((limit: number) => URL) | undefined;
+
+/** The default: follow `paging.next` as given, with our page size; stop when it is absent. */
+export const followNextLink: FollowPage = ({ next }) =>
+  next === undefined
+    ? undefined
+    : (limit) => {
+        const u = new URL(next);
+        u.searchParams.set('limit', String(limit));
+        return u;
+      };
 
 /** Page size state of one paginated walk: halved on "reduce the amount of data", restored after a while. */
 interface LimitState {
@@ -119,8 +143,8 @@ export class GraphClient {
   }
 
   /**
-   * Walks a cursor-paged list, yielding each page's `data`. Follows `paging.next` until it is absent (an empty page
-   * that still has `next` is followed); a cursor seen twice is an error, not a loop.
+   * Walks a cursor-paged list, yielding each page's `data`. `follow` decides where the next page is (by default the
+   * `paging.next` link; an empty page that still has `next` is followed); a request repeated is an error, not a loop.
    * `first(limit)` builds the first request; `select` finds the page inside the body (for nested edges).
    */
   async *paginate(
@@ -128,65 +152,42 @@ export class GraphClient {
     first: (limit: number) => URL,
     pageSize: number,
     select: (body: unknown) => unknown = (b) => b,
+    follow: FollowPage = followNextLink,
   ): AsyncGenerator<ListPage> {
     const state: LimitState = { limit: pageSize, requested: pageSize, pagesSinceShrink: 0 };
     let build = first;
-    const seenCursors = new Set<string>();
+    const seen = new Set<string>();
     for (;;) {
+      const asked = state.limit;
       const body = await this.request(endpoint, build, state);
       if (state.limit < state.requested && ++state.pagesSinceShrink >= RESTORE_AFTER_PAGES) {
         state.limit = Math.min(state.requested, state.limit * 2);
         state.pagesSinceShrink = 0;
       }
-      const page = select(body) as { data?: unknown; paging?: { next?: unknown } } | undefined;
+      const page = select(body) as
+        { data?: unknown; paging?: { next?: unknown; cursors?: { after?: unknown } } } | undefined;
       if (!page || !Array.isArray(page.data)) {
         throw new GraphPagingError(
           `${endpoint}: the response has no data array (${describe(build(state.limit))})`,
         );
       }
-      const next = page.paging?.next;
-      if (typeof next !== 'string' || next === '') {
-        yield { items: page.data, more: false };
-        return;
-      }
-      yield { items: page.data, more: true };
-      const nextUrl = this.followable(next);
-      const cursor = nextUrl.searchParams.get('after') ?? nextUrl.search;
-      if (seenCursors.has(cursor)) {
+      const rawNext = page.paging?.next;
+      const rawAfter = page.paging?.cursors?.after;
+      const after = typeof rawAfter === 'string' && rawAfter !== '' ? rawAfter : undefined;
+      const next = typeof rawNext === 'string' && rawNext !== '' ? this.followable(rawNext) : undefined;
+      const following = follow({ next, after, items: page.data.length, limit: asked });
+      yield { items: page.data, more: following !== undefined, after };
+      if (following === undefined) return;
+      // The same request twice would page forever: the cursor did not move.
+      const key = describe(following(0));
+      if (seen.has(key)) {
         throw new GraphPagingError(
-          `${endpoint}: paging returned cursor ${cursor} twice; stopping instead of looping`,
+          `${endpoint}: paging returned the same page twice (${key}); stopping instead of looping`,
         );
       }
-      seenCursors.add(cursor);
-      build = (limit) => {
-        const u = new URL(nextUrl);
-        u.searchParams.set('limit', String(limit));
-        return u;
-      };
+      seen.add(key);
+      build = following;
     }
-  }
-
-  /**
-   * Walks a cursor-paged list from a `paging.next` link another call returned (its token is stripped; `adjust` may
-   * change its query, e.g. ask for fewer fields than the first page did).
-   */
-  paginateNext(
-    endpoint: string,
-    next: string,
-    pageSize: number,
-    adjust: (url: URL) => void = () => undefined,
-  ): AsyncGenerator<ListPage> {
-    const start = this.followable(next);
-    adjust(start);
-    return this.paginate(
-      endpoint,
-      (limit) => {
-        const u = new URL(start);
-        u.searchParams.set('limit', String(limit));
-        return u;
-      },
-      pageSize,
-    );
   }
 
   /**
@@ -202,7 +203,7 @@ export class GraphClient {
   }
 
   /** A `paging.next` URL minus its embedded token; refuses to send our token to another host. */
-  private followable(next: string): URL {
+  followable(next: string): URL {
     let url: URL;
     try {
       url = new URL(next);

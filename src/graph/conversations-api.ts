@@ -1,5 +1,11 @@
-import type { GraphClient, ListPage } from './client.js';
+import type { FollowPage, GraphClient, ListPage, PageLinks } from './client.js';
 import { AccountNotFoundError, GraphRequestError } from './errors.js';
+import {
+  fullPageWithoutNext,
+  idsPageFromLink,
+  nestedIdsField,
+  type MessageListContinuation,
+} from './message-list.js';
 import { stripAccessToken } from './redact.js';
 import { ContractError, messageDetailSchema, parseWire } from './wire-shapes.js';
 
@@ -53,12 +59,44 @@ export type HydrationOutcome =
   | { status: 'hydrated'; detail: MessageDetail }
   | { status: 'unavailable' | 'failed'; error: GraphRequestError | ContractError };
 
+/** How message lists continued in this run: by the links Meta gave, or by cursor after a link failed. */
+export interface MessagePagingReport {
+  continuation: 'links' | 'cursors';
+  /** Why the run switched to cursors (once), if it did. */
+  fallback: { reason: string } | null;
+}
+
+/** The selected page of a message list: the edge's answer itself, or the `messages` of a node's (absent when empty). */
+function messagesOf(body: unknown): unknown {
+  const b = body as { messages?: unknown; data?: unknown } | null;
+  return b?.data !== undefined ? b : (b?.messages ?? { data: [] });
+}
+
+/** A continuation call refused as a request (an unknown field or path), not as a failure of the moment. */
+function refused(e: unknown): e is GraphRequestError {
+  const code = e instanceof GraphRequestError ? e.graphError?.code : undefined;
+  return e instanceof GraphRequestError && e.kind === 'fatal' && (code === 100 || code === 2500);
+}
+
 /** The Conversations API on top of the generic client: the four calls the export makes. */
 export class ConversationsApi {
+  private fallbackReason: string | undefined;
+  /** Whether message lists of this run carry `next` links: seen given, seen left out (cursors only), or not yet known. */
+  private nextLinks: 'unknown' | 'given' | 'omitted' = 'unknown';
+
   constructor(
     private readonly client: GraphClient,
     private readonly pageSize: number,
+    /** Told once, when message lists switch to cursor continuation for the rest of the run. */
+    private readonly onPagingFallback: (reason: string) => void = () => undefined,
   ) {}
+
+  get paging(): MessagePagingReport {
+    return {
+      continuation: this.fallbackReason === undefined ? 'links' : 'cursors',
+      fallback: this.fallbackReason === undefined ? null : { reason: this.fallbackReason },
+    };
+  }
 
   /**
    * The Instagram professional account id (`user_id`, the id in messages' from/to), not the app-scoped `id`.
@@ -103,25 +141,85 @@ export class ConversationsApi {
     );
   }
 
-  /** Message ids and creation times of one conversation, newest first, every page. */
-  messageIds(conversationId: string): AsyncGenerator<ListPage> {
-    return this.client.paginate(
-      'messages',
-      (limit) => this.client.url(conversationId, { fields: `messages.limit(${limit}){id,created_time}` }),
-      this.pageSize,
-      // The first page is nested under `messages`; `next` links lead to the plain edge.
-      (body) => {
-        const b = body as { messages?: unknown; data?: unknown };
-        return b.data !== undefined ? b : (b.messages ?? { data: [] });
-      },
-    );
+  /**
+   * Message ids and creation times of one conversation, newest first, every page: from the start, or from where an
+   * earlier page (a window the listing carried) left off. Links are followed in whatever form they come; when one
+   * is refused, the walk goes on by cursor through the documented field expansion, and so do later ones.
+   */
+  async *messageIds(conversationId: string, from?: MessageListContinuation): AsyncGenerator<ListPage> {
+    const byCursor =
+      (after: string | undefined) =>
+      (limit: number): URL =>
+        this.client.url(conversationId, { fields: nestedIdsField(limit, after) });
+    const next = from?.next === undefined ? undefined : this.client.followable(from.next);
+    let after = from?.after;
+    if (from !== undefined && next === undefined && after === undefined) return;
+    /** The request in flight follows a link (only a link's refusal is worth a fallback). */
+    let viaLink = next !== undefined;
+    /** The request in flight continues a full page that had no `next` (its answer says whether Meta omits them). */
+    let probing = from !== undefined && next === undefined;
+    const follow =
+      (byLinks: boolean): FollowPage =>
+      (page) => {
+        if (probing) this.learnOmission(page.items);
+        this.observeMessageList(page.next !== undefined);
+        probing = this.continuesFullPage(page);
+        viaLink = page.next !== undefined && (byLinks || page.after === undefined);
+        if (viaLink) return (limit) => idsPageFromLink(page.next!, limit);
+        return page.after !== undefined && (page.next !== undefined || probing)
+          ? byCursor(page.after)
+          : undefined;
+      };
+    const byLinks = this.fallbackReason === undefined;
+    const first =
+      next === undefined || (!byLinks && after !== undefined)
+        ? byCursor(after)
+        : (limit: number) => idsPageFromLink(next, limit);
+    try {
+      for await (const page of this.client.paginate(
+        'messages',
+        first,
+        this.pageSize,
+        messagesOf,
+        follow(byLinks),
+      )) {
+        after = page.after ?? after;
+        yield page;
+      }
+      return;
+    } catch (e) {
+      if (!byLinks || !viaLink || !refused(e) || after === undefined) throw e;
+      this.fallBack(`a message list's next link was refused (${e.classification.reason})`);
+    }
+    probing = false;
+    yield* this.client.paginate('messages', byCursor(after), this.pageSize, messagesOf, follow(false));
   }
 
-  /** The rest of a conversation's message ids after its window, with ids and times only, largest pages. */
-  messageIdsAfter(next: string): AsyncGenerator<ListPage> {
-    return this.client.paginateNext('messages', next, this.pageSize, (u) =>
-      u.searchParams.set('fields', 'id,created_time'),
-    );
+  /**
+   * Whether a page that ended without `next` goes on by cursor. Meta's rule is that a missing `next` ends a list,
+   * but a server that leaves `next` out of message lists would end every conversation at its first page; so until a
+   * message list of this run has shown a `next` link, a full page without one is continued (one call), and if that
+   * call finds more, the run continues full pages by cursor from then on.
+   */
+  continuesFullPage(page: PageLinks): boolean {
+    return this.nextLinks !== 'given' && fullPageWithoutNext(page);
+  }
+
+  /** Each message list page (windows of the conversation listing included) tells whether Meta gives `next` links. */
+  observeMessageList(hasNext: boolean): void {
+    if (hasNext && this.nextLinks === 'unknown') this.nextLinks = 'given';
+  }
+
+  private learnOmission(items: number): void {
+    if (items === 0 || this.nextLinks !== 'unknown') return;
+    this.nextLinks = 'omitted';
+    this.fallBack('message lists come with cursors but no next link');
+  }
+
+  private fallBack(reason: string): void {
+    if (this.fallbackReason !== undefined) return;
+    this.fallbackReason = reason;
+    this.onPagingFallback(reason);
   }
 
   /** Details of one message; a deleted/unavailable answer or a give-up is an outcome, not an exception. */

@@ -1,5 +1,11 @@
-import { nextWithoutToken, type ConversationsApi, type MessageDetail } from '../graph/conversations-api.js';
+import {
+  nextWithoutToken,
+  type ConversationsApi,
+  type MessageDetail,
+  type MessagePagingReport,
+} from '../graph/conversations-api.js';
 import { GraphRequestError } from '../graph/errors.js';
+import type { MessageListContinuation } from '../graph/message-list.js';
 import { ContractError, messageDetailSchema, parseWire } from '../graph/wire-shapes.js';
 import type { Logger } from '../logger.js';
 import { expandMessages } from './stages/expand.js';
@@ -29,13 +35,21 @@ export interface HydrationReport {
   strategy: 'expand' | 'per-message';
   /** Why `auto` gave up on expansion (once per run), if it did. */
   fallback: { reason: string } | null;
+  /** Present when message lists had to continue by cursor (a link refused, or links left out), and why. */
+  paging?: MessagePagingReport;
 }
 
 /** The `messages` window a conversation of the listing carried, if any (its `next` link without the token). */
 function windowOf(item: unknown): ListedConversation['window'] {
-  const messages = (item as { messages?: { data?: unknown; paging?: { next?: unknown } } } | null)?.messages;
+  type Nested = { data?: unknown; paging?: { next?: unknown; cursors?: { after?: unknown } } };
+  const messages = (item as { messages?: Nested } | null)?.messages;
   if (!messages || !Array.isArray(messages.data)) return undefined;
-  return { items: messages.data as unknown[], next: nextWithoutToken(messages.paging?.next) };
+  const after = messages.paging?.cursors?.after;
+  return {
+    items: messages.data as unknown[],
+    next: nextWithoutToken(messages.paging?.next),
+    after: typeof after === 'string' && after !== '' ? after : undefined,
+  };
 }
 
 /** A listed item carries details when any detail field came with it. */
@@ -70,6 +84,7 @@ export class HydrationStrategy {
     return {
       strategy: this.current,
       fallback: this.fallbackReason === undefined ? null : { reason: this.fallbackReason },
+      ...(this.api.paging.continuation === 'cursors' ? { paging: this.api.paging } : {}),
     };
   }
 
@@ -90,6 +105,7 @@ export class HydrationStrategy {
         for await (const page of this.api.conversations(account, userId, this.windowSize)) {
           this.fetchedConversations += page.items.length;
           const windows = page.items.map(windowOf);
+          for (const w of windows) if (w) this.api.observeMessageList(w.next !== undefined);
           if (first && this.mode === 'auto') {
             const items = windows.flatMap((w) => w?.items ?? []);
             if (items.length > 0 && !items.some(detailed))
@@ -147,17 +163,21 @@ export class HydrationStrategy {
     window: NonNullable<ListedConversation['window']>,
   ): AsyncGenerator<ListedItemPage> {
     const items = this.listedItems(conversationId, window.items);
-    yield { items, more: window.next !== undefined };
-    if (window.next !== undefined) yield* this.fromIds(conversationId, items.length, window.next);
+    const links = { next: window.next === undefined ? undefined : new URL(window.next), after: window.after };
+    const more =
+      window.next !== undefined ||
+      this.api.continuesFullPage({ ...links, items: items.length, limit: this.windowSize });
+    yield { items, more };
+    if (more) yield* this.fromIds(conversationId, items.length, window);
   }
 
   /** The ids after a window, 100 a call, positions continuing from `position`. */
   private async *fromIds(
     conversationId: string,
     position: number,
-    next: string,
+    from: MessageListContinuation,
   ): AsyncGenerator<ListedItemPage> {
-    for await (const page of this.api.messageIdsAfter(next)) {
+    for await (const page of this.api.messageIds(conversationId, from)) {
       yield {
         items: page.items.map((item) => ({
           m: toListedMessage(item, position++, conversationId),

@@ -138,7 +138,9 @@ export interface ExportSummary {
 export async function runExport(options: ExportOptions, deps: ExportDeps): Promise<ExportSummary> {
   const { clock, logger, signal } = deps;
   const client = new GraphClient({ ...options.client, clock, random: deps.random, logger, signal });
-  const api = new ConversationsApi(client, options.run.pageSize);
+  const api = new ConversationsApi(client, options.run.pageSize, (reason) =>
+    logger.warn(`message lists continue by cursor for the rest of this run: ${reason}`),
+  );
   const lock = (accountId: string): Promise<() => Promise<void>> =>
     acquireRunLock(
       accountLockDir(options.run.stateDir, accountId),

@@ -158,6 +158,13 @@ export const manifestSchema = z.object({
     .object({
       strategy: z.enum(['expand', 'per-message']),
       fallback: z.object({ reason: z.string() }).nullable(),
+      /** How message lists continued past a page (written since paging links of either form are followed). */
+      paging: z
+        .object({
+          continuation: z.enum(['links', 'cursors']),
+          fallback: z.object({ reason: z.string() }).nullable(),
+        })
+        .optional(),
     })
     .nullable(),
   failures_total: count,

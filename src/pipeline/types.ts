@@ -12,7 +12,7 @@ export interface ListedConversation {
   /** The listing page it came on had a `next` link: stopping the listing here saves at least one call. */
   morePages: boolean;
   /** Its most recent messages with their details, when the listing carried them (nested field expansion). */
-  window?: { items: unknown[]; next: string | undefined } | undefined;
+  window?: { items: unknown[]; next: string | undefined; after: string | undefined } | undefined;
 }
 
 /** A message id as listed by the expand stage, with its rank (0 = newest). */

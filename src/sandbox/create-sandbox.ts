@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createDataset, sortConversations, type Dataset, type SandboxMessage } from './dataset.js';
 import { FaultPlan, type FaultKind, type FaultOptions } from './faults.js';
 import { graphErrors, type GraphErrorReply } from './graph-errors.js';
-import { GraphRoutes, type Endpoint, type RouteResult } from './graph-routes.js';
+import { GraphRoutes, type Endpoint, type PagingLinks, type RouteResult } from './graph-routes.js';
 import {
   CDN_PATH,
   DEFAULT_MEDIA_CDN,
@@ -51,6 +51,10 @@ export interface SandboxOptions {
   expansion: 'serve' | 'refuse' | 'ignore';
   /** Code 1 "reduce the amount of data" above this many detailed messages in one answer (0 = no limit). */
   expansionMaxDetailed: number;
+  /** The form of message lists' `paging.next` links: edge, node, until or cursors only (GUESS, see graph-routes). */
+  pagingLinks: PagingLinks;
+  /** Whether `/<conv>/messages` is served or refused with code 100 (GUESS). */
+  messagesEdge: 'serve' | 'refuse';
   rateLimit: RateLimitOptions;
   faults: FaultOptions;
   /** Share of conversations listed, and of messages detailed, with a field of the wrong shape (0 = none). */
@@ -85,6 +89,8 @@ export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
   deletedErrorCode: 100,
   expansion: 'serve',
   expansionMaxDetailed: 0,
+  pagingLinks: 'edge',
+  messagesEdge: 'serve',
   rateLimit: {
     callsPerSecond: 2,
     errorCode: 80002,
@@ -394,6 +400,8 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       deletedErrorSubcode: options.deletedErrorSubcode,
       expansion: options.expansion,
       expansionMaxDetailed: options.expansionMaxDetailed,
+      pagingLinks: options.pagingLinks,
+      messagesEdge: options.messagesEdge,
     });
     const result: RouteResult = routes.route({
       version,

@@ -50,7 +50,18 @@ export interface RouteOptions {
   expansion: 'serve' | 'refuse' | 'ignore';
   /** With `serve`: answer code 1 "reduce the amount of data" above this many detailed messages (0 = no limit). */
   expansionMaxDetailed: number;
+  /**
+   * The form of a message list's `paging.next` (GUESS: Meta does not document which one graph.instagram.com uses):
+   * `edge` `/<conv>/messages?…&after=`, `node` `/<conv>?fields=messages{…}&after=`, `until`
+   * `/<conv>/messages?…&until=&__paging_token=` (no cursors), or `cursors` (cursors only, never a `next`).
+   */
+  pagingLinks: PagingLinks;
+  /** Whether the `/<conv>/messages` edge is served, or refused with code 100 as a nonexisting field (GUESS). */
+  messagesEdge: 'serve' | 'refuse';
 }
+
+export const PAGING_LINKS = ['edge', 'node', 'until', 'cursors'] as const;
+export type PagingLinks = (typeof PAGING_LINKS)[number];
 
 /** Message fields that only a detail read (or an expansion that asks for them) returns. */
 const DETAIL_FIELDS = new Set([
@@ -171,7 +182,11 @@ export class GraphRoutes {
   private conversationNode(req: GraphRequest, c: SandboxConversation): RouteResult {
     const fields = this.fields(req, 'conversation', 'id');
     const hydrations: NonNullable<RouteResult['hydrations']> = [];
-    const body = this.renderConversation(c, fields, req, 'conversation', hydrations);
+    // A node-form `next` link carries the nested list's `limit` and `after` as plain parameters.
+    const body = this.renderConversation(c, fields, req, 'conversation', hydrations, {
+      limit: req.query.get('limit'),
+      after: req.query.get('after'),
+    });
     this.checkDetailBudget(hydrations, 'conversation');
     return { endpoint: 'conversation', status: 200, body, hydrations };
   }
@@ -182,6 +197,7 @@ export class GraphRoutes {
     req: GraphRequest,
     endpoint: Endpoint,
     hydrations: NonNullable<RouteResult['hydrations']>,
+    nodeQuery: { limit: string | null; after: string | null } = { limit: null, after: null },
   ): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const f of fields) {
@@ -205,13 +221,15 @@ export class GraphRoutes {
           };
           break;
         case 'messages': {
-          const limit = this.limit(f.limit === undefined ? null : String(f.limit));
-          const page = this.page(c.messages, (m) => m.id, f.after ?? null, limit, req.emptyPage, endpoint);
+          const limit = this.limit(f.limit === undefined ? nodeQuery.limit : String(f.limit));
+          const after = f.after ?? nodeQuery.after;
+          const page = this.page(c.messages, (m) => m.id, after, limit, req.emptyPage, endpoint);
           const sub = f.subfields ?? [{ name: 'id' }, { name: 'created_time' }];
-          const subParam = sub.map((s) => s.name).join(',');
+          // Graph leaves an empty edge out of the answer.
+          if (page.items.length === 0 && !page.hasMore && after !== null) break;
           out['messages'] = {
             data: this.renderListedMessages(c, page.items, sub, req, endpoint, hydrations),
-            ...this.paging(page, req, `${c.id}/messages`, { fields: subParam }, limit),
+            ...this.messagePaging(page, req, c, sub, limit),
           };
           break;
         }
@@ -223,22 +241,50 @@ export class GraphRoutes {
   }
 
   private messagesEdge(req: GraphRequest, c: SandboxConversation): RouteResult {
+    if (this.options.messagesEdge === 'refuse')
+      throw new RouteError('messages', graphErrors.nonexistingField('messages', 'IGConversation'));
     const fields = this.fields(req, 'messages', 'id,created_time');
     const limit = this.limit(req.query.get('limit'));
-    const page = this.page(c.messages, (m) => m.id, req.query.get('after'), limit, req.emptyPage, 'messages');
-    const carry: Record<string, string> = {};
-    const fieldsParam = req.query.get('fields');
-    if (fieldsParam !== null) carry['fields'] = fieldsParam;
+    // A time-paged link (`until` + `__paging_token`) names the last message served in its token.
+    const after = req.query.get('after') ?? req.query.get('__paging_token');
+    const page = this.page(c.messages, (m) => m.id, after, limit, req.emptyPage, 'messages');
     const hydrations: NonNullable<RouteResult['hydrations']> = [];
     const data = this.renderListedMessages(c, page.items, fields, req, 'messages', hydrations);
     this.checkDetailBudget(hydrations, 'messages');
     return {
       endpoint: 'messages',
       status: 200,
-      body: { data, ...this.paging(page, req, req.segments.join('/'), carry, limit) },
+      body: { data, ...this.messagePaging(page, req, c, fields, limit) },
       pageLimit: limit,
       hydrations,
     };
+  }
+
+  /** A message list's paging, its `next` in the form `pagingLinks` names. */
+  private messagePaging(
+    page: Page<SandboxMessage>,
+    req: GraphRequest,
+    c: SandboxConversation,
+    sub: FieldSpec[],
+    limit: number,
+  ): { paging?: unknown } {
+    const form = this.options.pagingLinks;
+    const subParam = sub.map((s) => s.name).join(',');
+    if (form === 'node') {
+      return this.paging(page, req, c.id, { fields: `messages{${subParam}}` }, limit);
+    }
+    const paging = this.paging(page, req, `${c.id}/messages`, { fields: subParam }, limit);
+    if (form === 'edge' || paging.paging === undefined) return paging;
+    const { cursors, next } = paging.paging as { cursors: { after: string }; next?: string };
+    if (form === 'cursors') return { paging: { cursors } };
+    // Time-based paging: `until` (the last message's time, in seconds) and a paging token; no cursors.
+    if (next === undefined) return { paging: {} };
+    const url = new URL(next);
+    url.searchParams.delete('after');
+    const last = page.items[page.items.length - 1];
+    url.searchParams.set('until', String(Math.floor((last?.createdMs ?? 0) / 1000)));
+    url.searchParams.set('__paging_token', cursors.after);
+    return { paging: { next: url.toString() } };
   }
 
   /**
@@ -398,10 +444,10 @@ export class GraphRoutes {
     path: string,
     carry: Record<string, string>,
     limit: number,
-  ): { paging?: unknown } {
+  ): { paging?: { cursors: { before: string; after: string }; next?: string } } {
     if (page.items.length === 0 && !page.hasMore) return {};
     const after = encodeCursor(page.after, page.nonce);
-    const paging: Record<string, unknown> = {
+    const paging: { cursors: { before: string; after: string }; next?: string } = {
       cursors: { before: encodeCursor(page.before), after },
     };
     if (page.hasMore) {
@@ -410,7 +456,7 @@ export class GraphRoutes {
       for (const [k, v] of Object.entries(carry)) if (v !== '') q.set(k, v);
       q.set('limit', String(limit));
       q.set('after', after);
-      paging['next'] = `${this.options.publicUrl}/${req.version}/${path}?${q.toString()}`;
+      paging.next = `${this.options.publicUrl}/${req.version}/${path}?${q.toString()}`;
     }
     return { paging };
   }
