@@ -207,7 +207,12 @@ const instant = z
 const settingsShape = {
   account: z.string().regex(/^(me|\d+)$/, 'must be "me" or a numeric account id'),
   'user-id': z.string().regex(/^\d+$/, 'must be a numeric Instagram-scoped id').optional(),
-  'base-url': z.url({ protocol: /^https?$/ }),
+  'base-url': z
+    .url({ protocol: /^https?$/ })
+    .refine(
+      (u) => !/(^|\/)v\d+(\.\d+)?(\/|$)/.test(new URL(u).pathname),
+      'holds an API version in its path: give the host only (e.g. https://graph.instagram.com); the version is --api-version',
+    ),
   'api-version': z.string().regex(/^v\d+\.\d+$/, 'must look like v23.0'),
   'token-file': z.string().min(1).optional(),
   output: z.string().min(1),

@@ -3,6 +3,7 @@ import {
   GraphAuthError,
   GraphConfigError,
   GraphRequestError,
+  NotGraphApiError,
 } from '../graph/errors.js';
 import { asOutputPathError } from '../output-path.js';
 import { TimeWindowConflictError } from '../pipeline/conversation-planner.js';
@@ -44,7 +45,8 @@ export function describeFailure(e: unknown): FailureReport {
   if (e instanceof GraphAuthError)
     return { code: ExitCode.Auth, kind: 'auth', message: e.message, graphCode: e.request.graphError?.code };
   if (e instanceof NoSuchConversationError) return { code: ExitCode.Usage, kind: 'user', message: e.message };
-  if (e instanceof GraphConfigError) return { code: ExitCode.Usage, kind: 'usage', message: e.message };
+  if (e instanceof GraphConfigError || e instanceof NotGraphApiError)
+    return { code: ExitCode.Usage, kind: 'usage', message: e.message };
   if (e instanceof ManifestError)
     return {
       code: ExitCode.VerifyFailed,

@@ -194,6 +194,22 @@ export async function main(argv: string[]): Promise<number> {
             default: 0,
             describe: 'Share of requests answered with an injected fault, spread over all kinds',
           })
+          .option('paging-links', {
+            choices: ['edge', 'node', 'until', 'cursors'] as const,
+            default: 'edge' as const,
+            describe:
+              "Form of message lists' paging.next (Meta does not document it): the edge, the conversation node, until/__paging_token, or cursors only",
+          })
+          .option('messages-edge', {
+            choices: ['serve', 'refuse'] as const,
+            default: 'serve' as const,
+            describe: 'Whether /<conversation>/messages is served or refused with code 100',
+          })
+          .option('expansion', {
+            choices: ['serve', 'ignore', 'refuse'] as const,
+            default: 'serve' as const,
+            describe: 'Message detail fields inside a messages{…} expansion: served, ignored, or refused',
+          })
           .option('accept-token', {
             type: 'string',
             default: 'sandbox-token',

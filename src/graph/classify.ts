@@ -34,6 +34,8 @@ export interface FailureFacts {
   error?: GraphErrorBody | undefined;
   /** The body was not JSON (an HTML page from a proxy, a truncated body). */
   unparseableBody?: boolean | undefined;
+  /** The response's Content-Type, when a response arrived. */
+  contentType?: string | undefined;
   /** No (complete) response: connection reset, socket closed, DNS, timeout. */
   network?: 'timeout' | 'connection' | undefined;
   /** The system's code for a network failure (ECONNREFUSED, ENOTFOUND, CERT_HAS_EXPIRED, …), when known. */
@@ -67,6 +69,17 @@ function authHint(code: number, subcode: number | undefined, message: string): s
   if (code === 190 || code === 102)
     return 'the access token is invalid; check IG_ACCESS_TOKEN / --token-file and that it is an Instagram-Login token for graph.instagram.com';
   return 'the token lacks a permission; it needs instagram_business_basic and instagram_business_manage_messages';
+}
+
+/**
+ * The answer is not the Graph API's: a page that is not JSON, or an error status with no Graph error envelope (a
+ * web server's 404). A server error (5xx) is left out: a Graph host may answer one through its proxies.
+ */
+export function notGraphAnswer(facts: FailureFacts): boolean {
+  const status = facts.status;
+  if (status === undefined || status >= 500) return false;
+  if (facts.unparseableBody) return true;
+  return status >= 400 && (facts.error === undefined || typeof facts.error.code !== 'number');
 }
 
 export function classifyFailure(facts: FailureFacts): Classification {

@@ -3,8 +3,14 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { CallBudget } from './call-budget.js';
-import { classifyFailure } from './classify.js';
-import { GraphAuthError, GraphConfigError, GraphPagingError, GraphRequestError } from './errors.js';
+import { classifyFailure, notGraphAnswer } from './classify.js';
+import {
+  GraphAuthError,
+  GraphConfigError,
+  GraphPagingError,
+  GraphRequestError,
+  NotGraphApiError,
+} from './errors.js';
 import { stripAccessToken } from './redact.js';
 import { sendGet, type Transport } from './transport.js';
 
@@ -101,6 +107,8 @@ export class GraphClient {
   private readonly budget: CallBudget;
   private readonly origin: string;
   private consecutiveThrottles = 0;
+  /** The host has answered at least once (any HTTP response): network retries are quiet from then on. */
+  private answered = false;
   /** Set by the first auth failure: the token is dead, so no further call is spent on it. */
   private authFailure: GraphAuthError | undefined;
 
@@ -132,9 +140,13 @@ export class GraphClient {
     return url;
   }
 
-  /** One GET with every policy applied. `endpoint` labels the call in the metrics. */
-  async get(endpoint: string, url: URL): Promise<unknown> {
-    return this.request(endpoint, () => url, undefined);
+  /**
+   * One GET with every policy applied. `endpoint` labels the call in the metrics. `firstContact` marks the first call
+   * a run makes to the host: an answer that is not the Graph API's is retried once, then named as a wrong
+   * `--base-url` (NotGraphApiError) instead of being retried for half a minute.
+   */
+  async get(endpoint: string, url: URL, options: { firstContact?: boolean } = {}): Promise<unknown> {
+    return this.request(endpoint, () => url, undefined, 'GET', options.firstContact === true);
   }
 
   /** One POST with every policy applied (only idempotent ones are sent: retrying them is safe). */
@@ -223,11 +235,13 @@ export class GraphClient {
     build: (limit: number) => URL,
     limit: LimitState | undefined,
     method: 'GET' | 'POST' = 'GET',
+    firstContact = false,
   ): Promise<unknown> {
     const { clock, signal, logger } = this.options;
     let throttles = 0;
     let notFound = 0;
     let transientRetries = 0;
+    let notGraph = 0;
     const attempt = async (): Promise<unknown> => {
       if (this.authFailure) throw new AbortError(this.authFailure);
       await this.budget.acquire(signal);
@@ -241,6 +255,7 @@ export class GraphClient {
         },
       );
       if (result.usage) this.budget.observeUsage(result.usage.maxPercent);
+      if (result.ok || result.facts.status !== undefined) this.answered = true;
       if (result.ok) {
         this.honourAnnouncedBlock(result.usage?.regainMinutes);
         this.consecutiveThrottles = 0;
@@ -262,6 +277,12 @@ export class GraphClient {
         },
       );
       this.metrics.failures[classification.reason] = (this.metrics.failures[classification.reason] ?? 0) + 1;
+      if (firstContact && notGraphAnswer(result.facts)) {
+        // Once may be a proxy's hiccup; twice is the wrong host.
+        if (++notGraph >= 2)
+          throw new AbortError(new NotGraphApiError(this.options.baseUrl, error, result.facts.contentType));
+        throw error;
+      }
       switch (classification.kind) {
         case 'throttled': {
           this.metrics.throttles++;
@@ -316,14 +337,25 @@ export class GraphClient {
         if (error.kind === 'throttled') return; // the budget holds every call until the throttle has passed
         // Throttles are waited out by the budget: they do not lengthen the backoff of the next failure.
         const wait = backoffDelay(attemptNumber - throttles, this.options.backoff, this.options.random);
-        logger.debug(`retrying ${endpoint} in ${wait} ms`, {
-          reason: error.classification.reason,
-          attemptNumber,
-        });
+        const fields = { reason: error.classification.reason, attemptNumber };
+        if (error.status === undefined && !this.answered) {
+          // The host has not answered once yet: say so on every attempt, so nobody watches a silent terminal.
+          const cause = `${error.networkCode ?? error.classification.reason} ${new URL(this.options.baseUrl).host}`;
+          logger.warn(
+            `retrying in ${formatWait(wait)} (${transientRetries}/${this.options.retries}): ${cause}`,
+            fields,
+          );
+        } else {
+          logger.debug(`retrying ${endpoint} in ${wait} ms`, fields);
+        }
         await clock.sleep(wait, signal);
       },
     });
   }
+}
+
+function formatWait(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
 function describe(url: URL): string {

@@ -104,7 +104,7 @@ export class ConversationsApi {
    */
   async resolveAccount(account: string): Promise<{ id: string; username: string | undefined }> {
     const body = (await this.client
-      .get('account', this.client.url(account, { fields: 'user_id,username' }))
+      .get('account', this.client.url(account, { fields: 'user_id,username' }), { firstContact: true })
       .catch((e: unknown) => {
         const notFound =
           e instanceof GraphRequestError &&

@@ -80,3 +80,23 @@ export class GraphPagingError extends Error {
 export class GraphConfigError extends Error {
   override name = 'GraphConfigError';
 }
+
+/**
+ * The first call of a run was answered by something that is not the Graph API (an HTML page, a web server's 404):
+ * `--base-url` points at the wrong host. Retrying cannot help; the message says what came back.
+ */
+export class NotGraphApiError extends Error {
+  override name = 'NotGraphApiError';
+
+  constructor(
+    readonly baseUrl: string,
+    readonly request: GraphRequestError,
+    contentType: string | undefined,
+  ) {
+    super(
+      `--base-url ${baseUrl} answered HTTP ${request.status ?? '?'}${contentType ? ` ${contentType}` : ''} to ` +
+        `${request.method} ${request.path.split('?')[0] ?? ''}: it is not a Graph API; the default is https://graph.instagram.com`,
+      { cause: request },
+    );
+  }
+}

@@ -54,13 +54,15 @@ export async function sendGet(
   try {
     body = JSON.parse(text);
   } catch {
-    return { ok: false, facts: { status: response.status, unparseableBody: true }, usage };
+    const contentType = response.headers.get('content-type')?.split(';')[0]?.trim() || undefined;
+    return { ok: false, facts: { status: response.status, unparseableBody: true, contentType }, usage };
   }
   const error = (body as { error?: GraphErrorBody } | null)?.error;
   if (!response.ok || (typeof error === 'object' && error !== null)) {
+    const contentType = response.headers.get('content-type')?.split(';')[0]?.trim() || undefined;
     return {
       ok: false,
-      facts: { status: response.status, error, regainMinutes: usage?.regainMinutes },
+      facts: { status: response.status, error, regainMinutes: usage?.regainMinutes, contentType },
       usage,
     };
   }

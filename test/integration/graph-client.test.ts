@@ -3,7 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { GraphClient, type GraphClientOptions } from '../../src/graph/client.js';
 import { ConversationsApi } from '../../src/graph/conversations-api.js';
-import { GraphAuthError, GraphConfigError, GraphPagingError } from '../../src/graph/errors.js';
+import {
+  GraphAuthError,
+  GraphConfigError,
+  GraphPagingError,
+  GraphRequestError,
+  NotGraphApiError,
+} from '../../src/graph/errors.js';
+import { silentLogger } from '../../src/logger.js';
+import { freePort } from '../helpers/free-port.js';
 import { testClientOptions } from '../helpers/client-options.js';
 import { startSandbox } from '../helpers/sandbox-fixture.js';
 import { VirtualClock } from '../helpers/virtual-clock.js';
@@ -178,5 +186,54 @@ describe('GraphClient over HTTP', () => {
     await c.get('account', c.url('me'));
     expect(clock.now() - before).toBeGreaterThanOrEqual(120_000);
     expect(c.metrics.throttleWaitMs).toBe(120_000);
+  });
+
+  it('a first call answered by a web page, not the Graph API, is tried twice and names --base-url', async () => {
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<html><body><h1>Not Found</h1></body></html>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const error = await new ConversationsApi(client(url), 100).resolveAccount('me').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotGraphApiError);
+    expect((error as Error).message).toBe(
+      `--base-url ${url} answered HTTP 404 text/html to GET /v23.0/me: it is not a Graph API; the default is https://graph.instagram.com`,
+    );
+    expect(paths).toHaveLength(2);
+  });
+
+  it('a 404 without a Graph error body is not the Graph API either; a Graph error at 404 is', async () => {
+    const plain = await scriptedServer(() => ({ message: 'no route' }), 404);
+    const error = await new ConversationsApi(client(plain.url), 100)
+      .resolveAccount('me')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotGraphApiError);
+    expect(plain.paths).toHaveLength(2);
+    const graph = await scriptedServer(
+      () => ({ error: { code: 190, message: 'Invalid OAuth access token' } }),
+      404,
+    );
+    const auth = await new ConversationsApi(client(graph.url), 100)
+      .resolveAccount('me')
+      .catch((e: unknown) => e);
+    expect(auth).toBeInstanceOf(GraphAuthError);
+  });
+
+  it('while the host has never answered, each retry is one warning with its wait, its count and the cause', async () => {
+    const port = await freePort();
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (m: string) => warnings.push(m) };
+    const api = new ConversationsApi(client(`http://127.0.0.1:${port}`, { logger }), 100);
+    const error = await api.resolveAccount('me').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GraphRequestError);
+    expect(warnings).toEqual([
+      `retrying in 100 ms (1/3): ECONNREFUSED 127.0.0.1:${port}`,
+      `retrying in 150 ms (2/3): ECONNREFUSED 127.0.0.1:${port}`,
+      `retrying in 300 ms (3/3): ECONNREFUSED 127.0.0.1:${port}`,
+    ]);
   });
 });

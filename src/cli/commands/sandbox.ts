@@ -1,5 +1,6 @@
 import { createSandbox, type SandboxOverrides } from '../../sandbox/create-sandbox.js';
 import { FAULT_KINDS, SLOW_FAULT_KINDS } from '../../sandbox/faults.js';
+import type { PagingLinks } from '../../sandbox/graph-routes.js';
 import { createSandboxFleet } from '../../sandbox/sandbox-fleet.js';
 import type { CommandResult } from '../exit-codes.js';
 
@@ -13,6 +14,9 @@ export interface SandboxArgs {
   'max-limit': number;
   'fault-rate': number;
   'accept-token': string;
+  'paging-links': PagingLinks;
+  'messages-edge': 'serve' | 'refuse';
+  expansion: 'serve' | 'ignore' | 'refuse';
   'webhook-url'?: string | undefined;
   'webhook-secret': string;
 }
@@ -31,6 +35,9 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
   const shared: SandboxOverrides = {
     conversations: args.conversations,
     maxLimit: args['max-limit'],
+    pagingLinks: args['paging-links'],
+    messagesEdge: args['messages-edge'],
+    expansion: args.expansion,
     rateLimit: { callsPerSecond: args['rate-limit'] },
     faults: { rates: Object.fromEntries(fastKinds.map((k) => [k, perKind])) },
   };
