@@ -109,6 +109,10 @@ export class GraphClient {
   private consecutiveThrottles = 0;
   /** The host has answered at least once (any HTTP response): network retries are quiet from then on. */
   private answered = false;
+  /** Usage headers the host has sent (`ig-export probe` reports them: whether Instagram sends them is a GUESS). */
+  readonly usageHeadersSeen = new Set<string>();
+  /** The Graph codes (or HTTP 429) the host throttled with. */
+  readonly throttleCodesSeen = new Set<number>();
   /** Set by the first auth failure: the token is dead, so no further call is spent on it. */
   private authFailure: GraphAuthError | undefined;
 
@@ -256,6 +260,7 @@ export class GraphClient {
       );
       if (result.usage) this.budget.observeUsage(result.usage.maxPercent);
       if (result.ok || result.facts.status !== undefined) this.answered = true;
+      for (const name of result.usageHeaders ?? []) this.usageHeadersSeen.add(name);
       if (result.ok) {
         this.honourAnnouncedBlock(result.usage?.regainMinutes);
         this.consecutiveThrottles = 0;
@@ -286,6 +291,7 @@ export class GraphClient {
       switch (classification.kind) {
         case 'throttled': {
           this.metrics.throttles++;
+          this.throttleCodesSeen.add(result.facts.error?.code ?? result.facts.status ?? 0);
           if (++throttles > this.options.maxThrottles) throw new AbortError(error);
           // Requests in flight when the account is throttled all come back throttled: that is one episode, and
           // it escalates the wait once, not once per reply.

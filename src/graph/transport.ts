@@ -1,11 +1,17 @@
 import type { FailureFacts, GraphErrorBody } from './classify.js';
 import { GraphConfigError } from './errors.js';
-import { parseUsageHeaders, type UsageSnapshot } from './usage-headers.js';
+import { parseUsageHeaders, USAGE_HEADER_NAMES, type UsageSnapshot } from './usage-headers.js';
 
 /** One HTTP request (a GET, or the rare POST) and nothing else: no retry, no pacing. Returns the parsed body or the facts of the failure. */
 export type TransportResult =
-  | { ok: true; status: number; body: unknown; usage: UsageSnapshot | undefined }
-  | { ok: false; facts: FailureFacts; usage: UsageSnapshot | undefined; cause?: unknown };
+  | { ok: true; status: number; body: unknown; usage: UsageSnapshot | undefined; usageHeaders?: string[] }
+  | {
+      ok: false;
+      facts: FailureFacts;
+      usage: UsageSnapshot | undefined;
+      cause?: unknown;
+      usageHeaders?: string[];
+    };
 
 /** The seam the client sends through (as ky lets you inject `fetch`): policy tests can answer without a server. */
 export type Transport = (
@@ -50,12 +56,18 @@ export async function sendGet(
     return networkFailure(cause, timeout);
   }
   const usage = parseUsageHeaders((name) => response.headers.get(name));
+  const usageHeaders = USAGE_HEADER_NAMES.filter((name) => response.headers.has(name));
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     const contentType = response.headers.get('content-type')?.split(';')[0]?.trim() || undefined;
-    return { ok: false, facts: { status: response.status, unparseableBody: true, contentType }, usage };
+    return {
+      ok: false,
+      facts: { status: response.status, unparseableBody: true, contentType },
+      usage,
+      usageHeaders,
+    };
   }
   const error = (body as { error?: GraphErrorBody } | null)?.error;
   if (!response.ok || (typeof error === 'object' && error !== null)) {
@@ -64,9 +76,10 @@ export async function sendGet(
       ok: false,
       facts: { status: response.status, error, regainMinutes: usage?.regainMinutes, contentType },
       usage,
+      usageHeaders,
     };
   }
-  return { ok: true, status: response.status, body, usage };
+  return { ok: true, status: response.status, body, usage, usageHeaders };
 }
 
 /**

@@ -12,6 +12,9 @@ export interface UsageSnapshot {
 
 type HeaderGetter = (name: string) => string | null;
 
+/** The usage headers Meta documents (contract §5); which of them graph.instagram.com sends is a GUESS. */
+export const USAGE_HEADER_NAMES = ['x-app-usage', 'x-ad-account-usage', 'x-business-use-case-usage'] as const;
+
 function parseJson(raw: string | null): unknown {
   if (raw === null || raw === '') return undefined;
   try {

@@ -99,6 +99,19 @@ export class HydrationStrategy {
     userId: string | undefined,
     onMalformed: OnMalformed,
   ): AsyncGenerator<ListedConversation> {
+    for await (const c of this.listing(account, accountId, userId, onMalformed)) {
+      // The `user_id` filter is Meta's (GUESS that it is honoured): a listing that ignored it must not put other
+      // people's conversations into a one-person export.
+      if (userId === undefined || c.participant?.id === userId) yield c;
+    }
+  }
+
+  private async *listing(
+    account: string,
+    accountId: string,
+    userId: string | undefined,
+    onMalformed: OnMalformed,
+  ): AsyncGenerator<ListedConversation> {
     if (this.current === 'expand') {
       let first = true;
       try {

@@ -55,6 +55,8 @@ export interface SandboxOptions {
   pagingLinks: PagingLinks;
   /** Whether `/<conv>/messages` is served or refused with code 100 (GUESS). */
   messagesEdge: 'serve' | 'refuse';
+  /** Whether `user_id` on the conversation listing is honoured or ignored (GUESS). */
+  userIdFilter: 'honour' | 'ignore';
   rateLimit: RateLimitOptions;
   faults: FaultOptions;
   /** Share of conversations listed, and of messages detailed, with a field of the wrong shape (0 = none). */
@@ -91,6 +93,7 @@ export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
   expansionMaxDetailed: 0,
   pagingLinks: 'edge',
   messagesEdge: 'serve',
+  userIdFilter: 'honour',
   rateLimit: {
     callsPerSecond: 2,
     errorCode: 80002,
@@ -402,6 +405,7 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
       expansionMaxDetailed: options.expansionMaxDetailed,
       pagingLinks: options.pagingLinks,
       messagesEdge: options.messagesEdge,
+      userIdFilter: options.userIdFilter,
     });
     const result: RouteResult = routes.route({
       version,

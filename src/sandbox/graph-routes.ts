@@ -58,6 +58,8 @@ export interface RouteOptions {
   pagingLinks: PagingLinks;
   /** Whether the `/<conv>/messages` edge is served, or refused with code 100 as a nonexisting field (GUESS). */
   messagesEdge: 'serve' | 'refuse';
+  /** Whether `user_id` narrows the conversation listing to one person, or is ignored (GUESS). */
+  userIdFilter: 'honour' | 'ignore';
 }
 
 export const PAGING_LINKS = ['edge', 'node', 'until', 'cursors'] as const;
@@ -158,7 +160,8 @@ export class GraphRoutes {
     }
     const userId = req.query.get('user_id');
     let list = this.data.conversations.filter((c) => c.messages.length > 0);
-    if (userId !== null) list = list.filter((c) => c.participant.id === userId);
+    if (userId !== null && this.options.userIdFilter === 'honour')
+      list = list.filter((c) => c.participant.id === userId);
     const fields = this.fields(req, 'conversations', userId === null ? 'id,updated_time' : 'id');
     const limit = this.limit(req.query.get('limit'));
     const page = this.page(list, (c) => c.id, req.query.get('after'), limit, req.emptyPage, 'conversations');

@@ -86,6 +86,23 @@ describe('export pipeline against the sandbox over HTTP', () => {
     const messages = await readNdjson(join(summary.snapshotDir!, 'messages.ndjson'));
     expect(messages.length).toBe(target.messages.length);
   });
+
+  it.each(['auto', 'per-message'] as const)(
+    'a server that ignores user_id still gives a one-person export of that person alone (hydration %s)',
+    async (hydrate) => {
+      const sandbox = await startSandbox({ seed: 5, conversations: 30, userIdFilter: 'ignore' });
+      const target = sandbox.data.conversations[17]!;
+      const summary = await exportSandbox(sandbox, await tempDir(), {
+        run: { userId: target.participant.id, hydrate },
+      });
+      expect(summary.status).toBe('complete');
+      const conversations = await readNdjson(join(summary.snapshotDir!, 'conversations.ndjson'));
+      expect(conversations.map((c) => c['conversation_id'])).toEqual([target.id]);
+      const messages = await readNdjson(join(summary.snapshotDir!, 'messages.ndjson'));
+      expect(new Set(messages.map((m) => m['conversation_id']))).toEqual(new Set([target.id]));
+      expect(messages.length).toBe(target.messages.length);
+    },
+  );
 });
 
 describe('progress reported through onProgress', () => {
