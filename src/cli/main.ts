@@ -454,6 +454,37 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'probe',
+      'Check on a real account every Graph API behaviour ig-export guesses (at most 15 calls) and report what it saw',
+      (y) =>
+        y
+          .option('account', { type: 'string', describe: 'Account id, or me (default me)' })
+          .option('token-file', {
+            type: 'string',
+            describe: 'File holding the access token (otherwise IG_ACCESS_TOKEN)',
+          })
+          .option('base-url', {
+            type: 'string',
+            describe: 'Graph API host (default https://graph.instagram.com)',
+          })
+          .option('api-version', { type: 'string', describe: 'Graph API version (default v23.0)' })
+          .option('output', {
+            type: 'string',
+            describe: 'Output root (default output), for the default state dir',
+          })
+          .option('state-dir', {
+            type: 'string',
+            describe: 'Where the report probe-<time>.json goes (default <output>/_state)',
+          })
+          .option('max-rps', { type: 'number', describe: 'Calls per second (default 2, as for export)' })
+          .option('json', JSON_OPTION)
+          .example('$0 probe --token-file ~/.ig-token', 'before the first export of a real account'),
+      async (args) => {
+        const { probeCommand } = await import('./commands/probe.js');
+        result = await probeCommand(args);
+      },
+    )
+    .command(
       'schema',
       'Print the output columns (Markdown, or JSON with --json)',
       (y) =>
@@ -475,7 +506,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .demandCommand(
       1,
-      'Name a command: export, demo, verify, compact, prune, doctor, token, listen, webhook, sandbox or schema.',
+      'Name a command: export, demo, verify, compact, prune, doctor, probe, token, listen, webhook, sandbox or schema.',
     )
     .strict()
     .recommendCommands()

@@ -89,6 +89,10 @@ export function classifyFailure(facts: FailureFacts): Classification {
     const { code } = e;
     const subcode = e.error_subcode;
     const message = e.message ?? '';
+    // A permission code whose message says the message is deleted is the window's answer (its code is a GUESS),
+    // not a token problem: stopping the whole run for it would lose every conversation after it.
+    if ((code === 10 || (code >= 200 && code <= 299)) && /has been deleted/i.test(message))
+      return { kind: 'gone', reason: `code_${code}_deleted` };
     if (code === 190 || code === 102 || code === 10 || (code >= 200 && code <= 299)) {
       return {
         kind: 'auth',

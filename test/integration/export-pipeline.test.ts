@@ -105,6 +105,22 @@ describe('export pipeline against the sandbox over HTTP', () => {
   );
 });
 
+describe('the answer to a detail read of an unsent message (its code is a GUESS)', () => {
+  it('code 10 saying "has been deleted" marks the message unavailable and the run goes on', async () => {
+    const sandbox = await startSandbox({
+      seed: 12,
+      conversations: 20,
+      unsentRate: 0.1,
+      deletedErrorCode: 10,
+      deletedErrorSubcode: 2534022,
+    });
+    const summary = await exportSandbox(sandbox, await tempDir());
+    expect(summary.status).toBe('complete');
+    expect(summary.counts.unavailable).toBeGreaterThan(0);
+    await expectSnapshotEqualsSandbox(summary.snapshotDir!, sandbox);
+  });
+});
+
 describe('progress reported through onProgress', () => {
   it('counts up to the summary, and ends with done', async () => {
     const sandbox = await startSandbox({ seed: 9, conversations: 40 });

@@ -89,4 +89,19 @@ describe('classifyFailure, rule by rule', () => {
     expect(classifyFailure({ status: 404 }).kind).toBe('fatal');
     expect(classifyFailure({ status: 500, error: { code: 12345 } }).kind).toBe('transient');
   });
+
+  it('a permission code that says the message has been deleted is the window, not a dead token', () => {
+    expect(
+      graph(400, { code: 10, error_subcode: 2534022, message: 'The message has been deleted.' }),
+    ).toEqual({
+      kind: 'gone',
+      reason: 'code_10_deleted',
+    });
+    expect(
+      graph(400, { code: 10, message: 'Application does not have permission for this action' }).kind,
+    ).toBe('auth');
+    expect(
+      graph(400, { code: 190, message: 'Error validating access token: the user has been deleted' }).kind,
+    ).toBe('auth');
+  });
 });
