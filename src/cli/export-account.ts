@@ -1,5 +1,7 @@
 import { systemClock } from '../clock.js';
 import { GraphAuthError } from '../graph/errors.js';
+import { RecordingExistsError, startRecording, type ExchangeRecorder } from '../graph/exchange-recording.js';
+import { sendGet } from '../graph/transport.js';
 import type { Logger } from '../logger.js';
 import type { OnProgress } from '../pipeline/export-progress.js';
 import { accountLockDir } from '../pipeline/snapshot-layout.js';
@@ -73,6 +75,22 @@ async function tokenForRun(
   }
 }
 
+/** `--record <dir>`: the exchanges of the run go to `<dir>/exchanges.ndjson` (refused when it holds one). */
+function recordingFor(
+  settings: ExportSettings,
+  baseUrl: string,
+  redactKey: string | undefined,
+): ExchangeRecorder | undefined {
+  const dir = settings.record;
+  if (dir === undefined) return undefined;
+  try {
+    return startRecording(dir, new URL(baseUrl).origin, redactKey);
+  } catch (e) {
+    if (e instanceof RecordingExistsError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 export interface AccountRunOptions {
   json: boolean;
   signal: AbortSignal;
@@ -100,13 +118,16 @@ export async function exportAccount(
   const base = toExportOptions(settings, token);
   const options = { ...base, run: { ...base.run, redactKey } };
   const startedMs = systemClock.now();
+  const recorder = recordingFor(settings, options.client.baseUrl, redactKey);
   const { code, summary, run, text } = await runAndReport(options, logger, {
     json: report.json,
     signal: report.signal,
     failOnLoss: settings['fail-on-loss'],
     onProgress: report.onProgress,
     label: report.label,
+    transport: recorder?.wrap(sendGet),
   });
+  if (recorder) logger.info(`every exchange of the run was recorded in ${recorder.file}`);
   // The token worked: from now on its age is known (for --auto-refresh and expiry warnings).
   const { stateDir } = options.run;
   await rememberFirstSeen(stateDir, token.token, startedMs);

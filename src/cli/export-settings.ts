@@ -141,6 +141,11 @@ export const EXPORT_FLAGS = {
     type: 'string',
     describe: 'File holding the --redact key (otherwise IG_EXPORT_REDACT_KEY)',
   },
+  record: {
+    type: 'string',
+    describe:
+      'Write every API request and response of the run into this folder (exchanges.ndjson: no token; text, names and links hashed with --redact), for a bug report or ig-export sandbox --replay',
+  },
   'download-media': {
     type: 'boolean',
     default: false,
@@ -238,6 +243,7 @@ const settingsShape = {
   'auto-refresh': z.boolean(),
   redact: z.boolean(),
   'redact-key-file': z.string().min(1).optional(),
+  record: z.string().min(1).optional(),
   'download-media': z.boolean(),
   'max-media-bytes': positiveInt.max(2 ** 31 - 1),
   'media-concurrency': positiveInt.max(64),
@@ -401,6 +407,8 @@ export function accountSettings(settings: ExportSettings, entry: FleetAccount): 
     ...settings,
     account: entry.account,
     ...(entry.token_file === undefined ? {} : { 'token-file': entry.token_file }),
+    // Each account's exchanges in a folder of its own.
+    ...(settings.record === undefined ? {} : { record: join(settings.record, entry.name) }),
   };
 }
 

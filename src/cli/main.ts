@@ -219,13 +219,19 @@ export async function main(argv: string[]): Promise<number> {
             type: 'string',
             describe: 'Deliver a signed messages webhook here for every message added (try ig-export listen)',
           })
+          .option('replay', {
+            type: 'string',
+            describe:
+              'Serve a recording made by export --record (its folder) instead of synthetic data, for a bug report or a test',
+          })
           .option('webhook-secret', {
             type: 'string',
             default: 'sandbox-app-secret',
             describe: 'The app secret the sandbox signs webhooks with (a sandbox value, not a secret)',
           })
           .example('$0 sandbox --port 8787 --fault-rate 0.1', 'a flaky sandbox for trying the client')
-          .example('$0 sandbox --accounts 3', 'three accounts, for trying a fleet config'),
+          .example('$0 sandbox --accounts 3', 'three accounts, for trying a fleet config')
+          .example('$0 sandbox --replay ./recording', 'serve what a real account answered (export --record)'),
       async (args) => {
         const { sandboxCommand } = await import('./commands/sandbox.js');
         result = await sandboxCommand(args);

@@ -1,3 +1,4 @@
+import type { Transport } from '../graph/transport.js';
 import { systemRandom } from './system-random.js';
 import { basename } from 'node:path';
 import { systemClock } from '../clock.js';
@@ -20,6 +21,8 @@ export interface ReportOptions {
   failOnLoss: boolean;
   /** In a fleet, the account's name: it heads the text summary. */
   label?: string | undefined;
+  /** How Graph requests are sent (`--record` wraps fetch). */
+  transport?: Transport | undefined;
 }
 
 /**
@@ -40,6 +43,7 @@ export async function runAndReport(
       signal: report.signal,
       toolVersion: toolVersion(),
       onProgress: report.onProgress,
+      transport: report.transport,
       custody: collectCustody(process.argv.slice(2), [
         options.client.token,
         ...(options.run.redactKey === undefined ? [] : [options.run.redactKey]),

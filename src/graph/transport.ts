@@ -2,15 +2,30 @@ import type { FailureFacts, GraphErrorBody } from './classify.js';
 import { GraphConfigError } from './errors.js';
 import { parseUsageHeaders, USAGE_HEADER_NAMES, type UsageSnapshot } from './usage-headers.js';
 
+/** A response as it came: status, headers and body text (what `export --record` writes). */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
 /** One HTTP request (a GET, or the rare POST) and nothing else: no retry, no pacing. Returns the parsed body or the facts of the failure. */
 export type TransportResult =
-  | { ok: true; status: number; body: unknown; usage: UsageSnapshot | undefined; usageHeaders?: string[] }
+  | {
+      ok: true;
+      status: number;
+      body: unknown;
+      usage: UsageSnapshot | undefined;
+      usageHeaders?: string[];
+      raw?: RawResponse;
+    }
   | {
       ok: false;
       facts: FailureFacts;
       usage: UsageSnapshot | undefined;
       cause?: unknown;
       usageHeaders?: string[];
+      raw?: RawResponse;
     };
 
 /** The seam the client sends through (as ky lets you inject `fetch`): policy tests can answer without a server. */
@@ -57,6 +72,7 @@ export async function sendGet(
   }
   const usage = parseUsageHeaders((name) => response.headers.get(name));
   const usageHeaders = USAGE_HEADER_NAMES.filter((name) => response.headers.has(name));
+  const raw: RawResponse = { status: response.status, headers: Object.fromEntries(response.headers), text };
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -67,6 +83,7 @@ export async function sendGet(
       facts: { status: response.status, unparseableBody: true, contentType },
       usage,
       usageHeaders,
+      raw,
     };
   }
   const error = (body as { error?: GraphErrorBody } | null)?.error;
@@ -77,9 +94,10 @@ export async function sendGet(
       facts: { status: response.status, error, regainMinutes: usage?.regainMinutes, contentType },
       usage,
       usageHeaders,
+      raw,
     };
   }
-  return { ok: true, status: response.status, body, usage, usageHeaders };
+  return { ok: true, status: response.status, body, usage, usageHeaders, raw };
 }
 
 /**

@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { GraphClient, type ClientMetrics, type GraphClientSettings } from '../graph/client.js';
+import type { Transport } from '../graph/transport.js';
 import { ConversationsApi } from '../graph/conversations-api.js';
 import { GraphAuthError, GraphPagingError, GraphRequestError } from '../graph/errors.js';
 import { acquireRunLock } from '../state/run-lock.js';
@@ -95,6 +96,8 @@ export interface ExportDeps {
   custody: Custody;
   /** Told how the run is going after each conversation (the CLI draws it on a terminal). */
   onProgress?: OnProgress | undefined;
+  /** How Graph requests are sent (default: fetch); `--record` wraps it to write every exchange. */
+  transport?: Transport | undefined;
 }
 
 export interface ExportSummary {
@@ -137,7 +140,14 @@ export interface ExportSummary {
  */
 export async function runExport(options: ExportOptions, deps: ExportDeps): Promise<ExportSummary> {
   const { clock, logger, signal } = deps;
-  const client = new GraphClient({ ...options.client, clock, random: deps.random, logger, signal });
+  const client = new GraphClient({
+    ...options.client,
+    clock,
+    random: deps.random,
+    logger,
+    signal,
+    transport: deps.transport,
+  });
   const api = new ConversationsApi(client, options.run.pageSize, (reason) =>
     logger.warn(`message lists continue by cursor for the rest of this run: ${reason}`),
   );

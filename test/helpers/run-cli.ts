@@ -18,6 +18,8 @@ export interface RunningCli {
   waitForStderr(pattern: RegExp): Promise<void>;
   /** Resolves once stdout has printed something matching `pattern`. */
   waitForStdout(pattern: RegExp): Promise<void>;
+  /** What stdout has printed so far. */
+  stdoutSoFar(): string;
   result: Promise<CliResult>;
 }
 
@@ -57,6 +59,7 @@ export function spawnCli(
   return {
     child,
     result,
+    stdoutSoFar: () => stdout,
     waitForStderr: (pattern) =>
       pattern.test(stderr)
         ? Promise.resolve()

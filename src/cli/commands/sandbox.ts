@@ -2,7 +2,8 @@ import { createSandbox, type SandboxOverrides } from '../../sandbox/create-sandb
 import { FAULT_KINDS, SLOW_FAULT_KINDS } from '../../sandbox/faults.js';
 import type { PagingLinks } from '../../sandbox/graph-routes.js';
 import { createSandboxFleet } from '../../sandbox/sandbox-fleet.js';
-import type { CommandResult } from '../exit-codes.js';
+import { createReplayServer, ReplayFormatError, type ReplayServer } from '../../sandbox/replay-server.js';
+import { UsageError, type CommandResult } from '../exit-codes.js';
 
 export interface SandboxArgs {
   port: number;
@@ -19,6 +20,7 @@ export interface SandboxArgs {
   expansion: 'serve' | 'ignore' | 'refuse';
   'webhook-url'?: string | undefined;
   'webhook-secret': string;
+  replay?: string | undefined;
 }
 
 function untilSignal(): Promise<void> {
@@ -30,6 +32,7 @@ function untilSignal(): Promise<void> {
 
 /** `ig-export sandbox`: serves the Graph API sandbox (one account, or `--accounts n`) until interrupted. */
 export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> {
+  if (args.replay !== undefined) return replay(args.replay, args);
   const fastKinds = FAULT_KINDS.filter((k) => !SLOW_FAULT_KINDS.includes(k));
   const perKind = args['fault-rate'] / fastKinds.length;
   const shared: SandboxOverrides = {
@@ -102,4 +105,33 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
   await sandbox.webhooks?.flush();
   await sandbox.close();
   return { code: 0 };
+}
+
+/** `sandbox --replay <dir>`: a recording made by `export --record`, served back until interrupted. */
+async function replay(dir: string, args: SandboxArgs): Promise<CommandResult> {
+  let server: ReplayServer;
+  try {
+    server = await createReplayServer(dir, { port: args.port, host: args.host });
+  } catch (e) {
+    if (e instanceof ReplayFormatError) throw new UsageError(e.message);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UsageError(`port ${args.port} is in use: stop what listens there, or choose another --port`);
+    throw e;
+  }
+  process.stdout.write(
+    `Replaying ${server.exchanges} recorded exchanges from ${dir} on ${server.url}\n` +
+      `  export with: IG_ACCESS_TOKEN=replay ig-export export --base-url ${server.url} --output <a new folder>\n` +
+      '  (any token is accepted; a request the recording has no answer for gets a Graph error and is counted)\n',
+  );
+  await untilSignal();
+  await server.close();
+  return {
+    code: 0,
+    summary: {
+      status: 'complete',
+      exchanges: server.exchanges,
+      served: server.served,
+      misses: server.misses.length,
+    },
+  };
 }
