@@ -1,4 +1,5 @@
 import { mkdirSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -32,6 +33,7 @@ const EXPLANATIONS: Record<string, (path: string) => string> = {
   EDQUOT: () => 'disk quota exceeded: free some space',
   ENOENT: () => 'this filesystem does not allow creating it (e.g. /proc)',
   ENAMETOOLONG: () => 'the path is too long',
+  EIO: () => 'an input/output error: check the disk',
 };
 
 function explain(code: string, path: string): string {
@@ -47,6 +49,21 @@ export function asOutputPathError(e: unknown): OutputPathError | undefined {
   const action =
     err.syscall === 'mkdir' ? 'create' : err.syscall === 'open' ? 'write' : (err.syscall ?? 'use');
   return new OutputPathError(err.path, err.code, action);
+}
+
+/**
+ * Writes a whole new file (`wx`: never through an existing name, a planted link included). Node's write errors (a
+ * full disk) carry no path: the error gets this one, so the failure names the file (exit 8, not "unexpected").
+ */
+export async function writeNewFile(path: string, content: string): Promise<void> {
+  try {
+    await writeFile(path, content, { flag: 'wx' });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err instanceof Error && typeof err.code === 'string' && err.path === undefined)
+      Object.assign(err, { path, syscall: err.syscall ?? 'write' });
+    throw err;
+  }
 }
 
 /** Ensures `path` is a directory, creating missing levels one at a time. */

@@ -141,6 +141,12 @@ export const EXPORT_FLAGS = {
     type: 'string',
     describe: 'File holding the --redact key (otherwise IG_EXPORT_REDACT_KEY)',
   },
+  'rebuild-state': {
+    type: 'boolean',
+    default: false,
+    describe:
+      "Rebuild the account's run state from its published snapshots first (when the state file is damaged)",
+  },
   record: {
     type: 'string',
     describe:
@@ -244,6 +250,7 @@ const settingsShape = {
   redact: z.boolean(),
   'redact-key-file': z.string().min(1).optional(),
   record: z.string().min(1).optional(),
+  'rebuild-state': z.boolean(),
   'download-media': z.boolean(),
   'max-media-bytes': positiveInt.max(2 ** 31 - 1),
   'media-concurrency': positiveInt.max(64),
@@ -437,6 +444,7 @@ export function toExportOptions(
       outputRoot: s.output,
       stateDir: s['state-dir'] ?? join(s.output, '_state'),
       mode: s.full ? 'full' : 'auto',
+      rebuildState: s['rebuild-state'],
       checkpointMs: s['checkpoint-minutes'] * 60_000,
       checkpointConversations: s['checkpoint-conversations'],
       overlapMs: OVERLAP_MS,

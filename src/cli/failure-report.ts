@@ -10,6 +10,7 @@ import { TimeWindowConflictError } from '../pipeline/conversation-planner.js';
 import { ManifestError } from '../pipeline/snapshot-manifest.js';
 import { NoSuchConversationError } from '../pipeline/run-export.js';
 import { RunLockedError } from '../state/run-lock.js';
+import { StateFileCorruptError } from '../state/state-store.js';
 import { ExitCode, InterruptedError, UsageError } from './exit-codes.js';
 
 /** A failure as the user sees it: one line that says what happened and what to do, and its exit code. */
@@ -53,6 +54,7 @@ export function describeFailure(e: unknown): FailureReport {
       kind: 'snapshot',
       message: `${e.message}; check the snapshot with "ig-export verify"`,
     };
+  if (e instanceof StateFileCorruptError) return { code: ExitCode.Usage, kind: 'state', message: e.message };
   if (e instanceof TimeWindowConflictError)
     return { code: ExitCode.Usage, kind: 'usage', message: e.message };
   if (e instanceof AccountNotFoundError)

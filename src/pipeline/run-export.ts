@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
@@ -7,7 +8,7 @@ import type { Transport } from '../graph/transport.js';
 import { ConversationsApi } from '../graph/conversations-api.js';
 import { GraphAuthError, GraphPagingError, GraphRequestError } from '../graph/errors.js';
 import { acquireRunLock } from '../state/run-lock.js';
-import { needsRetry, StateStore } from '../state/state-store.js';
+import { asStateFileError, needsRetry, StateStore } from '../state/state-store.js';
 import { accountForToken, rememberAccountForToken } from '../state/token-accounts.js';
 import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
@@ -53,6 +54,8 @@ export interface RunOptions {
   stateDir: string;
   /** `auto`: incremental once state exists for the account; `full`: list and write everything again. */
   mode: 'auto' | 'full';
+  /** Delete the account's state file first: it is rebuilt from the published snapshots (`--rebuild-state`). */
+  rebuildState?: boolean | undefined;
   /** Publish a snapshot (and commit state) at least this often during a long run. */
   checkpointMs: number;
   /** …and after this many conversations (0 = no count limit). */
@@ -172,7 +175,20 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
     if (options.run.account === 'me')
       await rememberAccountForToken(options.run.stateDir, options.client.token, account.id);
 
-    const store = StateStore.open(accountStatePath(options.run.stateDir, account.id));
+    const statePath = accountStatePath(options.run.stateDir, account.id);
+    let store: StateStore;
+    try {
+      if (options.run.rebuildState === true) {
+        // Under the lock: nothing else uses the file. Snapshots are the source of truth; the state is an index.
+        for (const suffix of ['', '-wal', '-shm']) await rm(`${statePath}${suffix}`, { force: true });
+        logger.warn(
+          `run state ${statePath} removed (--rebuild-state): it is rebuilt from the published snapshots`,
+        );
+      }
+      store = StateStore.open(statePath);
+    } catch (e) {
+      throw asStateFileError(e, statePath);
+    }
     try {
       const recovered = await reconcileSnapshots(
         store,
@@ -192,6 +208,8 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
       } finally {
         captured?.close();
       }
+    } catch (e) {
+      throw asStateFileError(e, statePath);
     } finally {
       store.close();
     }
@@ -432,7 +450,15 @@ async function exportWithState(
   // A run that found nothing to do publishes nothing: the state and the run's summary record that it ran.
   const publish = !(stopReason === undefined && sequence.isEmpty && sequence.published.length === 0);
   progress('publishing');
-  const manifest = publish ? await sequence.publish(true, stopReason) : undefined;
+  let manifest: Manifest | undefined;
+  try {
+    manifest = publish ? await sequence.publish(true, stopReason) : undefined;
+  } catch (e) {
+    // A full disk or an I/O error while closing or publishing: stop every writer (the encoder threads too, or the
+    // process would never exit) and remove the unpublished folder; the error says which file failed.
+    await sequence.discard().catch(() => undefined);
+    throw e;
+  }
   progress('done');
   if (!publish) await sequence.discard();
   const anyPartial =

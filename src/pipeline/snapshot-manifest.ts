@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeNewFile } from '../output-path.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MANIFEST_DIGEST_FILE, MANIFEST_FILE } from './snapshot-layout.js';
@@ -185,8 +186,8 @@ export function manifestText(manifest: Manifest): string {
 /** Writes `manifest.json` and its detached digest `manifest.sha256` (never over existing files). */
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
   const text = manifestText(manifest);
-  await writeFile(join(dir, MANIFEST_FILE), text, { flag: 'wx' });
-  await writeFile(join(dir, MANIFEST_DIGEST_FILE), `${digestOf(text)}  ${MANIFEST_FILE}\n`, { flag: 'wx' });
+  await writeNewFile(join(dir, MANIFEST_FILE), text);
+  await writeNewFile(join(dir, MANIFEST_DIGEST_FILE), `${digestOf(text)}  ${MANIFEST_FILE}\n`);
 }
 
 export function parseManifest(text: string, where: string): Manifest {

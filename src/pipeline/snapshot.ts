@@ -1,6 +1,6 @@
-import { access, rename, rm, writeFile } from 'node:fs/promises';
+import { access, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDirSync } from '../output-path.js';
+import { ensureDirSync, writeNewFile } from '../output-path.js';
 import {
   CONVERSATION_COLUMNS,
   MEDIA_COLUMNS,
@@ -112,7 +112,7 @@ export class SnapshotWriter {
   /** A file beside the tables (the report), written whole; returns its size and SHA-256 for the manifest. */
   async writeFile(name: string, content: string): Promise<FileEntry> {
     const path = join(this.tmpDir, name);
-    await writeFile(path, content, { flag: 'wx' });
+    await writeNewFile(path, content);
     return digestFile(path);
   }
 

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ensureDirSync } from '../output-path.js';
+import { ensureDirSync, OutputPathError } from '../output-path.js';
 
 /**
  * Per-account run state in SQLite (better-sqlite3 12; 13 needs Node 22). It is a cache of what the published
@@ -104,6 +104,40 @@ export interface RunRecord {
   calls: number;
   /** The run's JSON summary (no secrets: it is built from counts and ids). */
   summary: Record<string, unknown>;
+}
+
+/** The state file is not a database SQLite can read (corrupt, or another file): exit 2, with the way out named. */
+export class StateFileCorruptError extends Error {
+  override name = 'StateFileCorruptError';
+
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
+    super(
+      `the run state ${path} cannot be read (${detail}); run again with --rebuild-state to rebuild it from the ` +
+        'published snapshots (nothing published is lost), or move the file away',
+    );
+  }
+}
+
+const SQLITE_AS_ERRNO: Array<[RegExp, string]> = [
+  [/^SQLITE_FULL/, 'ENOSPC'],
+  [/^SQLITE_READONLY/, 'EROFS'],
+  [/^SQLITE_CANTOPEN/, 'EACCES'],
+  [/^SQLITE_(IOERR|PROTOCOL)/, 'EIO'],
+];
+
+/**
+ * A SQLite failure of the state file as what the user can act on: a full disk or an I/O error names the file (exit
+ * 8), a corrupt file offers --rebuild-state (exit 2); anything else is left as it is.
+ */
+export function asStateFileError(e: unknown, path: string): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return e;
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) return new StateFileCorruptError(path, (e as Error).message);
+  const errno = SQLITE_AS_ERRNO.find(([pattern]) => pattern.test(code))?.[1];
+  return errno === undefined ? e : new OutputPathError(path, errno, 'write');
 }
 
 export class StateStore {

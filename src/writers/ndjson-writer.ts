@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { Column } from '../schema/tables.js';
 import { checkRow } from './row-check.js';
 import type { TableWriter } from './table-writer.js';
@@ -19,22 +19,49 @@ export function ndjsonLine(columns: readonly Column[], row: Record<string, unkno
   return `${JSON.stringify(out)}\n`;
 }
 
-/** Newline-delimited JSON, streamed with backpressure; memory stays at one 64 KiB buffer. */
+/**
+ * Newline-delimited JSON, streamed with backpressure; memory stays at one 64 KiB buffer. A write error (a full disk,
+ * an I/O error) is kept and thrown by the next `write` or `close`; nothing ever waits on an event the stream has
+ * already emitted (a full disk once ended a run with exit 0 that way: the event loop emptied while it waited).
+ */
 export function createNdjsonWriter<Row extends object>(
   path: string,
   columns: readonly Column[],
 ): TableWriter<Row> {
   const stream = createWriteStream(path, { flags: 'wx' });
+  let failure: Error | undefined;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    // fs write errors carry no path: add it, so the failure names the file (exit 8, not "unexpected").
+    failure ??= Object.assign(e, { path: e.path ?? path, syscall: e.syscall ?? 'write' });
+  });
   let buffer = '';
   let rows = 0;
   const flush = async (): Promise<void> => {
+    if (failure) throw failure;
     if (buffer === '') return;
     const chunk = buffer;
     buffer = '';
-    if (!stream.write(chunk)) await once(stream, 'drain');
+    if (!stream.write(chunk)) await drained();
+    if (failure) throw failure;
   };
+  /** Resolves on `drain`; rejects as soon as the stream fails or closes instead. */
+  const drained = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (failure) return reject(failure);
+      if (stream.destroyed) return reject(new Error(`${path} was closed while being written`));
+      const settle = (e?: Error): void => {
+        stream.off('drain', onDrain).off('error', onError).off('close', onClose);
+        if (e) reject(e);
+        else resolve();
+      };
+      const onDrain = (): void => settle();
+      const onError = (e: Error): void => settle(e);
+      const onClose = (): void => settle(failure ?? new Error(`${path} was closed while being written`));
+      stream.on('drain', onDrain).on('error', onError).on('close', onClose);
+    });
   return {
     async write(row) {
+      if (failure) throw failure;
       checkRow(columns, row as Record<string, unknown>);
       buffer += ndjsonLine(columns, row as Record<string, unknown>);
       rows++;
@@ -43,12 +70,14 @@ export function createNdjsonWriter<Row extends object>(
     async close() {
       await flush();
       stream.end();
-      await once(stream, 'finish');
+      // `finished` settles even when the stream ended or failed before it was called.
+      await finished(stream);
+      if (failure) throw failure;
       return { rows };
     },
     async abort() {
       stream.destroy();
-      await once(stream, 'close').catch(() => undefined);
+      await finished(stream).catch(() => undefined);
     },
   };
 }

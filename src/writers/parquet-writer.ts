@@ -51,7 +51,7 @@ const { pipeline } = require('node:stream/promises');
   const batches = new ReadableStream({ start: (c) => { controller = c; } });
   const done = W.transformParquetStream(batches, props).then((bytes) =>
     pipeline(Readable.fromWeb(bytes), createWriteStream(workerData.path, { flags: 'wx' })));
-  const fail = (e) => parentPort.postMessage({ type: 'error', message: String((e && e.stack) || e) });
+  const fail = (e) => parentPort.postMessage({ type: 'error', message: String((e && e.stack) || e), code: e && e.code });
   done.catch(fail);
   parentPort.on('message', async (message) => {
     try {
@@ -117,21 +117,36 @@ export function createParquetWriter<Row extends object>(
   const wake = (): void => {
     for (const w of waiters.splice(0)) w();
   };
-  worker.on('message', (m: { type: string; message?: string }) => {
+  worker.on('message', (m: { type: string; message?: string; code?: unknown }) => {
     if (m.type === 'taken') inFlight--;
     else if (m.type === 'closed') closed?.();
-    else if (m.type === 'error')
-      failure ??= new Error(`Parquet encoder failed for ${path}: ${m.message ?? ''}`);
+    else if (m.type === 'error') {
+      const error = new Error(`Parquet encoder failed for ${path}: ${m.message ?? ''}`);
+      // A file system error (a full disk) keeps its code and names the file: the CLI reports it as exit 8.
+      failure ??=
+        typeof m.code === 'string' ? Object.assign(error, { code: m.code, path, syscall: 'write' }) : error;
+      // Nothing more will come of this encoder: stop its thread now, so the process can exit.
+      stop();
+    }
     wake();
   });
+  let stopped: Promise<number> | undefined;
+  const stop = (): Promise<number> => {
+    // Only our own listener: `terminate()` waits for 'exit' with one of its own, which must stay.
+    worker.off('exit', onExit);
+    stopped ??= worker.terminate();
+    return stopped;
+  };
   worker.on('error', (e) => {
     failure ??= e;
+    void stop();
     wake();
   });
-  worker.on('exit', () => {
+  const onExit = (): void => {
     failure ??= new Error(`Parquet encoder for ${path} stopped`);
     wake();
-  });
+  };
+  worker.on('exit', onExit);
   const until = async (ready: () => boolean): Promise<void> => {
     while (!ready() && !failure) await new Promise<void>((r) => waiters.push(r));
     if (failure) throw failure;
@@ -178,14 +193,15 @@ export function createParquetWriter<Row extends object>(
         isClosed = true;
       };
       worker.postMessage({ type: 'end' });
-      await until(() => isClosed);
-      worker.removeAllListeners('exit');
-      await worker.terminate();
+      try {
+        await until(() => isClosed);
+      } finally {
+        await stop();
+      }
       return { rows };
     },
     async abort() {
-      worker.removeAllListeners('exit');
-      await worker.terminate();
+      await stop();
     },
   };
 }
