@@ -36,13 +36,17 @@ export function createNdjsonWriter<Row extends object>(
   });
   let buffer = '';
   let rows = 0;
-  const flush = async (): Promise<void> => {
+  /** The stream's error, set by its listener at any await. */
+  const throwIfFailed = (): void => {
     if (failure) throw failure;
+  };
+  const flush = async (): Promise<void> => {
+    throwIfFailed();
     if (buffer === '') return;
     const chunk = buffer;
     buffer = '';
     if (!stream.write(chunk)) await drained();
-    if (failure) throw failure;
+    throwIfFailed();
   };
   /** Resolves on `drain`; rejects as soon as the stream fails or closes instead. */
   const drained = (): Promise<void> =>
@@ -61,7 +65,7 @@ export function createNdjsonWriter<Row extends object>(
     });
   return {
     async write(row) {
-      if (failure) throw failure;
+      throwIfFailed();
       checkRow(columns, row as Record<string, unknown>);
       buffer += ndjsonLine(columns, row as Record<string, unknown>);
       rows++;
@@ -72,7 +76,7 @@ export function createNdjsonWriter<Row extends object>(
       stream.end();
       // `finished` settles even when the stream ended or failed before it was called.
       await finished(stream);
-      if (failure) throw failure;
+      throwIfFailed();
       return { rows };
     },
     async abort() {

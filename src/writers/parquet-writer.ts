@@ -126,7 +126,7 @@ export function createParquetWriter<Row extends object>(
       failure ??=
         typeof m.code === 'string' ? Object.assign(error, { code: m.code, path, syscall: 'write' }) : error;
       // Nothing more will come of this encoder: stop its thread now, so the process can exit.
-      stop();
+      void stop();
     }
     wake();
   });
