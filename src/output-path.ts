@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
@@ -34,6 +34,9 @@ const EXPLANATIONS: Record<string, (path: string) => string> = {
   ENOENT: () => 'this filesystem does not allow creating it (e.g. /proc)',
   ENAMETOOLONG: () => 'the path is too long',
   EIO: () => 'an input/output error: check the disk',
+  ESYMLINK: () =>
+    'it is a symbolic link, and ig-export never writes through links inside its folders: put a real folder or file ' +
+    'there (--output and --state-dir themselves may be links)',
 };
 
 function explain(code: string, path: string): string {
@@ -64,6 +67,20 @@ export async function writeNewFile(path: string, content: string): Promise<void>
       Object.assign(err, { path, syscall: err.syscall ?? 'write' });
     throw err;
   }
+}
+
+/**
+ * Refuses a symbolic link at a name ig-export writes inside its folders (an account folder, a state database): a
+ * link planted there would have ig-export write outside the folder it was given. No link, no error.
+ */
+export function refuseLink(path: string): void {
+  let link: boolean;
+  try {
+    link = lstatSync(path).isSymbolicLink();
+  } catch {
+    return; // absent: it will be created as a real file or folder
+  }
+  if (link) throw new OutputPathError(path, 'ESYMLINK', 'write into');
 }
 
 /** Ensures `path` is a directory, creating missing levels one at a time. */

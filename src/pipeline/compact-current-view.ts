@@ -1,7 +1,7 @@
 import { access, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ensureDirSync } from '../output-path.js';
+import { ensureDirSync, refuseLink } from '../output-path.js';
 import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type Column } from '../schema/tables.js';
 import { digestFile } from '../writers/file-digest.js';
 import { createParquetWriter, type ParquetWriterOptions } from '../writers/parquet-writer.js';
@@ -86,8 +86,10 @@ export async function compactAccount(
   stateDir?: string,
 ): Promise<CompactResult> {
   const unsends = stateDir === undefined ? new Map<string, number>() : capturedUnsends(stateDir, accountId);
+  refuseLink(accountDirOf(outputRoot, accountId));
   const ids = await snapshotIdsIn(accountDirOf(outputRoot, accountId));
   const dir = currentViewDir(outputRoot, accountId);
+  refuseLink(dir);
   const previous = await readCurrentView(outputRoot, accountId);
   ensureDirSync(dir);
   const tag = `${process.pid}-${now()}`;
@@ -183,7 +185,7 @@ export async function compactAccount(
       files,
     };
     const tmpManifest = join(dir, `.manifest.json.tmp-${tag}`);
-    await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
     await rename(tmpManifest, join(dir, MANIFEST_FILE));
     return { accountId, dir, snapshots: ids.length, files };
   } finally {

@@ -29,7 +29,7 @@ const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(1)} GB`;
 async function writable(dir: string): Promise<number> {
   ensureDirSync(dir);
   const probe = join(dir, `.ig-export-doctor-${randomUUID()}`);
-  await writeFile(probe, 'ok');
+  await writeFile(probe, 'ok', { flag: 'wx' });
   await rm(probe, { force: true });
   const fs = await statfs(dir);
   return fs.bavail * fs.bsize;

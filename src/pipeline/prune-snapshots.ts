@@ -1,3 +1,4 @@
+import { refuseLink } from '../output-path.js';
 import { rename, rm } from 'node:fs/promises';
 import { readCurrentView } from './compact-current-view.js';
 import {
@@ -48,6 +49,7 @@ export async function planPrune(
   retention: Retention,
   nowMs: number,
 ): Promise<PrunePlan> {
+  refuseLink(accountDirOf(outputRoot, accountId));
   const ids = await snapshotIdsIn(accountDirOf(outputRoot, accountId));
   const newestFirst = [...ids].reverse();
   const kept = new Set(

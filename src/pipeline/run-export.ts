@@ -1,3 +1,4 @@
+import { refuseLink } from '../output-path.js';
 import { rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -176,6 +177,8 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
       await rememberAccountForToken(options.run.stateDir, options.client.token, account.id);
 
     const statePath = accountStatePath(options.run.stateDir, account.id);
+    // Checked before the snapshots are read: an account folder that is a link is refused by every command alike.
+    refuseLink(accountDir(options.run.outputRoot, account.id));
     let store: StateStore;
     try {
       if (options.run.rebuildState === true) {

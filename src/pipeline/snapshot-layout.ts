@@ -84,9 +84,12 @@ export async function temporarySnapshotsIn(accountDirPath: string): Promise<stri
 /** Every account folder (`account=<id>/`) under the output root. */
 export async function accountsIn(outputRoot: string): Promise<string[]> {
   const entries = await readdir(outputRoot, { withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((e) => e.isDirectory() && e.name.startsWith('account='))
-    .map((e) => e.name.slice('account='.length));
+  return (
+    entries
+      // Links too: whoever reads or writes an account folder refuses one that is a link (refuseLink), never skips it.
+      .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && e.name.startsWith('account='))
+      .map((e) => e.name.slice('account='.length))
+  );
 }
 
 /** The account's run lock (a directory) in the state directory. */

@@ -1,6 +1,6 @@
 import { access, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDirSync, writeNewFile } from '../output-path.js';
+import { ensureDirSync, refuseLink, writeNewFile } from '../output-path.js';
 import {
   CONVERSATION_COLUMNS,
   MEDIA_COLUMNS,
@@ -42,6 +42,7 @@ export class SnapshotWriter {
     parquet: ParquetWriterOptions,
     withMedia: boolean,
   ) {
+    refuseLink(accountDir(outputRoot, accountId));
     this.finalDir = snapshotDir(outputRoot, accountId, snapshotId);
     this.tmpDir = temporarySnapshotDir(accountDir(outputRoot, accountId), snapshotId, String(process.pid));
     ensureDirSync(this.tmpDir);

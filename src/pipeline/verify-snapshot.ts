@@ -32,7 +32,9 @@ export type ProblemKind =
   /** A table's rows differ from the manifest's count (or a conversation's rows from its accounting). */
   | 'rows_mismatch'
   /** A media file whose content does not hash to its content-addressed name. */
-  | 'media_altered';
+  | 'media_altered'
+  /** A symbolic link where the snapshot holds a file: its bytes live elsewhere and can change unseen. */
+  | 'linked';
 
 export interface VerifyProblem {
   kind: ProblemKind;
@@ -49,12 +51,15 @@ export interface VerifyResult {
   manifest: Manifest | undefined;
 }
 
-/** Every file under a directory, as paths relative to it with `/` separators. */
-async function filesUnder(dir: string): Promise<string[]> {
+/** Every file under a directory, as paths relative to it with `/` separators; `links` gets those that are links. */
+async function filesUnder(dir: string, links: string[] = []): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() || entry.isSymbolicLink())
-      out.push(relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'));
+    if (entry.isFile() || entry.isSymbolicLink()) {
+      const name = relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/');
+      out.push(name);
+      if (entry.isSymbolicLink()) links.push(name);
+    }
   }
   return out.sort();
 }
@@ -162,9 +167,12 @@ export async function verifySnapshot(dir: string): Promise<VerifyResult> {
   }
 
   const listed = new Set([...Object.keys(manifest.files), MANIFEST_FILE, MANIFEST_DIGEST_FILE]);
-  for (const name of await filesUnder(dir)) {
+  const links: string[] = [];
+  for (const name of await filesUnder(dir, links)) {
     if (!listed.has(name)) problem('extra', name, 'not listed in the manifest');
   }
+  for (const name of links)
+    problem('linked', name, 'a symbolic link, not a file: ig-export never writes links');
   return done(manifest, checked);
 }
 

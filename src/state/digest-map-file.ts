@@ -56,7 +56,7 @@ export async function updateDigestMap(
         if (value === undefined) return all[key];
         all[key] = value;
         const tmp = join(stateDir, `.${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-        await writeFile(tmp, `${JSON.stringify(all, null, 2)}\n`);
+        await writeFile(tmp, `${JSON.stringify(all, null, 2)}\n`, { flag: 'wx' });
         await rename(tmp, path);
         return value;
       } finally {

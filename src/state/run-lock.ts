@@ -1,4 +1,5 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import lockfile from 'proper-lockfile';
@@ -42,27 +43,80 @@ export async function acquireRunLock(
   const take = async (): Promise<() => Promise<void>> => {
     const release = await lockfile.lock(target, options);
     const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date(now()).toISOString() };
-    await writeFile(ownerPath, JSON.stringify(owner));
+    try {
+      // A new file renamed into place: a link planted at the owner file's name is replaced, never written through.
+      const temp = `${ownerPath}.tmp-${randomUUID()}`;
+      await writeFile(temp, JSON.stringify(owner), { flag: 'wx' });
+      await rename(temp, ownerPath);
+    } catch (e) {
+      await release();
+      throw e;
+    }
     return async () => {
       await rm(ownerPath, { force: true });
       await release();
     };
   };
+  const readOwner = (): Promise<LockOwner | undefined> =>
+    readFile(ownerPath, 'utf8')
+      .then((t) => JSON.parse(t) as LockOwner)
+      .catch(() => undefined);
+  const locked = (
+    owner: LockOwner | undefined,
+    detail = 'another run is in progress for this account',
+  ): Error => {
+    const who = owner ? `pid ${owner.pid} on ${owner.host}, since ${owner.since}` : 'owner unknown';
+    return new RunLockedError(`${detail} (${who}); lock: ${lockPath}`);
+  };
+  const takeOrLocked = async (): Promise<() => Promise<void>> => {
+    try {
+      return await take();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOCKED') throw locked(await readOwner());
+      throw e;
+    }
+  };
   try {
     return await take();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
-    const owner = await readFile(ownerPath, 'utf8')
-      .then((t) => JSON.parse(t) as LockOwner)
-      .catch(() => undefined);
-    if (owner && owner.host === hostname() && !alive(owner.pid)) {
-      // The holder died without releasing (SIGKILL, power loss): the lock is stale, take it over.
-      await rm(lockPath, { recursive: true, force: true });
-      return take();
-    }
-    const who = owner ? `pid ${owner.pid} on ${owner.host}, since ${owner.since}` : 'owner unknown';
-    throw new RunLockedError(`another run is in progress for this account (${who}); lock: ${lockPath}`);
   }
+  const owner = await readOwner();
+  if (!owner || owner.host !== hostname() || alive(owner.pid)) throw locked(owner);
+  // The holder died without releasing (SIGKILL, power loss). Several runs may see that at once: only the one that
+  // creates the takeover claim (O_EXCL) may remove the dead lock, and it checks the owner again under the claim, so
+  // a lock another run has just taken over is never removed. The others exit as locked.
+  const claimPath = `${target}.takeover`;
+  if (!(await claim(claimPath))) throw locked(owner, 'another run is taking over the lock of a dead run');
+  try {
+    const current = await readOwner();
+    if (current === undefined || alive(current.pid)) throw locked(current);
+    await rm(lockPath, { recursive: true, force: true });
+    return await takeOrLocked();
+  } finally {
+    await rm(claimPath, { force: true });
+  }
+}
+
+/** A takeover claim left by a run killed while taking over (it takes milliseconds) is void after this long. */
+const CLAIM_STALE_MS = 60_000;
+
+/** Creates the takeover claim, or says another run holds it. */
+async function claim(path: string, retry = true): Promise<boolean> {
+  try {
+    await writeFile(path, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  // File times are the system's: this age is real time, whatever clock the run uses.
+  const age = await stat(path).then(
+    (s) => Date.now() - s.mtimeMs,
+    () => 0,
+  );
+  if (!retry || age < CLAIM_STALE_MS) return false;
+  await rm(path, { force: true });
+  return claim(path, false);
 }
 
 /** Runs `fn` while holding the lock on `target` (the same lock an export of the account takes). */

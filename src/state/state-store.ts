@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ensureDirSync, OutputPathError } from '../output-path.js';
+import { ensureDirSync, OutputPathError, refuseLink } from '../output-path.js';
 
 /**
  * Per-account run state in SQLite (better-sqlite3 12; 13 needs Node 22). It is a cache of what the published
@@ -145,6 +145,8 @@ export class StateStore {
 
   static open(path: string): StateStore {
     ensureDirSync(dirname(path));
+    // SQLite follows links: a planted one would put the state (and its -wal file) outside the state folder.
+    for (const suffix of ['', '-wal', '-shm']) refuseLink(`${path}${suffix}`);
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');

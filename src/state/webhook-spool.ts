@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ensureDirSync } from '../output-path.js';
+import { ensureDirSync, refuseLink } from '../output-path.js';
 
 /**
  * The webhook spool of one account: every event `ig-export listen` accepted, kept in SQLite (WAL, synchronous=FULL:
@@ -109,6 +109,7 @@ export class WebhookSpool {
   static open(path: string, create: boolean): WebhookSpool | undefined {
     if (!create && !existsSync(path)) return undefined;
     ensureDirSync(join(path, '..'));
+    for (const suffix of ['', '-wal', '-shm']) refuseLink(`${path}${suffix}`);
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');

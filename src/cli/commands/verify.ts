@@ -7,6 +7,7 @@ import {
   snapshotDirIn,
   snapshotIdsIn,
 } from '../../pipeline/snapshot-layout.js';
+import { refuseLink } from '../../output-path.js';
 import { verifySnapshot, type VerifyResult } from '../../pipeline/verify-snapshot.js';
 import { ExitCode, UsageError, type CommandResult } from '../exit-codes.js';
 
@@ -35,6 +36,7 @@ async function snapshotDirsOf(path: string): Promise<string[]> {
   const all: string[] = [];
   for (const id of accounts) {
     const dir = accountDir(path, id);
+    refuseLink(dir);
     all.push(...(await snapshotIdsIn(dir)).map((s) => snapshotDirIn(dir, s)));
   }
   if (all.length > 0) return all;
