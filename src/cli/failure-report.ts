@@ -6,6 +6,7 @@ import {
   NotGraphApiError,
 } from '../graph/errors.js';
 import { asOutputPathError } from '../output-path.js';
+import { CurrentViewAlteredError } from '../pipeline/compact-current-view.js';
 import { TimeWindowConflictError } from '../pipeline/conversation-planner.js';
 import { ManifestError } from '../pipeline/snapshot-manifest.js';
 import { NoSuchConversationError } from '../pipeline/run-export.js';
@@ -54,6 +55,8 @@ export function describeFailure(e: unknown): FailureReport {
       kind: 'snapshot',
       message: `${e.message}; check the snapshot with "ig-export verify"`,
     };
+  if (e instanceof CurrentViewAlteredError)
+    return { code: ExitCode.VerifyFailed, kind: 'snapshot', message: e.message };
   if (e instanceof StateFileCorruptError) return { code: ExitCode.Usage, kind: 'state', message: e.message };
   if (e instanceof TimeWindowConflictError)
     return { code: ExitCode.Usage, kind: 'usage', message: e.message };

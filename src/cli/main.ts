@@ -257,6 +257,12 @@ export async function main(argv: string[]): Promise<number> {
             default: 'zstd' as const,
             describe: 'Parquet compression',
           })
+          .option('rebuild', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'Build the view from the snapshots alone, ignoring the previous view (when verify says it was altered)',
+          })
           .option('json', JSON_OPTION)
           .example(
             '$0 compact',

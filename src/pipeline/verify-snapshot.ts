@@ -176,6 +176,48 @@ export async function verifySnapshot(dir: string): Promise<VerifyResult> {
   return done(manifest, checked);
 }
 
+/** What a current view's manifest says (written by `compact`): its files' rows, sizes and hashes. */
+interface ViewManifest {
+  files: Record<string, FileEntry>;
+}
+
+/**
+ * Checks a current view (`current/account=<id>/`) against the manifest `compact` wrote for it, as a snapshot is
+ * checked: every listed file present, of the size and SHA-256 recorded, with the rows recorded, and no link.
+ */
+export async function verifyCurrentView(dir: string): Promise<VerifyResult> {
+  const problems: VerifyProblem[] = [];
+  const problem = (kind: ProblemKind, file: string, detail: string): void => {
+    problems.push({ kind, file, detail });
+  };
+  let manifest: ViewManifest;
+  try {
+    manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as ViewManifest;
+    if (typeof manifest.files !== 'object' || manifest.files === null) throw new Error('no files');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    problem(
+      'manifest_invalid',
+      MANIFEST_FILE,
+      code ? `cannot be read (${code})` : 'not a current-view manifest',
+    );
+    return { dir, intact: false, filesChecked: 0, problems, manifest: undefined };
+  }
+  let checked = 0;
+  for (const [name, entry] of Object.entries(manifest.files)) {
+    checked++;
+    if (!(await checkFile(dir, name, entry, problem))) continue;
+    const counted = await countRows(dir, name, problem);
+    if (counted && counted.rows !== entry.rows)
+      problem('rows_mismatch', name, `${counted.rows} rows, the manifest says ${entry.rows}`);
+  }
+  const links: string[] = [];
+  await filesUnder(dir, links);
+  for (const name of links)
+    problem('linked', name, 'a symbolic link, not a file: ig-export never writes links');
+  return { dir, intact: problems.length === 0, filesChecked: checked, problems, manifest: undefined };
+}
+
 /** Presence, size and hash of one listed file; true when it is intact. */
 async function checkFile(
   dir: string,

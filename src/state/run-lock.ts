@@ -16,7 +16,8 @@ interface LockOwner {
   since: string;
 }
 
-function alive(pid: number): boolean {
+/** A process of this host with that pid exists (EPERM: it exists, owned by another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -76,21 +77,21 @@ export async function acquireRunLock(
       throw e;
     }
   };
+  // Every acquisition happens under an exclusive claim (a file created with O_EXCL, held for milliseconds), so the
+  // lock and its owner file are always seen together: a run that finds the lock held by a dead process (SIGKILL,
+  // power loss) removes it and takes it without another run slipping in between, or removing the new holder's lock
+  // before its owner file is written. Of several runs that find the dead lock at once, exactly one runs.
+  const claimPath = `${target}.claim`;
+  if (!(await claim(claimPath)))
+    throw locked(await readOwner(), 'another run is taking this account lock right now');
   try {
-    return await take();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
-  }
-  const owner = await readOwner();
-  if (!owner || owner.host !== hostname() || alive(owner.pid)) throw locked(owner);
-  // The holder died without releasing (SIGKILL, power loss). Several runs may see that at once: only the one that
-  // creates the takeover claim (O_EXCL) may remove the dead lock, and it checks the owner again under the claim, so
-  // a lock another run has just taken over is never removed. The others exit as locked.
-  const claimPath = `${target}.takeover`;
-  if (!(await claim(claimPath))) throw locked(owner, 'another run is taking over the lock of a dead run');
-  try {
-    const current = await readOwner();
-    if (current === undefined || alive(current.pid)) throw locked(current);
+    try {
+      return await take();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+    }
+    const owner = await readOwner();
+    if (!owner || owner.host !== hostname() || processAlive(owner.pid)) throw locked(owner);
     await rm(lockPath, { recursive: true, force: true });
     return await takeOrLocked();
   } finally {
@@ -98,25 +99,30 @@ export async function acquireRunLock(
   }
 }
 
-/** A takeover claim left by a run killed while taking over (it takes milliseconds) is void after this long. */
+/** A claim left by a run killed while taking the lock (it takes milliseconds) is void after this long. */
 const CLAIM_STALE_MS = 60_000;
+/** How long a run waits for another's claim (held for milliseconds) before it reports the account as locked. */
+const CLAIM_WAIT_MS = 5_000;
 
-/** Creates the takeover claim, or says another run holds it. */
-async function claim(path: string, retry = true): Promise<boolean> {
-  try {
-    await writeFile(path, String(process.pid), { flag: 'wx' });
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+/** Creates the claim, waiting a moment while another run holds it; false when it stays taken. */
+async function claim(path: string): Promise<boolean> {
+  // File times and this wait are the system's real time, whatever clock the run uses.
+  const deadline = Date.now() + CLAIM_WAIT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(path, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const age = await stat(path).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
+    if (age >= CLAIM_STALE_MS) await rm(path, { force: true });
+    else if (Date.now() >= deadline) return false;
+    else await new Promise((r) => setTimeout(r, Math.min(50, 5 + attempt * 5)));
   }
-  // File times are the system's: this age is real time, whatever clock the run uses.
-  const age = await stat(path).then(
-    (s) => Date.now() - s.mtimeMs,
-    () => 0,
-  );
-  if (!retry || age < CLAIM_STALE_MS) return false;
-  await rm(path, { force: true });
-  return claim(path, false);
 }
 
 /** Runs `fn` while holding the lock on `target` (the same lock an export of the account takes). */

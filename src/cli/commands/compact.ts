@@ -11,6 +11,7 @@ export interface CompactArgs {
   'state-dir'?: string | undefined;
   account?: string | undefined;
   compression: ParquetCompression;
+  rebuild: boolean;
   json: boolean;
 }
 
@@ -46,13 +47,17 @@ export async function compactCommand(args: CompactArgs): Promise<CommandResult> 
           { ...DEFAULT_PARQUET_OPTIONS, compression: args.compression },
           () => systemClock.now(),
           args['state-dir'] ?? join(args.output, '_state'),
+          args.rebuild,
         ),
     );
     results.push(r);
     if (!args.json) {
       process.stdout.write(
         `Current view of account ${accountId} from ${r.snapshots} snapshots: ${r.dir}\n` +
-          `  messages ${r.files['messages.parquet']?.rows ?? 0}, conversations ${r.files['conversations.parquet']?.rows ?? 0}\n`,
+          `  messages ${r.files['messages.parquet']?.rows ?? 0}, conversations ${r.files['conversations.parquet']?.rows ?? 0}\n` +
+          (r.dropped > 0
+            ? `  rebuilt without ${r.dropped} pruned snapshot(s) the previous view held: their rows are no longer in the view\n`
+            : ''),
       );
     }
   }
@@ -64,6 +69,7 @@ export async function compactCommand(args: CompactArgs): Promise<CommandResult> 
         accountId: r.accountId,
         dir: r.dir,
         snapshots: r.snapshots,
+        dropped: r.dropped,
         rows: Object.fromEntries(Object.entries(r.files).map(([k, v]) => [k, v.rows])),
       })),
     },

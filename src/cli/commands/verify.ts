@@ -8,12 +8,44 @@ import {
   snapshotIdsIn,
 } from '../../pipeline/snapshot-layout.js';
 import { refuseLink } from '../../output-path.js';
-import { verifySnapshot, type VerifyResult } from '../../pipeline/verify-snapshot.js';
+import { verifyCurrentView, verifySnapshot, type VerifyResult } from '../../pipeline/verify-snapshot.js';
 import { ExitCode, UsageError, type CommandResult } from '../exit-codes.js';
 
 export interface VerifyArgs {
   snapshots: string[];
   json: boolean;
+}
+
+interface Target {
+  kind: 'snapshot' | 'view';
+  dir: string;
+}
+
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+/** The current views (`current/account=<id>/`) under an output root. */
+async function currentViewsIn(outputRoot: string): Promise<string[]> {
+  const current = join(outputRoot, 'current');
+  const views: string[] = [];
+  for (const id of await accountsIn(current)) {
+    const dir = accountDir(current, id);
+    refuseLink(dir);
+    if (await exists(join(dir, MANIFEST_FILE))) views.push(dir);
+  }
+  return views;
+}
+
+/** What to check for one path given: a snapshot, a current view, an account's snapshots, or all of an output root. */
+async function targetsOf(path: string): Promise<Target[]> {
+  if (/(^|[\\/])current[\\/]account=[^\\/]+[\\/]?$/.test(path) && (await exists(join(path, MANIFEST_FILE))))
+    return [{ kind: 'view', dir: path }];
+  const snapshots = (await snapshotDirsOf(path)).map((dir): Target => ({ kind: 'snapshot', dir }));
+  const views = (await currentViewsIn(path)).map((dir): Target => ({ kind: 'view', dir }));
+  return [...snapshots, ...views];
 }
 
 /** A snapshot directory as given, or every snapshot of an account directory or of an output root. */
@@ -52,11 +84,12 @@ async function snapshotDirsOf(path: string): Promise<string[]> {
  * Prints OK or every problem; exit 0 when all are intact, 9 otherwise.
  */
 export async function verifyCommand(args: VerifyArgs): Promise<CommandResult> {
-  const dirs: string[] = [];
-  for (const path of args.snapshots) dirs.push(...(await snapshotDirsOf(path)));
+  const targets: Target[] = [];
+  for (const path of args.snapshots) targets.push(...(await targetsOf(path)));
+  const dirs = targets.map((t) => t.dir);
   const results: VerifyResult[] = [];
-  for (const dir of dirs) {
-    const r = await verifySnapshot(dir);
+  for (const { kind, dir } of targets) {
+    const r = kind === 'view' ? await verifyCurrentView(dir) : await verifySnapshot(dir);
     results.push(r);
     if (!args.json) {
       if (r.intact)
