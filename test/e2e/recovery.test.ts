@@ -1,0 +1,56 @@
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/export-options.js';
+import { exportArgs, runCli } from '../helpers/run-cli.js';
+import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
+
+function lastJson(stdout: string): Record<string, unknown> {
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+describe('recovery is named, not "please report it"', () => {
+  it('a damaged state file: exit 2 naming it and --rebuild-state; with it, the run rebuilds and completes', async () => {
+    const sandbox = await startSandbox({ seed: 9, conversations: 5 });
+    const out = await tempDir();
+    const env = { IG_ACCESS_TOKEN: TEST_TOKEN };
+    expect((await runCli(exportArgs(sandbox.url, out), { env })).code).toBe(0);
+    const state = join(out, '_state', `account=${sandbox.data.account.userId}.sqlite`);
+    await writeFile(state, 'this is not a database, it is a text file of some length '.repeat(100));
+    const broken = await runCli(exportArgs(sandbox.url, out), { env });
+    expect(broken.code).toBe(2);
+    expect(lastJson(broken.stdout)).toMatchObject({
+      status: 'failed',
+      exitCode: 2,
+      error: { kind: 'state' },
+    });
+    expect(broken.stderr).toContain(`the run state ${state} cannot be read`);
+    expect(broken.stderr).toContain('--rebuild-state');
+    const rebuilt = await runCli(exportArgs(sandbox.url, out, '--rebuild-state'), { env });
+    expect(rebuilt.code).toBe(0);
+    // Rebuilt from the published snapshot: nothing changed since, so nothing new is exported.
+    expect(lastJson(rebuilt.stdout)).toMatchObject({ status: 'complete', mode: 'incremental' });
+  });
+
+  it('a current view altered after compact: verify and compact exit 9, compact --rebuild mends it', async () => {
+    const sandbox = await startSandbox({ seed: 9, conversations: 5 });
+    const out = await tempDir();
+    expect((await runCli(exportArgs(sandbox.url, out), { env: { IG_ACCESS_TOKEN: TEST_TOKEN } })).code).toBe(
+      0,
+    );
+    expect((await runCli(['compact', '--output', out])).code).toBe(0);
+    expect((await runCli(['verify', out])).code).toBe(0);
+    const file = join(out, 'current', `account=${sandbox.data.account.userId}`, 'messages.parquet');
+    const handle = await open(file, 'r+');
+    await handle.write(Buffer.from([0x42]), 0, 1, 300);
+    await handle.close();
+    const verify = await runCli(['verify', out]);
+    expect(verify.code).toBe(9);
+    expect(verify.stdout).toMatch(/ALTERED .*current\/account=\d+/);
+    const compact = await runCli(['compact', '--output', out, '--json']);
+    expect(compact.code).toBe(9);
+    expect((lastJson(compact.stdout)['error'] as { message: string }).message).toContain('compact --rebuild');
+    expect((await runCli(['compact', '--output', out, '--rebuild'])).code).toBe(0);
+    expect((await runCli(['verify', out])).code).toBe(0);
+  });
+});
