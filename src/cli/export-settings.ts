@@ -197,11 +197,22 @@ type FlagName = keyof typeof EXPORT_FLAGS;
 export const OVERLAP_MS = 5 * 60_000;
 
 const positiveInt = z.number().int().positive();
+const HOUR_MS = 3_600_000;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const isoDateTime = z.iso.datetime({ offset: true });
 
+/** `YYYY-MM-DD` names a day that exists (Date.UTC would roll 2026-02-30 over into March). */
+function calendarDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
 /** `2026-01-31` (midnight UTC) or an ISO 8601 date-time with `Z` or an offset, as epoch ms; undefined otherwise. */
 export function parseInstant(text: string): number | undefined {
+  if (!calendarDate(text.slice(0, 10))) return undefined; // 2026-02-30 is refused, not read as March 2
   if (DATE_ONLY.test(text) || isoDateTime.safeParse(text).success) {
     const ms = Date.parse(DATE_ONLY.test(text) ? `${text}T00:00:00Z` : text);
     return Number.isNaN(ms) ? undefined : ms;
@@ -213,7 +224,7 @@ const instant = z
   .string()
   .refine(
     (s) => parseInstant(s) !== undefined,
-    'must be a date (2026-01-31) or an ISO 8601 date-time with Z or an offset (2026-01-31T12:00:00Z)',
+    'must be a day that exists (2026-01-31) or an ISO 8601 date-time with Z or an offset (2026-01-31T12:00:00Z)',
   );
 const settingsShape = {
   account: z.string().regex(/^(me|\d+)$/, 'must be "me" or a numeric account id'),
@@ -227,20 +238,22 @@ const settingsShape = {
   'api-version': z.string().regex(/^v\d+\.\d+$/, 'must look like v23.0'),
   'token-file': z.string().min(1).optional(),
   output: z.string().min(1),
-  'max-rps': z.number().positive().max(1000),
+  // Below 0.01 the pacing interval overflows Node's timers (the run would go unpaced).
+  'max-rps': z.number().min(0.01).max(1000),
   'page-size': positiveInt.max(1000),
   'conversation-concurrency': positiveInt.max(64),
   'account-concurrency': positiveInt.max(64),
   'hydrate-concurrency': positiveInt.max(64),
   retries: z.number().int().min(0).max(50),
-  'timeout-ms': positiveInt,
-  'backoff-base-ms': z.number().int().min(0),
-  'backoff-max-ms': z.number().int().min(0),
-  'throttle-wait-ms': z.number().int().min(0),
+  // Times are bounded by an hour: Node's timers overflow (and fire at once) beyond 2^31 ms.
+  'timeout-ms': positiveInt.max(HOUR_MS),
+  'backoff-base-ms': z.number().int().min(0).max(HOUR_MS),
+  'backoff-max-ms': z.number().int().min(0).max(HOUR_MS),
+  'throttle-wait-ms': z.number().int().min(0).max(HOUR_MS),
   compression: z.enum(['zstd', 'snappy', 'gzip', 'none']),
   full: z.boolean(),
   'state-dir': z.string().min(1).optional(),
-  'checkpoint-minutes': z.number().positive(),
+  'checkpoint-minutes': z.number().min(0.1).max(1440),
   'checkpoint-conversations': z.number().int().min(0),
   compact: z.boolean(),
   'fail-on-loss': z.boolean(),
@@ -254,7 +267,7 @@ const settingsShape = {
   'download-media': z.boolean(),
   'max-media-bytes': positiveInt.max(2 ** 31 - 1),
   'media-concurrency': positiveInt.max(64),
-  'media-timeout-ms': positiveInt,
+  'media-timeout-ms': positiveInt.max(HOUR_MS),
   since: instant.optional(),
   until: instant.optional(),
   'honour-unsends': z.boolean(),

@@ -2,7 +2,7 @@
 import leven from 'leven';
 import yargs, { type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { redactText } from '../graph/redact.js';
+import { redactText, secretLookingArgs } from '../graph/redact.js';
 import { knownSecrets } from './access-token.js';
 import { EXPORT_FLAGS } from './export-settings.js';
 import { ExitCode, UsageError, type CommandResult } from './exit-codes.js';
@@ -47,12 +47,19 @@ function exportFlagOptions(): Record<string, Options> {
   );
 }
 
+interface OutputMode {
+  json: boolean;
+  debug: boolean;
+  /** Arguments that look like a pasted token (never echoed in an error about them). */
+  pasted: string[];
+}
+
 /** Read from argv before parsing, so that even a parse failure answers in the form asked for. */
-function outputMode(argv: readonly string[]): { json: boolean; debug: boolean } {
+function outputMode(argv: readonly string[]): OutputMode {
   const json = argv.some((a) => a === '--json' || a === '--json=true');
   const level = argv.findIndex((a) => a === '--log-level');
   const debug = argv.includes('--log-level=debug') || (level >= 0 && argv[level + 1] === 'debug');
-  return { json, debug };
+  return { json, debug, pasted: secretLookingArgs(argv) };
 }
 
 /** yargs says "Unknown argument: max-rsp"; say which flag was meant. */
@@ -546,8 +553,8 @@ export async function main(argv: string[]): Promise<number> {
  * JSON line on stdout with --json, and the stack trace only at --log-level debug. Every text passes the last-chance
  * redaction of the tokens this process has read.
  */
-export function reportFailure(e: unknown, mode: { json: boolean; debug: boolean }): number {
-  const secrets = knownSecrets();
+export function reportFailure(e: unknown, mode: OutputMode): number {
+  const secrets = [...knownSecrets(), ...mode.pasted];
   const failure = describeFailure(e);
   const message = redactText(failure.message, secrets);
   const usageHint = failure.kind === 'usage' ? '\nRun "ig-export <command> --help" for usage.' : '';

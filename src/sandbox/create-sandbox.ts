@@ -543,7 +543,14 @@ export async function createSandbox(overrides: SandboxOverrides = {}): Promise<S
     return sendJson(res, 404, { error: `unknown control endpoint ${req.method ?? ''} ${url.pathname}` });
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    // A port in use is an error the caller reports, not an unhandled 'error' event.
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const sandboxUrl = (): string => {
     const address = server.address() as AddressInfo;
     return `http://${options.host}:${address.port}`;

@@ -34,7 +34,13 @@ export async function createSandboxFleet(
   if (accounts.length === 0) throw new Error('a sandbox fleet needs at least one account');
   const inner: Sandbox[] = [];
   const server = createServer((req, res) => route(req, res));
-  await new Promise<void>((resolve) => server.listen(front.port, front.host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(front.port, front.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const url = `http://${front.host}:${(server.address() as AddressInfo).port}`;
   try {
     for (const [i, overrides] of accounts.entries()) {

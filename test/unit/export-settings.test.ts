@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfigFile, mergeSettings } from '../../src/cli/export-settings.js';
+import { loadConfigFile, mergeSettings, parseInstant } from '../../src/cli/export-settings.js';
 import { UsageError } from '../../src/cli/exit-codes.js';
 import { tempDir } from '../helpers/export-options.js';
 
@@ -30,5 +30,19 @@ describe('export settings', () => {
   it('validates merged flag values', () => {
     expect(() => mergeSettings({}, { account: 'someone' })).toThrow(UsageError);
     expect(() => mergeSettings({}, { 'api-version': '23' })).toThrow(/api-version/);
+  });
+  it('refuses days that do not exist instead of rolling them over, and takes those that do', () => {
+    expect(parseInstant('2026-02-30')).toBeUndefined();
+    expect(parseInstant('2026-02-29')).toBeUndefined(); // not a leap year
+    expect(parseInstant('2028-02-29')).toBe(Date.UTC(2028, 1, 29));
+    expect(parseInstant('2026-04-31T10:00:00Z')).toBeUndefined();
+    expect(parseInstant('2026-12-31T23:30:00-02:00')).toBe(Date.UTC(2027, 0, 1, 1, 30));
+  });
+
+  it('bounds numbers that would switch a safety off further in', () => {
+    expect(() => mergeSettings({}, { 'max-rps': 1e-8 })).toThrow(/--max-rps/);
+    expect(() => mergeSettings({}, { 'max-rps': Number.NaN })).toThrow(/--max-rps/);
+    expect(() => mergeSettings({}, { 'timeout-ms': 1e12 })).toThrow(/--timeout-ms/);
+    expect(mergeSettings({}, { 'max-rps': 0.01 })['max-rps']).toBe(0.01);
   });
 });

@@ -2,6 +2,7 @@ import { createSandbox } from '../../sandbox/create-sandbox.js';
 import { mergeSettings, toExportOptions } from '../export-settings.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
 import type { CommandResult } from '../exit-codes.js';
+import { inRange } from '../option-ranges.js';
 import { runAndReport } from '../run-and-report.js';
 import { withStopSignals } from '../stop-signals.js';
 
@@ -20,6 +21,9 @@ export interface DemoArgs {
  * The sandbox is rate limited like Meta, at a higher rate (`--rps`) so the demo finishes in seconds.
  */
 export async function demoCommand(args: DemoArgs): Promise<CommandResult> {
+  inRange('seed', args.seed, { min: 0, max: 2 ** 31 - 1, integer: true });
+  inRange('conversations', args.conversations, { min: 1, max: 100_000, integer: true });
+  inRange('max-rps', args['max-rps'], { min: 0.1, max: 10_000 });
   const sandbox = await createSandbox({
     seed: args.seed,
     conversations: args.conversations,

@@ -4,6 +4,7 @@ import { startWebhookServer } from '../../listener/webhook-server.js';
 import { APP_SECRET_ENV, knownSecrets, readSecret, VERIFY_TOKEN_ENV } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
+import { inRange, PORT } from '../option-ranges.js';
 
 export interface ListenArgs {
   port: number;
@@ -23,6 +24,9 @@ export interface ListenArgs {
  * directory that `export` runs read.
  */
 export async function listenCommand(args: ListenArgs): Promise<CommandResult> {
+  inRange('port', args.port, PORT);
+  // At least 1 KiB (Meta's smallest delivery is a few hundred bytes), at most 100 MiB (it is buffered to be signed).
+  inRange('max-body-bytes', args['max-body-bytes'], { min: 1024, max: 100 * 1024 * 1024, integer: true });
   if (!args.path.startsWith('/')) throw new UsageError(`--path ${args.path} must start with "/"`);
   const appSecret = await readSecret(
     args['app-secret-file'],

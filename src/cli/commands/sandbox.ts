@@ -4,6 +4,7 @@ import type { PagingLinks } from '../../sandbox/graph-routes.js';
 import { createSandboxFleet } from '../../sandbox/sandbox-fleet.js';
 import { createReplayServer, ReplayFormatError, type ReplayServer } from '../../sandbox/replay-server.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
+import { inRange, PORT } from '../option-ranges.js';
 
 export interface SandboxArgs {
   port: number;
@@ -23,6 +24,20 @@ export interface SandboxArgs {
   replay?: string | undefined;
 }
 
+/** Starts a server; a port in use (or refused) is one line naming it, exit 2, as for `listen`. */
+async function listening<T>(args: SandboxArgs, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
+      throw new UsageError(
+        `cannot listen on ${args.host}:${args.port} (${code}): another sandbox may be running there; stop it or choose another --port`,
+      );
+    throw e;
+  }
+}
+
 function untilSignal(): Promise<void> {
   return new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -32,6 +47,13 @@ function untilSignal(): Promise<void> {
 
 /** `ig-export sandbox`: serves the Graph API sandbox (one account, or `--accounts n`) until interrupted. */
 export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> {
+  inRange('port', args.port, PORT);
+  inRange('seed', args.seed, { min: 0, max: 2 ** 31 - 1, integer: true });
+  inRange('conversations', args.conversations, { min: 0, max: 100_000, integer: true });
+  inRange('accounts', args.accounts, { min: 1, max: 1_000, integer: true });
+  inRange('rate-limit', args['rate-limit'], { min: 0, max: 10_000 });
+  inRange('max-limit', args['max-limit'], { min: 1, max: 10_000, integer: true });
+  inRange('fault-rate', args['fault-rate'], { min: 0, max: 1 });
   if (args.replay !== undefined) return replay(args.replay, args);
   const fastKinds = FAULT_KINDS.filter((k) => !SLOW_FAULT_KINDS.includes(k));
   const perKind = args['fault-rate'] / fastKinds.length;
@@ -46,9 +68,11 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
   };
   const rps = args['rate-limit'] ? args['rate-limit'] * 0.9 : 2;
   if (args.accounts > 1) {
-    const fleet = await createSandboxFleet(
-      Array.from({ length: args.accounts }, (_, i) => ({ ...shared, seed: args.seed + i })),
-      { port: args.port, host: args.host },
+    const fleet = await listening(args, () =>
+      createSandboxFleet(
+        Array.from({ length: args.accounts }, (_, i) => ({ ...shared, seed: args.seed + i })),
+        { port: args.port, host: args.host },
+      ),
     );
     const entries = fleet.accounts.map((s, i) => ({
       name: s.data.account.username,
@@ -73,24 +97,26 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
     return { code: 0 };
   }
   const webhookUrl = args['webhook-url'];
-  const sandbox = await createSandbox({
-    ...shared,
-    port: args.port,
-    host: args.host,
-    seed: args.seed,
-    token: args['accept-token'],
-    webhook:
-      webhookUrl === undefined
-        ? undefined
-        : {
-            url: webhookUrl,
-            appSecret: args['webhook-secret'],
-            retries: 8,
-            retryDelayMs: 500,
-            duplicateRate: 0.05,
-            mid: 'graph-id',
-          },
-  });
+  const sandbox = await listening(args, () =>
+    createSandbox({
+      ...shared,
+      port: args.port,
+      host: args.host,
+      seed: args.seed,
+      token: args['accept-token'],
+      webhook:
+        webhookUrl === undefined
+          ? undefined
+          : {
+              url: webhookUrl,
+              appSecret: args['webhook-secret'],
+              retries: 8,
+              retryDelayMs: 500,
+              duplicateRate: 0.05,
+              mid: 'graph-id',
+            },
+    }),
+  );
   process.stdout.write(
     `Graph API sandbox listening on ${sandbox.url}\n` +
       `  account ${sandbox.data.account.userId} (@${sandbox.data.account.username}), ${sandbox.data.conversations.length} conversations\n` +
@@ -111,11 +137,9 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
 async function replay(dir: string, args: SandboxArgs): Promise<CommandResult> {
   let server: ReplayServer;
   try {
-    server = await createReplayServer(dir, { port: args.port, host: args.host });
+    server = await listening(args, () => createReplayServer(dir, { port: args.port, host: args.host }));
   } catch (e) {
     if (e instanceof ReplayFormatError) throw new UsageError(e.message);
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new UsageError(`port ${args.port} is in use: stop what listens there, or choose another --port`);
     throw e;
   }
   process.stdout.write(

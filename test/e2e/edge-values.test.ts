@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/export-options.js';
+import { runCli, spawnCli } from '../helpers/run-cli.js';
+
+const PASTED = 'IGAAQx7hT9kLmN2pQrS5tUvW8xYz0aBcDeFgHiJkLmNoPq';
+const LISTEN_ENV = {
+  IG_APP_SECRET: 'an-app-secret-for-tests',
+  IG_WEBHOOK_VERIFY_TOKEN: 'a-verify-token-for-tests',
+};
+
+describe('values are validated at the edge: exit 2 naming the flag, one JSON line', () => {
+  it.each([
+    [['export', '--max-rps', '1e-8'], '--max-rps'],
+    [['export', '--max-rps', 'abc'], '--max-rps'],
+    [['export', '--timeout-ms', '1e12'], '--timeout-ms'],
+    [['export', '--since', '2026-02-30'], '--since'],
+    [['export', '--until', '2026-13-01T00:00:00Z'], '--until'],
+    [['listen', '--max-body-bytes', 'abc'], '--max-body-bytes'],
+    [['listen', '--max-body-bytes', '-1'], '--max-body-bytes'],
+    [['listen', '--port', '70000'], '--port'],
+    [['sandbox', '--port', '70000'], '--port'],
+    [['sandbox', '--fault-rate', '2'], '--fault-rate'],
+    [['demo', '--conversations', '0'], '--conversations'],
+  ])('%j', async (args, flag) => {
+    // The sandbox serves; it has no output folder and no summary line.
+    const json = args[0] !== 'sandbox';
+    const extra = json ? ['--output', await tempDir(), '--json'] : [];
+    const result = await runCli([...args, ...extra], { env: LISTEN_ENV });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(flag);
+    if (json) {
+      const line = JSON.parse(result.stdout.trim()) as { status: string; error: { message: string } };
+      expect(line.status).toBe('failed');
+      expect(line.error.message).toContain(flag);
+    }
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('a second sandbox on a port in use: exit 2 naming the port, no stack trace', async () => {
+    const first = spawnCli(['sandbox', '--port', '0']);
+    try {
+      await first.waitForStdout(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(first.stdoutSoFar())![1]!;
+      const second = await runCli(['sandbox', '--port', port]);
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+      expect(second.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.result;
+    }
+  });
+
+  it.each([
+    [['export', PASTED]],
+    [['export', '--token-file', PASTED]],
+    [['export', '--config', PASTED]],
+    [['listen', '--app-secret-file', PASTED]],
+    [['verify', PASTED]],
+  ])('a token pasted where a path or flag goes is never echoed: %j', async (args) => {
+    const result = await runCli([...args, '--json'], { env: LISTEN_ENV });
+    expect(result.code).toBe(2);
+    expect(result.stdout + result.stderr).not.toContain(PASTED);
+    expect(result.stdout + result.stderr).not.toContain(PASTED.slice(4, 30));
+  });
+});
