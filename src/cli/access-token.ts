@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from './exit-codes.js';
 
 export const TOKEN_ENV = 'IG_ACCESS_TOKEN';
@@ -35,6 +35,16 @@ async function readSecretFile(path: string, flag: string): Promise<string> {
   if (secret === '') throw new UsageError(`${flag} ${path} is empty`);
   secrets.add(secret);
   return secret;
+}
+
+/** A warning when a secret's file can be read by other users of the machine (group or others have a permission). */
+export async function looseMode(path: string, flag: string): Promise<string | undefined> {
+  const mode = await stat(path).then(
+    (s) => s.mode & 0o777,
+    () => undefined,
+  );
+  if (mode === undefined || (mode & 0o077) === 0) return undefined;
+  return `${flag} ${path} can be read by other users of this machine (mode ${mode.toString(8)}): chmod 600 ${path}`;
 }
 
 /** A secret from `flag`'s file or the environment variable `envName` (never a flag value); `what` names it in errors. */
@@ -88,10 +98,15 @@ export async function readAccessToken(
   tokenFile: string | undefined,
   env: NodeJS.ProcessEnv,
   envName = TOKEN_ENV,
-): Promise<{ token: string; source: 'env' | 'file' }> {
+): Promise<{ token: string; source: 'env' | 'file'; warning?: string }> {
   if (tokenFile !== undefined) {
     const token = await readSecretFile(tokenFile, '--token-file');
-    return { token: checkedToken(token, `--token-file ${tokenFile}`), source: 'file' };
+    const warning = await looseMode(tokenFile, '--token-file');
+    return {
+      token: checkedToken(token, `--token-file ${tokenFile}`),
+      source: 'file',
+      ...(warning === undefined ? {} : { warning }),
+    };
   }
   const token = env[envName]?.trim();
   if (token) {

@@ -6,6 +6,7 @@ import {
   NotGraphApiError,
 } from '../graph/errors.js';
 import { asOutputPathError } from '../output-path.js';
+import { SpoolUnusableError } from '../listener/webhook-server.js';
 import { CurrentViewAlteredError } from '../pipeline/compact-current-view.js';
 import { TimeWindowConflictError } from '../pipeline/conversation-planner.js';
 import { ManifestError } from '../pipeline/snapshot-manifest.js';
@@ -54,6 +55,12 @@ export function describeFailure(e: unknown): FailureReport {
       code: ExitCode.VerifyFailed,
       kind: 'snapshot',
       message: `${e.message}; check the snapshot with "ig-export verify"`,
+    };
+  if (e instanceof SpoolUnusableError)
+    return {
+      code: ExitCode.Filesystem,
+      kind: 'filesystem',
+      message: `the webhook spool cannot be written (${e.message}); fix the folder or choose another --state-dir`,
     };
   if (e instanceof CurrentViewAlteredError)
     return { code: ExitCode.VerifyFailed, kind: 'snapshot', message: e.message };

@@ -66,6 +66,7 @@ export async function exportFleet(
     try {
       if (ctx.signal.aborted) throw new FleetStoppedError();
       const token = await readAccessToken(entry.token_file, process.env, entry.token_env);
+      if (token.warning !== undefined) logger.warn(token.warning);
       let text: string;
       ({ code, summary, text } = await exportAccount(accountSettings(settings, entry), token, logger, {
         json: ctx.json,

@@ -1,5 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { asOutputPathError, ensureDirSync } from '../output-path.js';
 import type { Logger } from '../logger.js';
 import { webhookSpoolPath, WebhookSpool } from '../state/webhook-spool.js';
 import { eventsOfDelivery } from './webhook-events.js';
@@ -27,7 +31,30 @@ export interface WebhookServerOptions {
   now: () => number;
   /** Tests: runs after the events are durable and before the 200 is sent (a crash there loses nothing). */
   beforeAcknowledge?: (() => void) | undefined;
+  /** Connection limits (tests shorten them); the defaults are below. */
+  limits?: Partial<ConnectionLimits> | undefined;
 }
+
+export interface ConnectionLimits {
+  /** The request's headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** The whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** How often the server checks the two timeouts above. */
+  checkIntervalMs: number;
+  maxConnections: number;
+}
+
+/** A slow or idle client cannot hold a connection for long (a slow-loris), nor can many of them. */
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 1_000,
+  maxConnections: 256,
+};
 
 export interface WebhookServer {
   url: string;
@@ -37,6 +64,35 @@ export interface WebhookServer {
 }
 
 class BodyTooLargeError extends Error {}
+
+/** Deeper JSON is refused with 400 before it is parsed: parsing and storing it would overflow the stack (500 forever). */
+export const MAX_JSON_DEPTH = 100;
+
+/** The nesting depth of a JSON text (objects and arrays), counted without parsing it. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+/**
+ * Ids written as JSON numbers of 16 digits or more would lose digits in a double (17841400000000001 becomes
+ * …000): they are read as the strings they were written as.
+ */
+export function bigIdsAsStrings(text: string): string {
+  return text.replace(/("id"\s*:\s*)(\d{16,})(?=\s*[,}\]])/g, '$1"$2"');
+}
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -49,6 +105,24 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** The spool folder cannot take a delivery (read-only, not a folder, no permission): the listener refuses to start. */
+export class SpoolUnusableError extends Error {
+  override name = 'SpoolUnusableError';
+}
+
+/** Why the spool folder cannot take a file now, or undefined when it can. */
+async function spoolProblem(dir: string): Promise<string | undefined> {
+  try {
+    ensureDirSync(dir);
+    const probe = join(dir, `.healthz-${process.pid}-${randomUUID()}`);
+    await writeFile(probe, 'ok', { flag: 'wx' });
+    await rm(probe, { force: true });
+    return undefined;
+  } catch (e) {
+    return asOutputPathError(e)?.message ?? `cannot write into ${dir}: ${(e as Error).message}`;
+  }
 }
 
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
@@ -105,9 +179,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       );
       return send(res, 403, 'forbidden');
     }
+    const text = body.toString('utf8');
+    if (jsonDepth(text) > MAX_JSON_DEPTH) {
+      stats.refused++;
+      logger.warn(`webhook delivery refused: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+      return send(res, 400, 'bad request');
+    }
     let payload: unknown;
     try {
-      payload = JSON.parse(body.toString('utf8'));
+      payload = JSON.parse(bigIdsAsStrings(text));
     } catch {
       stats.refused++;
       logger.warn('webhook delivery refused: the body is not JSON');
@@ -128,11 +208,20 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     send(res, 200, 'EVENT_RECEIVED');
   }
 
-  const server = createServer((req, res) => {
+  const spoolDir = dirname(webhookSpoolPath(options.stateDir, 'probe'));
+  const unusable = await spoolProblem(spoolDir);
+  if (unusable !== undefined) throw new SpoolUnusableError(unusable);
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const server = createServer({ connectionsCheckingInterval: limits.checkIntervalMs }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://listener');
     const route = async (): Promise<void> => {
-      if (url.pathname === '/healthz' && req.method === 'GET')
-        return send(res, 200, JSON.stringify({ ok: true, ...stats }), 'application/json');
+      if (url.pathname === '/healthz' && req.method === 'GET') {
+        // Healthy means deliveries can be stored: the spool folder takes a file now.
+        const problem = await spoolProblem(spoolDir);
+        return problem === undefined
+          ? send(res, 200, JSON.stringify({ ok: true, ...stats }), 'application/json')
+          : send(res, 503, JSON.stringify({ ok: false, error: problem, ...stats }), 'application/json');
+      }
       if (url.pathname !== options.path) return send(res, 404, 'not found');
       if (req.method === 'GET') return handshake(url, res);
       if (req.method === 'POST') return notification(req, res);
@@ -144,6 +233,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       else res.destroy();
     });
   });
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

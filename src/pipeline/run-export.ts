@@ -9,7 +9,7 @@ import type { Transport } from '../graph/transport.js';
 import { ConversationsApi } from '../graph/conversations-api.js';
 import { GraphAuthError, GraphPagingError, GraphRequestError } from '../graph/errors.js';
 import { acquireRunLock } from '../state/run-lock.js';
-import { asStateFileError, needsRetry, StateStore } from '../state/state-store.js';
+import { asStateFileError, needsRetry, StateFileCorruptError, StateStore } from '../state/state-store.js';
 import { accountForToken, rememberAccountForToken } from '../state/token-accounts.js';
 import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
@@ -83,6 +83,9 @@ export interface RunOptions {
   /** Captured webhook events merged into a published snapshot are pruned from the spool after this long. */
   webhookRetentionMs?: number | undefined;
 }
+
+/** How far Meta's clock (the watermark's source) may run ahead of this machine's before the state is doubted. */
+const WATERMARK_SKEW_MS = 86_400_000;
 
 /** Captured webhooks default to 30 days of retention once merged. */
 export const DEFAULT_WEBHOOK_RETENTION_MS = 30 * 86_400_000;
@@ -191,6 +194,16 @@ export async function runExport(options: ExportOptions, deps: ExportDeps): Promi
       store = StateStore.open(statePath);
     } catch (e) {
       throw asStateFileError(e, statePath);
+    }
+    // The watermark is a time Meta gave (a conversation's updated_time): one much later than now is a damaged
+    // state, which would otherwise make every run stop listing at once and report `complete` with nothing new.
+    const { watermarkMs } = store.account();
+    if (watermarkMs !== undefined && watermarkMs > clock.now() + WATERMARK_SKEW_MS) {
+      store.close();
+      throw new StateFileCorruptError(
+        statePath,
+        `its watermark ${new Date(watermarkMs).toISOString()} is later than now`,
+      );
     }
     try {
       const recovered = await reconcileSnapshots(

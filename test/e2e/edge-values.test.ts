@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/export-options.js';
 import { runCli, spawnCli } from '../helpers/run-cli.js';
@@ -62,5 +64,27 @@ describe('values are validated at the edge: exit 2 naming the flag, one JSON lin
     expect(result.code).toBe(2);
     expect(result.stdout + result.stderr).not.toContain(PASTED);
     expect(result.stdout + result.stderr).not.toContain(PASTED.slice(4, 30));
+  });
+
+  it('listen warns when bound beyond loopback, and refuses to start when its spool cannot be written', async () => {
+    const open = spawnCli(['listen', '--host', '0.0.0.0', '--port', '0', '--output', await tempDir()], {
+      env: LISTEN_ENV,
+    });
+    try {
+      await open.waitForStderr(/reachable from other machines/);
+    } finally {
+      open.child.kill('SIGTERM');
+      await open.result;
+    }
+    const dir = await tempDir();
+    await writeFile(join(dir, 'state'), 'a file where the state folder goes');
+    const refused = await runCli(
+      ['listen', '--port', '0', '--state-dir', join(dir, 'state', 'x'), '--json'],
+      {
+        env: LISTEN_ENV,
+      },
+    );
+    expect(refused.code).toBe(8);
+    expect(refused.stderr).toContain('the webhook spool cannot be written');
   });
 });

@@ -1,9 +1,11 @@
-import { open, writeFile } from 'node:fs/promises';
+import { chmod, open, writeFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/export-options.js';
 import { exportArgs, runCli } from '../helpers/run-cli.js';
 import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
+import { remountReadOnly, smallDisk } from '../helpers/small-disk.js';
 
 function lastJson(stdout: string): Record<string, unknown> {
   return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
@@ -52,5 +54,51 @@ describe('recovery is named, not "please report it"', () => {
     expect((lastJson(compact.stdout)['error'] as { message: string }).message).toContain('compact --rebuild');
     expect((await runCli(['compact', '--output', out, '--rebuild'])).code).toBe(0);
     expect((await runCli(['verify', out])).code).toBe(0);
+  });
+
+  it('a watermark later than now is refused as a damaged state, not taken for "nothing new"', async () => {
+    const sandbox = await startSandbox({ seed: 9, conversations: 5 });
+    const out = await tempDir();
+    const env = { IG_ACCESS_TOKEN: TEST_TOKEN };
+    expect((await runCli(exportArgs(sandbox.url, out), { env })).code).toBe(0);
+    const state = join(out, '_state', `account=${sandbox.data.account.userId}.sqlite`);
+    const db = new Database(state);
+    db.prepare('UPDATE account SET watermark_ms = ? WHERE id = 1').run(Date.UTC(2100, 0, 1));
+    db.close();
+    const result = await runCli(exportArgs(sandbox.url, out), { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('watermark 2100-01-01T00:00:00.000Z is later than now');
+    expect((await runCli(exportArgs(sandbox.url, out, '--rebuild-state'), { env })).code).toBe(0);
+  });
+
+  it('a token file others can read gets a warning naming the fix', async () => {
+    const sandbox = await startSandbox({ seed: 9, conversations: 2 });
+    const dir = await tempDir();
+    const tokenFile = join(dir, 'token');
+    await writeFile(tokenFile, `${TEST_TOKEN}\n`, { mode: 0o644 });
+    await chmod(tokenFile, 0o644);
+    const result = await runCli(exportArgs(sandbox.url, join(dir, 'out'), '--token-file', tokenFile));
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      `--token-file ${tokenFile} can be read by other users of this machine (mode 644): chmod 600`,
+    );
+    await chmod(tokenFile, 0o600);
+    const quiet = await runCli(exportArgs(sandbox.url, join(dir, 'out'), '--token-file', tokenFile));
+    expect(quiet.stderr).not.toContain('can be read by other users');
+  });
+
+  it('prune --dry-run works on a read-only archive', async (ctx) => {
+    const disk = await smallDisk(16 * 1024);
+    if (disk === undefined) return ctx.skip();
+    const sandbox = await startSandbox({ seed: 9, conversations: 3 });
+    const out = join(disk, 'out');
+    expect((await runCli(exportArgs(sandbox.url, out), { env: { IG_ACCESS_TOKEN: TEST_TOKEN } })).code).toBe(
+      0,
+    );
+    await remountReadOnly(disk);
+    const dry = await runCli(['prune', '--keep', '1', '--dry-run', '--output', out, '--json']);
+    expect(dry.code).toBe(0);
+    expect(lastJson(dry.stdout)).toMatchObject({ status: 'complete', dryRun: true });
+    expect((await runCli(['prune', '--keep', '1', '--output', out, '--json'])).code).toBe(8);
   });
 });

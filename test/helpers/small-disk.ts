@@ -33,3 +33,8 @@ export async function leaveFree(dir: string, freeBytes: number): Promise<void> {
   if (available <= freeBytes) return;
   await writeFile(join(dir, 'filler'), Buffer.alloc(available - freeBytes));
 }
+
+/** Makes the small disk read-only (as a full or failing disk is remounted by the kernel). */
+export async function remountReadOnly(dir: string): Promise<void> {
+  await run('mount', ['-o', 'remount,ro', dir]);
+}

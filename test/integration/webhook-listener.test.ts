@@ -1,9 +1,16 @@
 import { createHmac } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startWebhookServer, type WebhookServer } from '../../src/listener/webhook-server.js';
+import {
+  MAX_JSON_DEPTH,
+  SpoolUnusableError,
+  startWebhookServer,
+  type ConnectionLimits,
+  type WebhookServer,
+} from '../../src/listener/webhook-server.js';
 import type { Logger } from '../../src/logger.js';
 import { WebhookSender } from '../../src/sandbox/webhook-sender.js';
 import { webhookSpoolPath, WebhookSpool } from '../../src/state/webhook-spool.js';
@@ -42,7 +49,10 @@ const logger: Logger = {
   error: (m, f) => lines.push(`${m} ${JSON.stringify(f ?? {})}`),
 };
 
-async function start(beforeAcknowledge?: () => void): Promise<WebhookServer> {
+async function start(
+  beforeAcknowledge?: () => void,
+  limits?: Partial<ConnectionLimits>,
+): Promise<WebhookServer> {
   stateDir = await mkdtemp(join(tmpdir(), 'ig-export-listen-'));
   server = await startWebhookServer({
     port: 0,
@@ -55,6 +65,7 @@ async function start(beforeAcknowledge?: () => void): Promise<WebhookServer> {
     logger,
     now: () => 1_795_000_100_000,
     beforeAcknowledge,
+    limits,
   });
   return server;
 }
@@ -224,5 +235,64 @@ describe('ig-export listen: the webhook receiver', () => {
     await wrong.flush();
     expect(wrong.deliveries[0]).toMatchObject({ attempts: 2, status: 403, delivered: false });
     expect(stored().map((e) => e.mid)).toEqual(['mid-r']);
+  });
+
+  it('refuses JSON nested deeper than the limit with 400, and stores what is just within it', async () => {
+    const s = await start();
+    const nest = (n: number): unknown => (n === 0 ? 'leaf' : { a: nest(n - 1) });
+    const deep = JSON.stringify({
+      ...JSON.parse(delivery(message('m_deep', 'x'))),
+      extra: nest(MAX_JSON_DEPTH + 50),
+    });
+    expect((await post(s.url, deep, sign(deep))).status).toBe(400);
+    const within = delivery({ ...message('m_ok', 'ok'), extra: nest(MAX_JSON_DEPTH - 10) });
+    expect((await post(s.url, within, sign(within))).status).toBe(200);
+    expect(stored().map((e) => e.mid)).toEqual(['m_ok']);
+  });
+
+  it('an account id sent as a number beyond 2^53 is kept exactly', async () => {
+    const s = await start();
+    const body = delivery(message('m_big', 'big')).replace(`"id":"${ACCOUNT}"`, `"id":${ACCOUNT}`);
+    expect(body).toContain(`"id":${ACCOUNT},`);
+    expect((await post(s.url, body, sign(body))).status).toBe(200);
+    expect(stored().map((e) => e.mid)).toEqual(['m_big']); // spooled under 17841400000000001, not …000
+  });
+
+  it('healthz says 503 once the spool cannot be written; a spool folder unusable at start refuses to start', async () => {
+    const s = await start();
+    const health = s.url.replace('/webhook', '/healthz');
+    expect((await fetch(health)).status).toBe(200);
+    await rm(join(stateDir, 'webhooks'), { recursive: true, force: true });
+    await writeFile(join(stateDir, 'webhooks'), 'a file where the spool folder goes');
+    const sick = await fetch(health);
+    expect(sick.status).toBe(503);
+    expect(((await sick.json()) as { ok: boolean }).ok).toBe(false);
+    await expect(
+      startWebhookServer({
+        port: 0,
+        host: '127.0.0.1',
+        path: '/webhook',
+        stateDir,
+        appSecret: SECRET,
+        verifyToken: VERIFY,
+        maxBodyBytes: 4096,
+        logger,
+        now: () => 0,
+      }),
+    ).rejects.toThrow(SpoolUnusableError);
+  });
+
+  it('closes a connection whose headers never finish (a slow-loris), within the header limit', async () => {
+    const s = await start(undefined, { headersTimeoutMs: 300, requestTimeoutMs: 600, checkIntervalMs: 50 });
+    const { port } = new URL(s.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write('POST /webhook HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    const closedAfter = await new Promise<number>((resolve) => {
+      const t0 = Date.now();
+      socket.on('data', () => undefined);
+      socket.once('close', () => resolve(Date.now() - t0));
+    });
+    expect(closedAfter).toBeLessThan(5_000); // Node's default would keep it for 60 s
   });
 });

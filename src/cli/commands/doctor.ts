@@ -57,7 +57,9 @@ async function accountChecks(
     checks.push({
       name: 'token',
       ok: true,
-      detail: `read from ${token.source === 'file' ? settings['token-file'] : (tokenEnv ?? 'IG_ACCESS_TOKEN')}`,
+      detail:
+        `read from ${token.source === 'file' ? settings['token-file'] : (tokenEnv ?? 'IG_ACCESS_TOKEN')}` +
+        (token.warning === undefined ? '' : `; warning: ${token.warning}`),
     });
   } catch (error) {
     checks.push({ name: 'token', ok: false, detail: (error as Error).message, error });

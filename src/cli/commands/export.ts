@@ -50,6 +50,7 @@ export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
       );
     }
     const token = await readAccessToken(settings['token-file'], process.env);
+    if (token.warning !== undefined) logger.warn(token.warning);
     if (token.source === 'file' && process.env[TOKEN_ENV]?.trim())
       logger.warn(`both --token-file and ${TOKEN_ENV} are set: using the token from --token-file`);
     const { code, summary, text } = await withStopSignals(logger, args.json, (signal) =>

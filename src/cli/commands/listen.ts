@@ -60,6 +60,11 @@ export async function listenCommand(args: ListenArgs): Promise<CommandResult> {
     throw e;
   });
   logger.info(`listening for Meta webhooks on ${server.url}; spooling into ${join(stateDir, 'webhooks')}`);
+  if (!['127.0.0.1', '::1', 'localhost'].includes(args.host))
+    logger.warn(
+      `listening on ${args.host}: reachable from other machines, not only from your HTTPS reverse proxy; ` +
+        'signatures are still checked, but keep --host 127.0.0.1 unless the proxy runs elsewhere',
+    );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -33,30 +33,29 @@ export async function pruneCommand(args: PruneArgs): Promise<CommandResult> {
   const stateDir = args['state-dir'] ?? join(args.output, '_state');
   const plans: PrunePlan[] = [];
   for (const accountId of await selectAccounts(args.output, args.account)) {
-    const plan = await withRunLock(
-      accountLockDir(stateDir, accountId),
-      () => systemClock.now(),
-      async () => {
-        if (args.compact && !args['dry-run'])
-          await compactAccount(
-            args.output,
-            accountId,
-            DEFAULT_PARQUET_OPTIONS,
-            () => systemClock.now(),
-            stateDir,
-          );
-        const p = await planPrune(args.output, accountId, retention, systemClock.now());
-        if (p.notCompacted.length > 0 && !args['dry-run']) {
-          throw new UsageError(
-            `refusing to prune account ${accountId}: ${p.notCompacted.length} of the ${p.remove.length} snapshots to remove ` +
-              'are not in the current view yet, and they may hold the only copy of a message. ' +
-              'Run "ig-export compact" first, or pass --compact',
-          );
-        }
-        if (!args['dry-run']) await pruneSnapshots(args.output, p);
-        return p;
-      },
-    );
+    // A dry run only reads: it works on a read-only archive, and takes no lock (it may race a run: it is a plan).
+    const locked = <T>(fn: () => Promise<T>): Promise<T> =>
+      args['dry-run'] ? fn() : withRunLock(accountLockDir(stateDir, accountId), () => systemClock.now(), fn);
+    const plan = await locked(async () => {
+      if (args.compact && !args['dry-run'])
+        await compactAccount(
+          args.output,
+          accountId,
+          DEFAULT_PARQUET_OPTIONS,
+          () => systemClock.now(),
+          stateDir,
+        );
+      const p = await planPrune(args.output, accountId, retention, systemClock.now());
+      if (p.notCompacted.length > 0 && !args['dry-run']) {
+        throw new UsageError(
+          `refusing to prune account ${accountId}: ${p.notCompacted.length} of the ${p.remove.length} snapshots to remove ` +
+            'are not in the current view yet, and they may hold the only copy of a message. ' +
+            'Run "ig-export compact" first, or pass --compact',
+        );
+      }
+      if (!args['dry-run']) await pruneSnapshots(args.output, p);
+      return p;
+    });
     plans.push(plan);
     if (!args.json) {
       process.stdout.write(
