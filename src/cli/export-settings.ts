@@ -224,7 +224,7 @@ const instant = z
   .string()
   .refine(
     (s) => parseInstant(s) !== undefined,
-    'must be a day that exists (2026-01-31) or an ISO 8601 date-time with Z or an offset (2026-01-31T12:00:00Z)',
+    'must be a date (2026-01-31, a day that exists) or an ISO 8601 date-time with Z or an offset (2026-01-31T12:00:00Z)',
   );
 const settingsShape = {
   account: z.string().regex(/^(me|\d+)$/, 'must be "me" or a numeric account id'),

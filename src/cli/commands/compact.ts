@@ -69,7 +69,7 @@ export async function compactCommand(args: CompactArgs): Promise<CommandResult> 
         accountId: r.accountId,
         dir: r.dir,
         snapshots: r.snapshots,
-        dropped: r.dropped,
+        ...(r.dropped > 0 ? { dropped: r.dropped } : {}),
         rows: Object.fromEntries(Object.entries(r.files).map(([k, v]) => [k, v.rows])),
       })),
     },

@@ -93,7 +93,11 @@ export async function verifyCommand(args: VerifyArgs): Promise<CommandResult> {
     results.push(r);
     if (!args.json) {
       if (r.intact)
-        process.stdout.write(`OK       ${dir} (${r.filesChecked} files, manifest digest matches)\n`);
+        process.stdout.write(
+          kind === 'view'
+            ? `OK       ${dir} (current view: ${r.filesChecked} files match its manifest)\n`
+            : `OK       ${dir} (${r.filesChecked} files, manifest digest matches)\n`,
+        );
       else {
         process.stdout.write(`ALTERED  ${dir}\n`);
         for (const p of r.problems) process.stdout.write(`  ${p.kind.padEnd(23)} ${p.file}: ${p.detail}\n`);
@@ -102,12 +106,12 @@ export async function verifyCommand(args: VerifyArgs): Promise<CommandResult> {
   }
   const intact = results.every((r) => r.intact);
   const failed = results.filter((r) => !r.intact).length;
+  const views = targets.filter((t) => t.kind === 'view').length;
+  const what = `${dirs.length - views} snapshot${dirs.length - views === 1 ? '' : 's'}${
+    views === 0 ? '' : ` and ${views} current view${views === 1 ? '' : 's'}`
+  }`;
   if (!args.json && dirs.length > 1)
-    process.stdout.write(
-      intact
-        ? `All ${dirs.length} snapshots intact.\n`
-        : `${failed} of ${dirs.length} snapshots failed verification.\n`,
-    );
+    process.stdout.write(intact ? `All ${what} intact.\n` : `${failed} of ${what} failed verification.\n`);
   return {
     code: intact ? ExitCode.Ok : ExitCode.VerifyFailed,
     summary: {
