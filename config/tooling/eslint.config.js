@@ -28,7 +28,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['config/tooling/*.js'] },
+        projectService: { allowDefaultProject: ['config/tooling/*.js', 'config/tooling/*.mjs'] },
         tsconfigRootDir: fileURLToPath(new globalThis.URL('../..', import.meta.url)),
       },
     },

@@ -90,6 +90,14 @@ export async function readRedactKey(keyFile: string | undefined, env: NodeJS.Pro
   return key;
 }
 
+/** A token as read: where from (`label` names the variable or the file, for advice), and a warning about its file. */
+export interface AccessToken {
+  token: string;
+  source: 'env' | 'file';
+  label?: string;
+  warning?: string;
+}
+
 /**
  * The access token comes from `--token-file` or an environment variable (IG_ACCESS_TOKEN, or the `token_env` of a
  * fleet config's account), never from a flag value (argv shows up in `ps`, shell history and cron mails).
@@ -98,20 +106,21 @@ export async function readAccessToken(
   tokenFile: string | undefined,
   env: NodeJS.ProcessEnv,
   envName = TOKEN_ENV,
-): Promise<{ token: string; source: 'env' | 'file'; warning?: string }> {
+): Promise<AccessToken> {
   if (tokenFile !== undefined) {
     const token = await readSecretFile(tokenFile, '--token-file');
     const warning = await looseMode(tokenFile, '--token-file');
     return {
       token: checkedToken(token, `--token-file ${tokenFile}`),
       source: 'file',
+      label: `--token-file ${tokenFile}`,
       ...(warning === undefined ? {} : { warning }),
     };
   }
   const token = env[envName]?.trim();
   if (token) {
     secrets.add(token);
-    return { token: checkedToken(token, envName), source: 'env' };
+    return { token: checkedToken(token, envName), source: 'env', label: envName };
   }
   throw new UsageError(
     envName === TOKEN_ENV

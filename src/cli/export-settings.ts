@@ -434,13 +434,14 @@ export function accountSettings(settings: ExportSettings, entry: FleetAccount): 
 
 export function toExportOptions(
   s: ExportSettings,
-  token: { token: string; source: 'env' | 'file' },
+  token: { token: string; source: 'env' | 'file'; label?: string | undefined },
 ): ExportOptions {
   return {
     client: {
       baseUrl: s['base-url'],
       apiVersion: s['api-version'],
       token: token.token,
+      tokenSource: token.label,
       maxRps: s['max-rps'],
       timeoutMs: s['timeout-ms'],
       retries: s.retries,

@@ -8,6 +8,7 @@ import { EXPORT_FLAGS } from './export-settings.js';
 import { ExitCode, UsageError, type CommandResult } from './exit-codes.js';
 import { describeFailure } from './failure-report.js';
 import { writeJsonLine } from './json-output.js';
+import { stopWhenLauncherGone } from './stop-signals.js';
 
 /** The bin entry: yargs, lazy command modules, and the one error boundary that maps errors to exit codes. */
 
@@ -52,14 +53,37 @@ interface OutputMode {
   debug: boolean;
   /** Arguments that look like a pasted token (never echoed in an error about them). */
   pasted: string[];
+  /** The command given, when argv names one (usage errors point at its --help). */
+  command: string | undefined;
 }
+
+const COMMANDS = [
+  'export',
+  'demo',
+  'sandbox',
+  'compact',
+  'prune',
+  'verify',
+  'doctor',
+  'probe',
+  'token',
+  'listen',
+  'webhook',
+  'schema',
+];
 
 /** Read from argv before parsing, so that even a parse failure answers in the form asked for. */
 function outputMode(argv: readonly string[]): OutputMode {
   const json = argv.some((a) => a === '--json' || a === '--json=true');
   const level = argv.findIndex((a) => a === '--log-level');
   const debug = argv.includes('--log-level=debug') || (level >= 0 && argv[level + 1] === 'debug');
-  return { json, debug, pasted: secretLookingArgs(argv) };
+  const command = argv.find((a) => !a.startsWith('-'));
+  return {
+    json,
+    debug,
+    pasted: secretLookingArgs(argv),
+    command: command !== undefined && COMMANDS.includes(command) ? command : undefined,
+  };
 }
 
 /** yargs says "Unknown argument: max-rsp"; say which flag was meant. */
@@ -89,6 +113,7 @@ function optionNames(cli: unknown): string[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  stopWhenLauncherGone();
   const mode = outputMode(argv);
   let result: CommandResult = { code: ExitCode.Ok };
   const secretFlags = argv.filter((a) => /^--?(token|access[-_]token)(=|$)/i.test(a));
@@ -557,7 +582,12 @@ export function reportFailure(e: unknown, mode: OutputMode): number {
   const secrets = [...knownSecrets(), ...mode.pasted];
   const failure = describeFailure(e);
   const message = redactText(failure.message, secrets);
-  const usageHint = failure.kind === 'usage' ? '\nRun "ig-export <command> --help" for usage.' : '';
+  const usageHint =
+    failure.kind === 'usage'
+      ? mode.command === undefined
+        ? '\nRun "ig-export --help" for the commands.'
+        : `\nRun "ig-export ${mode.command} --help" for its options.`
+      : '';
   process.stderr.write(`ig-export: ${message}${usageHint}\n`);
   if (mode.debug && e instanceof Error && e.stack) process.stderr.write(`${redactText(e.stack, secrets)}\n`);
   if (mode.json) {

@@ -38,3 +38,21 @@ export async function withStopSignals<T>(
     process.off('SIGTERM', onSignal);
   }
 }
+
+/**
+ * `npx ig-export …` runs ig-export under `sh -c`, and a signal sent to npx (`kill %1`, `timeout`, a container's init)
+ * stops npx and the shell but not ig-export, which would go on holding its port or the account's lock. Started that
+ * way (npm says so in `npm_command`), ig-export watches its parent: once it is gone, ig-export stops as on SIGTERM.
+ * Run directly (node_modules/.bin/ig-export, a global install, systemd) nothing is watched, so `nohup … &` keeps
+ * working.
+ */
+export function stopWhenLauncherGone(env: NodeJS.ProcessEnv = process.env, everyMs = 500): void {
+  if (env['npm_command'] !== 'exec' && env['npm_lifecycle_event'] !== 'npx') return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    process.kill(process.pid, 'SIGTERM');
+  }, everyMs);
+  timer.unref();
+}

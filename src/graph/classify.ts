@@ -54,6 +54,9 @@ export interface Classification {
   hint?: string;
 }
 
+/** Where the hint says the token came from; the client puts the real source there (a variable or a file). */
+export const TOKEN_SOURCE = '{token source}';
+
 /** Graph codes that mean "rate limited" (G-RL; Airbyte's list plus the BUC range 80000–80014). */
 const THROTTLE_CODES = new Set([4, 17, 32, 341, 368, 613]);
 const isThrottleCode = (code: number): boolean =>
@@ -67,7 +70,7 @@ function authHint(code: number, subcode: number | undefined, message: string): s
   if (code === 190 && subcode === 460)
     return 'the token was invalidated (password change or security event); log in again to get a new token';
   if (code === 190 || code === 102)
-    return 'the access token is invalid; check IG_ACCESS_TOKEN / --token-file and that it is an Instagram-Login token for graph.instagram.com';
+    return `the access token is invalid; check ${TOKEN_SOURCE} and that it is an Instagram-Login token for graph.instagram.com`;
   return 'the token lacks a permission; it needs instagram_business_basic and instagram_business_manage_messages';
 }
 

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { CallBudget } from './call-budget.js';
-import { classifyFailure, notGraphAnswer } from './classify.js';
+import { classifyFailure, notGraphAnswer, TOKEN_SOURCE } from './classify.js';
 import {
   GraphAuthError,
   GraphConfigError,
@@ -36,6 +36,8 @@ export interface GraphClientSettings {
   /** Retries of a 100/33 "does not exist" (a disguised throttle, sometimes) before the object counts as unavailable. */
   notFoundRetries: number;
   slowDownAbovePercent: number;
+  /** Where the token came from, for the advice of an auth failure (`IG_TOKEN_SHOP3`, `--token-file ~/.ig-token`). */
+  tokenSource?: string | undefined;
 }
 
 export interface GraphClientOptions extends GraphClientSettings {
@@ -319,7 +321,13 @@ export class GraphClient {
           if (++notFound > this.options.notFoundRetries) throw new AbortError(error);
           throw error;
         case 'auth':
-          this.authFailure ??= new GraphAuthError(error, classification.hint ?? 'check the token');
+          this.authFailure ??= new GraphAuthError(
+            error,
+            (classification.hint ?? 'check the token').replace(
+              TOKEN_SOURCE,
+              this.options.tokenSource ?? 'IG_ACCESS_TOKEN / --token-file',
+            ),
+          );
           throw new AbortError(this.authFailure);
         case 'gone':
         case 'fatal':

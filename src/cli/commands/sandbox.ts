@@ -66,7 +66,12 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
     rateLimit: { callsPerSecond: args['rate-limit'] },
     faults: { rates: Object.fromEntries(fastKinds.map((k) => [k, perKind])) },
   };
-  const rps = args['rate-limit'] ? args['rate-limit'] * 0.9 : 2;
+  // 90 % of the limit leaves room for timing jitter; without a limit, a brisk pace that is still easy to watch.
+  const rps = args['rate-limit'] ? Math.round(args['rate-limit'] * 0.9 * 100) / 100 : 100;
+  const limit =
+    args['rate-limit'] === 0
+      ? 'no rate limit (--rate-limit 0)'
+      : `a limit of ${args['rate-limit']} calls/s per account; one throttle blocks it for a minute`;
   if (args.accounts > 1) {
     const fleet = await listening(args, () =>
       createSandboxFleet(
@@ -85,11 +90,12 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
           .map(
             (s, i) =>
               `  account ${s.data.account.userId} (@${s.data.account.username}): token ${s.options.token}, ` +
-              `${s.data.conversations.length} conversations, its own limit of ${args['rate-limit']} calls/s → IG_TOKEN_SHOP${i + 1}\n`,
+              `${s.data.conversations.length} conversations (seed ${s.options.seed}) → IG_TOKEN_SHOP${i + 1}\n`,
           )
           .join('') +
-        '  export them all with a config file such as:\n' +
-        `  ${JSON.stringify({ 'base-url': fleet.url, 'max-rps': rps, accounts: entries })}\n` +
+        `  ${limit}\n` +
+        '  export them all with a config file such as (its own output folder, so it never mixes with another sandbox):\n' +
+        `  ${JSON.stringify({ 'base-url': fleet.url, 'max-rps': rps, output: `output/sandbox-fleet-seed-${args.seed}`, accounts: entries })}\n` +
         `  ${fleet.accounts.map((s, i) => `IG_TOKEN_SHOP${i + 1}=${s.options.token}`).join(' ')} ig-export export --config <that file>\n`,
     );
     await untilSignal();
@@ -119,10 +125,10 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
   );
   process.stdout.write(
     `Graph API sandbox listening on ${sandbox.url}\n` +
-      `  account ${sandbox.data.account.userId} (@${sandbox.data.account.username}), ${sandbox.data.conversations.length} conversations\n` +
-      `  it accepts the token given by --accept-token; export with:\n` +
-      `  IG_ACCESS_TOKEN=<that token> ig-export export --base-url ${sandbox.url} --max-rps ${rps}\n` +
-      '  (90 % of the limit leaves room for timing jitter; one throttle blocks the account for a minute)\n' +
+      `  account ${sandbox.data.account.userId} (@${sandbox.data.account.username}), ${sandbox.data.conversations.length} conversations, seed ${args.seed} (same seed, same data)\n` +
+      `  it accepts the token ${sandbox.options.token} (a sandbox value, not a secret; --accept-token changes it); ${limit}\n` +
+      '  export it into a folder of its own (another seed or sandbox in the same folder would look like one account):\n' +
+      `  IG_ACCESS_TOKEN=${sandbox.options.token} ig-export export --base-url ${sandbox.url} --max-rps ${rps} --output output/sandbox-seed-${args.seed}\n` +
       (webhookUrl === undefined
         ? ''
         : `  every message added (curl -X POST -d '{"count": 60}' ${sandbox.url}/__sandbox/add-messages) is delivered to ${webhookUrl}, signed with --webhook-secret\n`),
