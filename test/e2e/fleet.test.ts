@@ -185,6 +185,8 @@ describe('many accounts in one command (spawned CLI against a three-account sand
     const failed = line.checks.filter((c) => !c.ok);
     expect(failed.map((c) => c.account)).toEqual(['shop-b']);
     expect(failed[0]?.detail).toMatch(/access token is invalid/);
+    // The advice names where shop-b's token came from, not IG_ACCESS_TOKEN.
+    expect(failed[0]?.detail).toMatch(/check IG_FLEET_TOKEN_2 and/);
     expect(r.stdout + r.stderr).not.toContain('IGAAfleet-revoked-000000');
   });
 
