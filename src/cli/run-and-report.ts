@@ -8,6 +8,7 @@ import type { OnProgress } from '../pipeline/export-progress.js';
 import { runExport, type ExportOptions, type ExportSummary } from '../pipeline/run-export.js';
 import { ExitCode, InterruptedError } from './exit-codes.js';
 import { describeFailure } from './failure-report.js';
+import { describeCoverage, textCoverage } from '../pipeline/text-coverage.js';
 import { collectCustody } from './custody.js';
 import { toolVersion } from './tool-version.js';
 
@@ -85,6 +86,7 @@ export function jsonSummary(s: ExportSummary): Record<string, unknown> {
     snapshotDir: s.snapshotDir ?? null,
     snapshotDirs: s.snapshotDirs,
     counts: s.counts,
+    textCoverage: textCoverage(s.counts),
     calls: s.calls,
     callsByEndpoint: s.metrics.calls,
     hydration: s.hydration,
@@ -128,6 +130,7 @@ function textSummary(s: ExportSummary): string {
   return [
     head,
     `  ${how}: conversations ${c.conversations}, messages ${c.messages}: hydrated ${c.hydrated}, captured ${c.captured}, outside_window ${c.outside_window} (lost since the last run: ${c.lost}), unavailable ${c.unavailable}, failed ${c.failed}`,
+    `  ${describeCoverage(textCoverage(c))}`,
     ...window,
     ...media,
     ...(s.webhooks

@@ -43,6 +43,9 @@ export const conversationAccountSchema = z.object({
   ...byStatus,
   /** Listed messages the run's time window (--since/--until) left out. */
   outside_time_window: count,
+  /** Who the conversation is with (hashed with --redact, as in the rows); absent in manifests written before. */
+  participant_id: z.string().nullable().optional(),
+  participant_username: z.string().nullable().optional(),
 });
 export type ConversationAccount = z.infer<typeof conversationAccountSchema>;
 

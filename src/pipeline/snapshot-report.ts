@@ -1,4 +1,5 @@
 import type { Manifest } from './snapshot-manifest.js';
+import { describeCoverage, textCoverage } from './text-coverage.js';
 
 /** The reviewer's page of a snapshot: `report.html`, self-contained (no script, no network, inline CSS and SVG). */
 export const REPORT_FILE = 'report.html';
@@ -55,6 +56,33 @@ function chart(daily: DailyCounts): string {
 
 type Cell = string | number | null | undefined;
 
+/** Conversation ids are 80-odd opaque characters: the table shows their start (manifest.json has them whole). */
+const shortId = (id: string): string => (id.length > 16 ? `${id.slice(0, 14)}…` : id);
+
+/**
+ * The first question a reviewer asks: was every message the API listed accounted for? Complete, or partial and why
+ * (a cancelled run says what it left, instead of pointing at failures it may not have).
+ */
+function accounting(m: Manifest, failedConversations: number): string {
+  const held = `${num(m.counts.messages)} message${m.counts.messages === 1 ? '' : 's'} in ${num(m.counts.conversations)} conversation${m.counts.conversations === 1 ? '' : 's'}`;
+  if (m.status === 'complete')
+    return `Complete: every message the API listed is accounted for (${held}, each with a row).`;
+  const failures =
+    m.failures_total === 0 ? '' : ` ${num(m.failures_total)} item(s) failed: see Failures below.`;
+  switch (m.stop_reason) {
+    case 'cancelled':
+      return `Partial (cancelled): the run was stopped after ${held}; conversations it had not listed or finished are not in this snapshot, and the next run goes on from here.${failures}`;
+    case 'checkpoint':
+      return `Partial (checkpoint): ${held} so far; later snapshots of the same run hold the rest.${failures}`;
+    case 'auth':
+      return `Partial (token refused): the run stopped when Instagram refused the token, after ${held}.${failures}`;
+    case 'extract_failed':
+      return `Partial (listing failed): the conversation listing could not be completed, after ${held}.${failures}`;
+    default:
+      return `Partial: ${held}; ${num(m.counts.failed)} message(s) and ${num(failedConversations)} conversation(s) still failed after retries (see Failures below); the next run tries them again.`;
+  }
+}
+
 const row = (cells: Cell[], header = false): string =>
   `<tr>${cells.map((c) => (header ? `<th>${escape(c)}</th>` : `<td>${escape(c)}</td>`)).join('')}</tr>`;
 
@@ -82,7 +110,7 @@ export function renderReport(manifest: Manifest, daily: DailyCounts): string {
     ['Mode', m.mode],
     ['One person (IGSID)', filters.user_id ?? 'everyone'],
     ['Messages created from', filters.since ?? 'the beginning'],
-    ['Messages created before', filters.until ?? 'now'],
+    ['Messages created before', filters.until ?? 'the run (no end)'],
     [
       'Redaction',
       m.redaction
@@ -97,10 +125,9 @@ export function renderReport(manifest: Manifest, daily: DailyCounts): string {
     ['API', `${m.api.base_url} ${m.api.version}`],
     ['Run id', m.run_id],
   ];
-  const statusText =
-    m.status === 'complete'
-      ? 'Complete: everything this snapshot holds was read in full.'
-      : `Partial (${escape(m.stop_reason ?? 'items failed')}): see the failures below and in manifest.json.`;
+  const statusText = accounting(m, failedConversations.size);
+  const coverage = textCoverage(m.counts);
+  const fullText = coverage.percent === 100 || coverage.percent === null;
   const media = m.media;
   return `<!DOCTYPE html>
 <html lang="en">
@@ -115,6 +142,9 @@ table { border-collapse: collapse; margin: .5rem 0; } th, td { padding: .2rem .6
 td:not(:first-child) { font-variant-numeric: tabular-nums; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; } dt { font-weight: 600; } dd { margin: 0; word-break: break-all; }
 .status { padding: .5rem .8rem; border-radius: 4px; } .complete { background: #e6f4ea; } .partial { background: #fdecea; }
+.text-partial { background: #fff4d6; }
+#conversations table { width: 100%; } #conversations td, #conversations th { overflow-wrap: anywhere; }
+#conversations th { font-size: .85em; }
 .chart rect { fill: #3b6ea5; } .axis { display: flex; justify-content: space-between; max-width: 720px; color: #555; margin: 0; }
 code { font-size: .9em; }
 </style>
@@ -122,7 +152,10 @@ code { font-size: .9em; }
 <body>
 <main>
 <h1>ig-export snapshot ${escape(m.snapshot_id)}</h1>
-<p class="status ${m.status}" id="status">${statusText}</p>
+<p class="status ${m.status}" id="status">${escape(statusText)}</p>
+<p class="status ${fullText ? 'complete' : 'text-partial'}" id="text-coverage">${escape(
+    `${fullText ? 'Text' : 'Not all text'}: ${describeCoverage(coverage)}.`,
+  )}${fullText ? '' : ' To keep the text of newer messages, run exports often and <code>ig-export listen</code> (README, "Lossless archiving with webhooks").'}</p>
 <section id="filters">
 <h2>What was exported</h2>
 <dl>${facts.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join('')}</dl>
@@ -136,12 +169,16 @@ ${table(
     [
       'captured',
       num(m.counts.captured),
-      'gone from the API, filled from a webhook `ig-export listen` captured',
+      'gone from the API, filled from a webhook that ig-export listen captured',
     ],
     ['outside_window', num(m.counts.outside_window), 'beyond the 20 most recent: only id and time exist'],
     ['unavailable', num(m.counts.unavailable), 'the API said deleted or unsupported'],
     ['failed', num(m.counts.failed), 'still failing after retries'],
-    ['all', num(m.counts.messages), `in ${num(m.counts.conversations)} conversations`],
+    [
+      'all',
+      num(m.counts.messages),
+      `in ${num(m.counts.conversations)} conversation${m.counts.conversations === 1 ? '' : 's'}`,
+    ],
   ],
 )}
 </section>
@@ -187,6 +224,7 @@ ${
 ${table(
   [
     'conversation',
+    'with',
     'rows',
     'hydrated',
     'captured',
@@ -197,7 +235,10 @@ ${table(
     'complete',
   ],
   shown.map((c) => [
-    c.conversation_id,
+    shortId(c.conversation_id),
+    c.participant_username || c.participant_id
+      ? `${c.participant_username ? `@${c.participant_username} ` : ''}${c.participant_id ?? ''}`.trim()
+      : null,
     num(c.rows),
     num(c.hydrated),
     num(c.captured),

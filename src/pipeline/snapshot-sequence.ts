@@ -248,7 +248,11 @@ export class SnapshotSequence {
     this.savings.detail_reads_skipped += timeWindow?.detailReadsSkipped ?? 0;
     this.commits.push(commit);
     this.activities.push(activity);
-    await writer.writeConversation(this.run.redactor?.conversation(row) ?? row);
+    const written = this.run.redactor?.conversation(row) ?? row;
+    const account = this.accountOf(row.conversation_id);
+    account.participant_id = written.participant_id;
+    account.participant_username = written.participant_username;
+    await writer.writeConversation(written);
   }
 
   /** Where each manifest reads the hydration strategy from. */

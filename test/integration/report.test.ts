@@ -5,6 +5,7 @@ import { HtmlValidate } from 'html-validate';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { ExportSummary } from '../../src/pipeline/run-export.js';
+import { renderReport } from '../../src/pipeline/snapshot-report.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { startSandbox } from '../helpers/sandbox-fixture.js';
 
@@ -77,4 +78,61 @@ describe('report.html', () => {
       await browser.close();
     }
   });
+
+  it('answers separately whether every message is accounted for and how much text it holds; a cancelled run says what it left', async () => {
+    const { summary, html } = await snapshotWithReport();
+    const m = summary.manifest!;
+    expect(m.counts.outside_window).toBeGreaterThan(0); // the premise: text is missing for some messages
+    expect(html).not.toMatch(/read in full\./);
+    expect(html).toMatch(/id="status">Complete: every message the API listed is accounted for/);
+    const share = Math.floor(((m.counts.hydrated + m.counts.captured) / m.counts.messages) * 100);
+    expect(html).toContain(
+      `Not all text: content for ${share} % of messages: ${(m.counts.hydrated + m.counts.captured).toLocaleString('en-US')} of ${m.counts.messages.toLocaleString('en-US')}; ${m.counts.outside_window.toLocaleString('en-US')} are beyond Meta&#39;s 20-message window`,
+    );
+    // Who each conversation is with.
+    const c = m.conversations[0]!;
+    expect(c.participant_id).toMatch(/^\d+$/);
+    expect(html).toContain(
+      `${c.participant_username ? `@${c.participant_username} ` : ''}${c.participant_id}`,
+    );
+    const cancelled = renderReport(
+      { ...m, status: 'partial', stop_reason: 'cancelled', failures: [], failures_total: 0 },
+      new Map(),
+    );
+    expect(cancelled).toMatch(
+      /Partial \(cancelled\): the run was stopped after [\d,]+ messages in [\d,]+ conversations/,
+    );
+    expect(cancelled).not.toMatch(/see the failures below/i);
+  });
+
+  it.skipIf(!existsSync(CHROMIUM))(
+    'fits 1280 px with no sideways scrolling, for a full and for a one-person export',
+    async () => {
+      const sandbox = await startSandbox({ seed: 42, conversations: 40 });
+      const full = await exportSandbox(sandbox, await tempDir());
+      const person = sandbox.data.conversations[3]!.participant.id;
+      const one = await exportSandbox(sandbox, await tempDir(), { run: { userId: person } });
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+        ],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        for (const s of [full, one]) {
+          await page.goto(`file://${join(s.snapshotDir!, 'report.html')}`);
+          const width = await page.evaluate(() => document.documentElement.scrollWidth);
+          expect(width).toBeLessThanOrEqual(1280);
+          expect(await page.locator('#text-coverage').textContent()).toMatch(/content for \d+ % of messages/);
+          expect(await page.locator('#conversations tbody').textContent()).toMatch(/\d{6,}/);
+        }
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
