@@ -125,7 +125,7 @@ describe('report.html', () => {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         for (const s of [full, one]) {
           await page.goto(`file://${join(s.snapshotDir!, 'report.html')}`);
-          const width = await page.evaluate(() => document.documentElement.scrollWidth);
+          const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
           expect(width).toBeLessThanOrEqual(1280);
           expect(await page.locator('#text-coverage').textContent()).toMatch(/content for \d+ % of messages/);
           expect(await page.locator('#conversations tbody').textContent()).toMatch(/\d{6,}/);
