@@ -54,8 +54,8 @@ export interface Classification {
   hint?: string;
 }
 
-/** Where the hint says the token came from; the client puts the real source there (a variable or a file). */
-export const TOKEN_SOURCE = '{token source}';
+/** Where the hint says the token comes from; the client names the real source instead when it knows it. */
+export const TOKEN_SOURCE = 'IG_ACCESS_TOKEN / --token-file';
 
 /** Graph codes that mean "rate limited" (G-RL; Airbyte's list plus the BUC range 80000–80014). */
 const THROTTLE_CODES = new Set([4, 17, 32, 341, 368, 613]);

@@ -325,7 +325,7 @@ export class GraphClient {
             error,
             (classification.hint ?? 'check the token').replace(
               TOKEN_SOURCE,
-              this.options.tokenSource ?? 'IG_ACCESS_TOKEN / --token-file',
+              this.options.tokenSource ?? TOKEN_SOURCE,
             ),
           );
           throw new AbortError(this.authFailure);
