@@ -1,9 +1,7 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import * as A from 'apache-arrow';
 import type { Column } from '../schema/tables.js';
 import { arrowSchema, buildColumnBuffers, ScratchBuffer, type ColumnBuffers } from './arrow-batch.js';
+import { encoderPool, type EncoderMessage } from './encoder-pool.js';
 import { checkRow } from './row-check.js';
 import type { TableWriter } from './table-writer.js';
 
@@ -27,65 +25,6 @@ export const DEFAULT_PARQUET_OPTIONS: ParquetWriterOptions = {
 const MAX_IN_FLIGHT = 4;
 
 /**
- * The encoder thread: Arrow IPC batches in, parquet-wasm (arrow-rs) `transformParquetStream` out to the file.
- * Plain JavaScript run with `eval`, so it works from the compiled build and from the TypeScript sources alike.
- */
-const ENCODER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createWriteStream } = require('node:fs');
-const { Readable } = require('node:stream');
-const { pipeline } = require('node:stream/promises');
-(async () => {
-  const A = await import(workerData.apacheArrow);
-  const W = await import(workerData.parquetWasm);
-  const schema = A.tableFromIPC(new Uint8Array(workerData.schemaIpc)).schema;
-  const codecs = { zstd: W.Compression.ZSTD, snappy: W.Compression.SNAPPY, gzip: W.Compression.GZIP, none: W.Compression.UNCOMPRESSED };
-  const props = new W.WriterPropertiesBuilder()
-    .setCompression(codecs[workerData.compression])
-    .setMaxRowGroupSize(workerData.rowGroupSize)
-    // Row-group min/max (what DuckDB prunes with) but no page index, whose entries the encoder keeps until the end.
-    .setStatisticsEnabled(W.EnabledStatistics.Chunk)
-    .setCreatedBy('ig-export (parquet-wasm / arrow-rs)')
-    .build();
-  let controller;
-  const batches = new ReadableStream({ start: (c) => { controller = c; } });
-  const done = W.transformParquetStream(batches, props).then((bytes) =>
-    pipeline(Readable.fromWeb(bytes), createWriteStream(workerData.path, { flags: 'wx' })));
-  const fail = (e) => parentPort.postMessage({ type: 'error', message: String((e && e.stack) || e), code: e && e.code });
-  done.catch(fail);
-  parentPort.on('message', async (message) => {
-    try {
-      if (message.type === 'batch') {
-        const { length, columns } = message;
-        // A list column carries its values as a child column of their own length.
-        const toData = (type, n, c) => c.child
-          ? A.makeData({ type, length: n, nullCount: c.nullCount, nullBitmap: c.nullBitmap, valueOffsets: c.valueOffsets,
-              child: toData(type.children[0].type, c.child.length, c.child) })
-          : A.makeData({ type, length: n, ...c });
-        const children = schema.fields.map((field, i) => toData(field.type, length, columns[i]));
-        const batch = new A.RecordBatch(schema, A.makeData({ type: new A.Struct(schema.fields), length, nullCount: 0, children }));
-        const table = W.Table.fromIPCStream(A.tableToIPC(new A.Table(batch), 'stream'));
-        for (const b of table.recordBatches()) controller.enqueue(b);
-        table.free();
-        parentPort.postMessage({ type: 'taken' });
-      } else if (message.type === 'end') {
-        controller.close();
-        await done;
-        parentPort.postMessage({ type: 'closed' });
-      }
-    } catch (e) {
-      fail(e);
-    }
-  });
-  parentPort.postMessage({ type: 'ready' });
-})().catch((e) => parentPort.postMessage({ type: 'error', message: String((e && e.stack) || e) }));
-`;
-
-const resolve = createRequire(import.meta.url).resolve;
-const parquetWasmPath = pathToFileURL(resolve('parquet-wasm')).href;
-const apacheArrowPath = pathToFileURL(resolve('apache-arrow')).href;
-
-/**
  * Streaming Parquet through apache-arrow and parquet-wasm (arrow-rs): row groups are written as rows arrive, so
  * memory stays flat however large the export. This thread builds Arrow batches while a worker thread encodes the
  * previous ones (the two overlap on two cores). arrow-rs writes UTF-8 min/max statistics in byte order, which
@@ -97,56 +36,42 @@ export function createParquetWriter<Row extends object>(
   options: ParquetWriterOptions = DEFAULT_PARQUET_OPTIONS,
 ): TableWriter<Row> {
   const schema = arrowSchema(columns);
-  const worker = new Worker(ENCODER, {
-    eval: true,
-    // A small young generation keeps the encoder's heap (and so the process RSS) flat however many batches pass.
-    resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 },
-    workerData: {
-      path,
-      parquetWasm: parquetWasmPath,
-      apacheArrow: apacheArrowPath,
-      schemaIpc: A.tableToIPC(new A.Table(schema), 'stream'),
-      compression: options.compression,
-      rowGroupSize: options.rowGroupSize,
-    },
-  });
   let inFlight = 0;
   let failure: Error | undefined;
+  let closed = false;
+  let ended = false;
   const waiters: Array<() => void> = [];
-  let closed: (() => void) | undefined;
   const wake = (): void => {
     for (const w of waiters.splice(0)) w();
   };
-  worker.on('message', (m: { type: string; message?: string; code?: unknown }) => {
-    if (m.type === 'taken') inFlight--;
-    else if (m.type === 'closed') closed?.();
-    else if (m.type === 'error') {
-      const error = new Error(`Parquet encoder failed for ${path}: ${m.message ?? ''}`);
-      // A file system error (a full disk) keeps its code and names the file: the CLI reports it as exit 8.
-      failure ??=
-        typeof m.code === 'string' ? Object.assign(error, { code: m.code, path, syscall: 'write' }) : error;
-      // Nothing more will come of this encoder: stop its thread now, so the process can exit.
-      void stop();
-    }
-    wake();
+  const stream = encoderPool.open({
+    onMessage(m: EncoderMessage) {
+      if (m.type === 'taken') inFlight--;
+      else if (m.type === 'closed' || m.type === 'aborted') {
+        closed = true;
+        stream.release();
+      } else if (m.type === 'error') {
+        const error = new Error(`Parquet encoder failed for ${path}: ${m.message ?? ''}`);
+        // A file system error (a full disk) keeps its code and names the file: the CLI reports it as exit 8.
+        failure ??=
+          typeof m.code === 'string' ? Object.assign(error, { code: m.code, path, syscall: 'write' }) : error;
+        // Nothing more will come of this file; its thread goes on with the others.
+        stream.release();
+      }
+      wake();
+    },
+    onThreadLost(e: Error) {
+      failure ??= new Error(`Parquet encoder for ${path} stopped: ${e.message}`);
+      wake();
+    },
   });
-  let stopped: Promise<number> | undefined;
-  const stop = (): Promise<number> => {
-    // Only our own listener: `terminate()` waits for 'exit' with one of its own, which must stay.
-    worker.off('exit', onExit);
-    stopped ??= worker.terminate();
-    return stopped;
-  };
-  worker.on('error', (e) => {
-    failure ??= e;
-    void stop();
-    wake();
+  stream.post({
+    type: 'open',
+    path,
+    schemaIpc: A.tableToIPC(new A.Table(schema), 'stream'),
+    compression: options.compression,
+    rowGroupSize: options.rowGroupSize,
   });
-  const onExit = (): void => {
-    failure ??= new Error(`Parquet encoder for ${path} stopped`);
-    wake();
-  };
-  worker.on('exit', onExit);
   const until = async (ready: () => boolean): Promise<void> => {
     while (!ready() && !failure) await new Promise<void>((r) => waiters.push(r));
     if (failure) throw failure;
@@ -167,9 +92,7 @@ export function createParquetWriter<Row extends object>(
       ...(b.child ? buffersOf(b.child) : []),
     ];
     const transfer = columnBuffers.flatMap(buffersOf);
-    worker.postMessage({ type: 'batch', length: batchRows.length, columns: columnBuffers }, [
-      ...new Set(transfer),
-    ]);
+    stream.post({ type: 'batch', length: batchRows.length, columns: columnBuffers }, [...new Set(transfer)]);
   };
 
   return {
@@ -188,20 +111,17 @@ export function createParquetWriter<Row extends object>(
       // An empty table still gets its schema into the file: the encoder needs at least one (empty) batch.
       if (pending.length > 0 || rows === 0) await send(pending);
       pending = [];
-      let isClosed = false;
-      closed = () => {
-        isClosed = true;
-      };
-      worker.postMessage({ type: 'end' });
-      try {
-        await until(() => isClosed);
-      } finally {
-        await stop();
-      }
+      ended = true;
+      stream.post({ type: 'end' });
+      await until(() => closed);
       return { rows };
     },
     async abort() {
-      await stop();
+      if (closed || failure) return;
+      if (!ended) stream.post({ type: 'abort' });
+      ended = true;
+      // The thread stops the file and says so; a thread lost meanwhile ends the wait too.
+      await until(() => closed).catch(() => undefined);
     },
   };
 }
