@@ -5,8 +5,11 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // End-to-end tests spawn the compiled CLI; compile once before any test runs.
     globalSetup: ['test/helpers/build-once.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Room for a loaded 2-core machine: the longest test takes about 20 s alone.
+    testTimeout: 180_000,
+    hookTimeout: 120_000,
     pool: 'forks',
+    // Two test files at once: most tests wait on sockets and child processes, so two keep both cores busy.
+    maxWorkers: 2,
   },
 });

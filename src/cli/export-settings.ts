@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ExportOptions } from '../pipeline/run-export.js';
-import { DEFAULT_PARQUET_OPTIONS } from '../writers/parquet-writer.js';
+import { DEFAULT_PARQUET_OPTIONS } from '../writers/parquet-options.js';
 import { UsageError } from './exit-codes.js';
 
 /**

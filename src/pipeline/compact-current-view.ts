@@ -1,4 +1,4 @@
-import { access, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ensureDirSync, refuseLink } from '../output-path.js';
@@ -15,8 +15,11 @@ import {
 } from './snapshot-layout.js';
 import type { FileEntry } from './snapshot-manifest.js';
 import { capturedUnsends } from './captured-messages.js';
+import { CurrentViewAlteredError, readCurrentView, type CurrentViewManifest } from './current-view.js';
+
+export { CurrentViewAlteredError, readCurrentView, type CurrentViewManifest } from './current-view.js';
 import { processAlive } from '../state/run-lock.js';
-import { verifyCurrentView, type VerifyProblem } from './verify-snapshot.js';
+import { verifyCurrentView } from './verify-snapshot.js';
 
 export interface CompactResult {
   accountId: string;
@@ -26,49 +29,6 @@ export interface CompactResult {
   files: Record<string, FileEntry>;
   /** With `rebuild`: snapshots the previous view held rows of that are gone (pruned); their rows are not in the view. */
   dropped: number;
-}
-
-/** The previous current view is not what its manifest says: it is never folded into the next one (exit 9). */
-export class CurrentViewAlteredError extends Error {
-  override name = 'CurrentViewAlteredError';
-
-  constructor(
-    readonly dir: string,
-    problems: readonly VerifyProblem[],
-  ) {
-    super(
-      `the current view ${dir} is not what its manifest says (${problems
-        .map((p) => `${p.file}: ${p.kind}`)
-        .join(
-          ', ',
-        )}); it was not folded in. Rebuild it from the snapshots with "ig-export compact --rebuild" ` +
-        '(rows of snapshots pruned since are then dropped; the command says how many)',
-    );
-  }
-}
-
-/** `current/account=<id>/manifest.json`. */
-export interface CurrentViewManifest {
-  built_at: string;
-  account_id: string;
-  /** Every snapshot whose rows this view holds, including those folded by earlier compactions. */
-  snapshot_ids: string[];
-  files: Record<string, FileEntry>;
-}
-
-/** The current view's manifest, or undefined when the account has none yet. */
-export async function readCurrentView(
-  outputRoot: string,
-  accountId: string,
-): Promise<CurrentViewManifest | undefined> {
-  try {
-    const text = await readFile(join(currentViewDir(outputRoot, accountId), MANIFEST_FILE), 'utf8');
-    const m = JSON.parse(text) as Partial<CurrentViewManifest>;
-    return { ...(m as CurrentViewManifest), snapshot_ids: m.snapshot_ids ?? [] };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
 }
 
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;

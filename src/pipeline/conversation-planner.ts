@@ -11,6 +11,21 @@ export interface RunMode {
 }
 
 /** --since/--until on a run that would be incremental: narrowing it would move the watermark past skipped messages. */
+/** `--user-id` names a person the account has no conversation with (a typo, or an id from another account). */
+export class NoSuchConversationError extends Error {
+  override name = 'NoSuchConversationError';
+
+  constructor(
+    readonly userId: string,
+    readonly accountId: string,
+  ) {
+    super(
+      `account ${accountId} has no conversation with user ${userId}; check the Instagram-scoped id (IGSID): ` +
+        'it is the participant_id column of a full export',
+    );
+  }
+}
+
 export class TimeWindowConflictError extends Error {
   override name = 'TimeWindowConflictError';
 

@@ -1,6 +1,6 @@
 import { refuseLink } from '../output-path.js';
 import { rename, rm } from 'node:fs/promises';
-import { readCurrentView } from './compact-current-view.js';
+import { readCurrentView } from './current-view.js';
 import {
   accountDir as accountDirOf,
   snapshotDir,

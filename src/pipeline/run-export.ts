@@ -11,10 +11,12 @@ import { GraphAuthError, GraphPagingError, GraphRequestError } from '../graph/er
 import { acquireRunLock } from '../state/run-lock.js';
 import { asStateFileError, needsRetry, StateFileCorruptError, StateStore } from '../state/state-store.js';
 import { accountForToken, rememberAccountForToken } from '../state/token-accounts.js';
-import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
+import type { ParquetWriterOptions } from '../writers/parquet-options.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import { HydrationStrategy, type HydrateMode, type HydrationReport } from './hydration-strategy.js';
-import { chooseRunMode, ConversationPlanner } from './conversation-planner.js';
+import { chooseRunMode, ConversationPlanner, NoSuchConversationError } from './conversation-planner.js';
+
+export { NoSuchConversationError } from './conversation-planner.js';
 import { mergeConcurrent } from './concurrency.js';
 import { exportConversation, type ConversationPlan } from './export-conversation.js';
 import { lossReport, lossWarning, type ConversationActivity, type LossReport } from './loss-report.js';
@@ -554,21 +556,6 @@ async function exportWithState(
     },
   });
   return summary;
-}
-
-/** `--user-id` names a person the account has no conversation with (a typo, or an id from another account). */
-export class NoSuchConversationError extends Error {
-  override name = 'NoSuchConversationError';
-
-  constructor(
-    readonly userId: string,
-    readonly accountId: string,
-  ) {
-    super(
-      `account ${accountId} has no conversation with user ${userId}; check the Instagram-scoped id (IGSID): ` +
-        'it is the participant_id column of a full export',
-    );
-  }
 }
 
 /** Every option except the secrets: the token (the run options say where it came from) and the redaction key. */

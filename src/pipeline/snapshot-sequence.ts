@@ -1,7 +1,7 @@
 import type { ClientMetrics } from '../graph/client.js';
 import type { ConversationRow, MessageRow } from '../schema/tables.js';
 import type { ConversationCommit, StateStore } from '../state/state-store.js';
-import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
+import type { ParquetWriterOptions } from '../writers/parquet-options.js';
 import type { HydrationReport } from './hydration-strategy.js';
 import { lossReport, type ConversationActivity } from './loss-report.js';
 import { SnapshotWriter } from './snapshot.js';

@@ -2,24 +2,15 @@ import * as A from 'apache-arrow';
 import type { Column } from '../schema/tables.js';
 import { arrowSchema, buildColumnBuffers, ScratchBuffer, type ColumnBuffers } from './arrow-batch.js';
 import { encoderPool, type EncoderMessage } from './encoder-pool.js';
+import { DEFAULT_PARQUET_OPTIONS, type ParquetWriterOptions } from './parquet-options.js';
 import { checkRow } from './row-check.js';
 import type { TableWriter } from './table-writer.js';
 
-export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'none';
-
-export interface ParquetWriterOptions {
-  compression: ParquetCompression;
-  /** Rows per row group: ~10 per million rows keeps DuckDB's pruning and parallel scan effective. */
-  rowGroupSize: number;
-  /** Rows per Arrow batch handed to the encoder; bounds memory. */
-  batchSize: number;
-}
-
-export const DEFAULT_PARQUET_OPTIONS: ParquetWriterOptions = {
-  compression: 'zstd',
-  rowGroupSize: 122_880,
-  batchSize: 4_096,
-};
+export {
+  DEFAULT_PARQUET_OPTIONS,
+  type ParquetCompression,
+  type ParquetWriterOptions,
+} from './parquet-options.js';
 
 /** Arrow batches handed to the encoder and not yet taken: enough to keep both threads busy, few enough to bound memory. */
 const MAX_IN_FLIGHT = 4;

@@ -4,7 +4,7 @@ import { compactAccount } from '../../pipeline/compact-current-view.js';
 import { parseRetention, planPrune, pruneSnapshots, type PrunePlan } from '../../pipeline/prune-snapshots.js';
 import { accountLockDir } from '../../pipeline/snapshot-layout.js';
 import { withRunLock } from '../../state/run-lock.js';
-import { DEFAULT_PARQUET_OPTIONS } from '../../writers/parquet-writer.js';
+import { DEFAULT_PARQUET_OPTIONS } from '../../writers/parquet-options.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
 import { selectAccounts } from './compact.js';
 
