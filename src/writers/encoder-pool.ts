@@ -122,14 +122,19 @@ class EncoderPool {
 
   constructor(private readonly size: number) {}
 
-  /** A stream on the least busy thread, starting one while fewer than `size` run. */
+  /**
+   * A stream on the least busy thread. Another thread is started (up to `size`) only when every running one already
+   * encodes two files: a snapshot's small conversations file rides along with its messages file.
+   */
   open(listener: StreamListener): EncoderStream {
-    const idle = this.threads.find((t) => t.streams.size === 0);
+    const least = this.threads.reduce<PooledThread | undefined>(
+      (a, b) => (a === undefined || b.streams.size < a.streams.size ? b : a),
+      undefined,
+    );
     const thread =
-      idle ??
-      (this.threads.length < this.size
+      least === undefined || (least.streams.size >= 2 && this.threads.length < this.size)
         ? this.start()
-        : this.threads.reduce((a, b) => (b.streams.size < a.streams.size ? b : a)));
+        : least;
     const id = this.nextId++;
     thread.streams.set(id, listener);
     // A thread with files to finish keeps the process alive; an idle one does not.

@@ -56,7 +56,7 @@ async function runWithFaults(
 describe('fault injection: every transient fault is retried and the export equals a clean run', () => {
   it.each(Object.keys(REASON) as FaultKind[])('%s', async (kind) => {
     // 100/33 gets a few retries only (then the object counts as unavailable); allow enough for a 10 % rate here.
-    const { sandbox, summary, rows } = await runWithFaults({ [kind]: 0.1 }, 11, 40, 6);
+    const { sandbox, summary, rows } = await runWithFaults({ [kind]: 0.1 }, 11, 20, 6);
     const injected = sandbox.stats.faults[kind] ?? 0;
     expect(injected).toBeGreaterThan(0);
     expect(summary.status).toBe('complete');
