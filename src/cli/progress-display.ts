@@ -15,16 +15,30 @@ function duration(seconds: number): string {
  * account's name in a fleet run.
  */
 export function renderProgress(p: ExportProgress, label?: string): string {
+  // A run stopped early says so to the end, never "finished".
+  const stopped =
+    p.stopReason === undefined
+      ? undefined
+      : p.stopReason === 'cancelled'
+        ? 'cancelled'
+        : `stopped (${p.stopReason})`;
+  const stage = p.stage === 'done' && stopped !== undefined ? stopped : p.stage;
   const eta =
     p.stage === 'done'
-      ? 'finished'
+      ? (stopped ?? 'finished')
       : p.etaSeconds === undefined
         ? 'ETA: after the listing'
         : `ETA ${p.listingComplete ? '' : '≥ '}${duration(p.etaSeconds)}`;
+  const skipped = p.conversationsSkipped ? ` (${n(p.conversationsSkipped)} unchanged)` : '';
+  // Rows written by this run, and how many of them are in published snapshots (checkpoints) already.
+  const published =
+    p.messagesPublished !== undefined && p.messagesPublished !== p.messages
+      ? ` written, ${n(p.messagesPublished)} published`
+      : '';
   return [
-    `ig-export  ${label === undefined ? '' : `${label}: `}account ${p.accountId}${p.accountUsername ? ` (@${p.accountUsername})` : ''}  ${p.stage}`,
-    `  conversations ${n(p.conversationsDone)} done / ${n(p.conversationsListed)} listed${p.listingComplete ? '' : ' so far'}` +
-      `   messages ${n(p.messages)} (hydrated ${n(p.hydrated)})`,
+    `ig-export  ${label === undefined ? '' : `${label}: `}account ${p.accountId}${p.accountUsername ? ` (@${p.accountUsername})` : ''}  ${stage}`,
+    `  conversations ${n(p.conversationsDone)} done${skipped} / ${n(p.conversationsListed)} listed${p.listingComplete ? '' : ' so far'}` +
+      `   messages ${n(p.messages)}${published} (hydrated ${n(p.hydrated)})`,
     `  API calls ${n(p.calls)} at ≤ ${p.maxRps}/s   throttle waits ${duration(p.throttleWaitMs / 1000)}   ${eta}`,
   ].join('\n');
 }

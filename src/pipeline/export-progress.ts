@@ -16,13 +16,69 @@ export interface ExportProgress {
   calls: number;
   throttleWaitMs: number;
   maxRps: number;
-  /** Seconds left: conversations still to do × calls per conversation so far, at `maxRps`; undefined until known. */
+  /** Seconds left: the work still listed × calls per unit of work so far, at the pace measured; undefined until known. */
   etaSeconds: number | undefined;
+  /** Of `messages` (rows written by this run), those in published snapshots (a checkpoint publishes them). */
+  messagesPublished?: number;
+  /** Of `conversationsDone`, those archived before and unchanged: listed, and skipped without a call. */
+  conversationsSkipped?: number;
+  /** Why the run stopped early (`cancelled`, `auth`, …), once it has. */
+  stopReason?: string | undefined;
+}
+
+/**
+ * The pace the run achieves, in calls per second: the calls made over the time taken (latency and throttle waits
+ * make it slower than `--max-rps`), at most `maxRps`; `maxRps` until a second has passed.
+ */
+export function measuredPace(calls: number, elapsedMs: number, maxRps: number): number {
+  if (elapsedMs < 1_000 || calls === 0) return maxRps;
+  const pace = calls / (elapsedMs / 1_000);
+  return maxRps > 0 ? Math.min(maxRps, pace) : pace;
+}
+
+/**
+ * How much work a listed conversation looks like, in units of "a conversation that needs calls of its own": with
+ * field expansion most need none (the listing carried their whole window), so counting conversations would misjudge
+ * what is left. One that goes on past its window, or came without one, weighs 1; a whole window weighs little.
+ */
+export function conversationWeight(
+  window: { items: unknown[]; next: string | undefined; after: string | undefined } | undefined,
+  windowSize: number,
+): number {
+  if (window === undefined) return 1;
+  const more = window.next !== undefined || (window.after !== undefined && window.items.length >= windowSize);
+  return more ? 1 : 0.05;
+}
+
+/**
+ * The work of a run: listed (as the listing pages arrive, ahead of the export), skipped (archived and unchanged),
+ * and done. The ETA is the calls per unit done so far, times the units listed and not done, at the pace measured.
+ */
+export class WorkTally {
+  private listed = 0;
+  private skipped = 0;
+  private done = 0;
+
+  list(weight: number): void {
+    this.listed += weight;
+  }
+
+  skip(weight: number): void {
+    this.skipped += weight;
+  }
+
+  finish(weight: number): void {
+    this.done += weight;
+  }
+
+  etaSeconds(calls: number, pace: number): number | undefined {
+    return etaSeconds(calls, this.done, Math.max(0, this.listed - this.skipped - this.done), pace);
+  }
 }
 
 export type OnProgress = (progress: ExportProgress) => void;
 
-/** Seconds still needed: the average calls per finished conversation, times those listed and not done, at `rps`. */
+/** Seconds still needed: the average calls per unit of work done, times the units left, at `rps` calls per second. */
 export function etaSeconds(
   callsForConversations: number,
   conversationsDone: number,

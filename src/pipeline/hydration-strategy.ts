@@ -8,6 +8,7 @@ import { GraphRequestError } from '../graph/errors.js';
 import type { MessageListContinuation } from '../graph/message-list.js';
 import { ContractError, messageDetailSchema, parseWire } from '../graph/wire-shapes.js';
 import type { Logger } from '../logger.js';
+import { conversationWeight, WorkTally } from './export-progress.js';
 import { expandMessages } from './stages/expand.js';
 import { extractConversations } from './stages/extract.js';
 import { listedOrMalformed, toListedMessage, type OnMalformed } from './transform.js';
@@ -69,6 +70,10 @@ export class HydrationStrategy {
   private current: 'expand' | 'per-message';
   /** Conversations on the listing pages fetched so far (ahead of those handed out: a page holds up to 100). */
   fetchedConversations = 0;
+  /** The work those conversations look like (see WorkTally): the ETA's measure of what is left. */
+  readonly work = new WorkTally();
+  /** The last listing page has been fetched: every conversation the run will see is counted in `work`. */
+  listingFetched = false;
   private fallbackReason: string | undefined;
 
   constructor(
@@ -118,6 +123,8 @@ export class HydrationStrategy {
         for await (const page of this.api.conversations(account, userId, this.windowSize)) {
           this.fetchedConversations += page.items.length;
           const windows = page.items.map(windowOf);
+          for (const w of windows) this.work.list(conversationWeight(w, this.windowSize));
+          if (!page.more) this.listingFetched = true;
           for (const w of windows) if (w) this.api.observeMessageList(w.next !== undefined);
           if (first && this.mode === 'auto') {
             const items = windows.flatMap((w) => w?.items ?? []);
@@ -138,8 +145,10 @@ export class HydrationStrategy {
         );
       }
     }
-    yield* extractConversations(this.api, account, accountId, userId, onMalformed, (n) => {
+    yield* extractConversations(this.api, account, accountId, userId, onMalformed, (n, more) => {
       this.fetchedConversations += n;
+      this.work.list(n); // listed without windows: each needs calls of its own
+      if (!more) this.listingFetched = true;
     });
   }
 

@@ -25,13 +25,13 @@ import { recordedFailure } from './recorded-failure.js';
 import { reconcileSnapshots } from './reconcile-snapshots.js';
 import { accountDir, accountLockDir, accountStatePath, snapshotIdOfDir } from './snapshot-layout.js';
 import type { Custody } from './snapshot-manifest.js';
-import { etaSeconds, type OnProgress } from './export-progress.js';
+import { conversationWeight, measuredPace, type OnProgress } from './export-progress.js';
 import { MediaArchive, type MediaOptions } from './media-archive.js';
 import { mediaUrls } from './message-content.js';
 import { Redactor } from './redaction.js';
 import { SnapshotSequence, type Counts, type Manifest, type StopReason } from './snapshot-sequence.js';
 import { ContractError } from '../graph/wire-shapes.js';
-import type { HydrationStatus, RowContext } from './types.js';
+import type { HydrationStatus, ListedConversation, RowContext } from './types.js';
 
 export type { Counts, Manifest, StopReason } from './snapshot-sequence.js';
 
@@ -327,6 +327,10 @@ async function exportWithState(
   const totalCalls = (calls: Record<string, number>): number =>
     Object.values(calls).reduce((a, b) => a + b, 0);
   const startCalls = totalCalls(client.metrics.calls);
+  const startedMs = clock.now();
+  /** The weight each planned conversation was listed with (its share of the work, for the ETA). */
+  const weights = new Map<string, number>();
+  const weightOf = (c: ListedConversation): number => conversationWeight(c.window, options.run.windowSize);
   const progress = (stage: 'exporting' | 'publishing' | 'done'): void => {
     if (!deps.onProgress) return;
     const calls = totalCalls(client.metrics.calls);
@@ -339,7 +343,8 @@ async function exportWithState(
       stage,
       conversationsListed: known,
       conversationsDone: done + planner.skipped,
-      listingComplete,
+      // Every conversation the run will export is listed (its ETA is an estimate, no longer a lower bound).
+      listingComplete: listingComplete || hydration.listingFetched,
       messages: counts.messages,
       hydrated: counts.hydrated,
       calls,
@@ -348,7 +353,13 @@ async function exportWithState(
       etaSeconds:
         stage === 'done'
           ? 0
-          : etaSeconds(calls - startCalls, done, known - planner.skipped - done, options.client.maxRps),
+          : hydration.work.etaSeconds(
+              calls - startCalls,
+              measuredPace(calls - startCalls, clock.now() - startedMs, options.client.maxRps),
+            ),
+      messagesPublished: sequence.publishedCounts.messages,
+      conversationsSkipped: planner.skipped,
+      stopReason,
     });
   };
   const onMalformed = (e: ContractError): void => {
@@ -370,10 +381,12 @@ async function exportWithState(
       const plan = planner.decide(c);
       if (plan === 'stop') break;
       if (plan === 'skip') {
+        hydration.work.skip(weightOf(c));
         sequence.recordSkipped();
         continue;
       }
       await checkpoints.admit(c);
+      weights.set(c.id, weightOf(c));
       yield plan;
     }
     listingComplete = true;
@@ -420,10 +433,12 @@ async function exportWithState(
       } else {
         await sequence.writeConversation(event.row, event.commit, event.activity, event.timeWindow);
         activities.push(event.activity);
+        hydration.work.finish(weights.get(event.row.conversation_id) ?? 1);
+        weights.delete(event.row.conversation_id);
         if (needsRetry(event.commit)) unfinished.push(event.commit.updatedMs);
         if (activities.length % 50 === 0) {
           logger.info(
-            `progress: ${activities.length} conversations, ${sequence.publishedCounts.messages} messages published`,
+            `progress: ${activities.length} conversations, ${sequence.runCounts.messages} messages written (${sequence.publishedCounts.messages} in published snapshots)`,
           );
         }
         await checkpoints.conversationFinished(event.row.conversation_id);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { renderFrame, renderProgress } from '../../src/cli/progress-display.js';
-import { etaSeconds, type ExportProgress } from '../../src/pipeline/export-progress.js';
+import {
+  conversationWeight,
+  etaSeconds,
+  measuredPace,
+  WorkTally,
+  type ExportProgress,
+} from '../../src/pipeline/export-progress.js';
 
 describe('progress', () => {
   it('estimates the time left from calls per finished conversation at the account pace', () => {
@@ -62,5 +68,47 @@ describe('progress', () => {
     expect(lines[3]).toMatch(/ETA 30 s$/);
     expect(lines[4]).toBe('ig-export  shop2: account 1785 (@shop2)  done');
     expect(lines[6]).toMatch(/finished$/);
+  });
+
+  it('paces the estimate at the rate measured, never above --max-rps, and weighs conversations by what is left of them', () => {
+    expect(measuredPace(10, 500, 2)).toBe(2); // under a second: the bound
+    expect(measuredPace(30, 30_000, 2)).toBe(1); // latency made it 1/s
+    expect(measuredPace(300, 10_000, 2)).toBe(2);
+    const window = (items: number, next?: string) => ({ items: Array<unknown>(items), next, after: 'c' });
+    expect(conversationWeight(undefined, 20)).toBe(1);
+    expect(conversationWeight(window(7), 20)).toBe(0.05); // its whole window came with the listing
+    expect(conversationWeight(window(20, 'https://x/next'), 20)).toBe(1);
+    const work = new WorkTally();
+    work.list(10);
+    work.skip(2);
+    work.finish(4);
+    expect(work.etaSeconds(40, 2)).toBe(20); // 10 calls a unit, 4 units left, 2 calls/s
+  });
+
+  it('says cancelled, not finished, after a stopped run, and counts written and published rows apart', () => {
+    const p: ExportProgress = {
+      accountId: '1784',
+      accountUsername: undefined,
+      stage: 'done',
+      conversationsListed: 10,
+      conversationsDone: 6,
+      listingComplete: false,
+      messages: 500,
+      hydrated: 100,
+      calls: 40,
+      throttleWaitMs: 0,
+      maxRps: 2,
+      etaSeconds: 0,
+      messagesPublished: 300,
+      conversationsSkipped: 2,
+      stopReason: 'cancelled',
+    };
+    const frame = renderProgress(p);
+    expect(frame).toMatch(/^ig-export {2}account 1784 {2}cancelled$/m);
+    expect(frame).toMatch(
+      /conversations 6 done \(2 unchanged\) \/ 10 listed so far {3}messages 500 written, 300 published/,
+    );
+    expect(frame).toMatch(/cancelled$/);
+    expect(frame).not.toMatch(/finished/);
   });
 });

@@ -9,10 +9,10 @@ export async function* extractConversations(
   accountId: string,
   userId: string | undefined,
   onMalformed: OnMalformed,
-  onPage: (items: number) => void = () => undefined,
+  onPage: (items: number, more: boolean) => void = () => undefined,
 ): AsyncGenerator<ListedConversation> {
   for await (const page of api.conversations(account, userId)) {
-    onPage(page.items.length);
+    onPage(page.items.length, page.more);
     for (const item of page.items) {
       const listed = listedOrMalformed(item, accountId, onMalformed);
       if (listed) yield { ...listed, morePages: page.more };
