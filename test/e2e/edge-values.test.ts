@@ -88,3 +88,41 @@ describe('values are validated at the edge: exit 2 naming the flag, one JSON lin
     expect(refused.stderr).toContain('the webhook spool cannot be written');
   });
 });
+
+describe('sandboxes say what they are', () => {
+  it("the fleet trial after the tour exports every fleet account's conversations (the printed config has its own output)", async () => {
+    const cwd = await tempDir();
+    const tour = spawnCli(['sandbox', '--port', '0', '--conversations', '30', '--rate-limit', '0']);
+    const fleet = spawnCli(['sandbox', '--port', '0', '--accounts', '2', '--rate-limit', '0']);
+    try {
+      await tour.waitForStdout(/--output output\/sandbox-seed-1\n/);
+      expect(tour.stdoutSoFar()).toMatch(/it accepts the token sandbox-token .*no rate limit/);
+      const tourUrl = /listening on (http:\/\/\S+)/.exec(tour.stdoutSoFar())![1]!;
+      // The tour, as the README runs it: into ./output.
+      const first = await runCli(['export', '--base-url', tourUrl, '--max-rps', '1000', '--json'], {
+        cwd,
+        env: { IG_ACCESS_TOKEN: 'sandbox-token' },
+      });
+      expect(first.code).toBe(0);
+      await fleet.waitForStdout(/ig-export export --config <that file>\n/);
+      const config = /^ {2}(\{.*\})$/m.exec(fleet.stdoutSoFar())![1]!;
+      expect(JSON.parse(config)).toMatchObject({ output: 'output/sandbox-fleet-seed-1' });
+      await writeFile(join(cwd, 'fleet.json'), config);
+      const result = await runCli(['export', '--config', 'fleet.json', '--max-rps', '1000', '--json'], {
+        cwd,
+        env: { IG_TOKEN_SHOP1: 'sandbox-token-1', IG_TOKEN_SHOP2: 'sandbox-token-2' },
+      });
+      expect(result.code).toBe(0);
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { account?: string; counts?: { conversations: number } });
+      // shop1 has the tour account's seed and id but 50 conversations: all of them are exported.
+      expect(lines.find((l) => l.account === 'shop1')?.counts?.conversations).toBe(50);
+    } finally {
+      tour.child.kill('SIGTERM');
+      fleet.child.kill('SIGTERM');
+      await Promise.all([tour.result, fleet.result]);
+    }
+  });
+});
