@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ExportOptions } from '../pipeline/run-export.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../writers/parquet-options.js';
+import { stateDirOf } from './definitions/shared-options.js';
 import { UsageError } from './exit-codes.js';
 
 /**
@@ -456,7 +457,7 @@ export function toExportOptions(
       account: s.account,
       userId: s['user-id'],
       outputRoot: s.output,
-      stateDir: s['state-dir'] ?? join(s.output, '_state'),
+      stateDir: stateDirOf(s),
       mode: s.full ? 'full' : 'auto',
       rebuildState: s['rebuild-state'],
       checkpointMs: s['checkpoint-minutes'] * 60_000,

@@ -93,7 +93,7 @@ describe('sandboxes say what they are', () => {
   it("the fleet trial after the tour exports every fleet account's conversations (the printed config has its own output)", async () => {
     const cwd = await tempDir();
     const tour = spawnCli(['sandbox', '--port', '0', '--conversations', '30', '--rate-limit', '0']);
-    const fleet = spawnCli(['sandbox', '--port', '0', '--accounts', '2', '--rate-limit', '0']);
+    const fleet = spawnCli(['sandbox', '--port', '0', '--account-count', '2', '--rate-limit', '0']);
     try {
       await tour.waitForStdout(/--output output\/sandbox-seed-1\n/);
       expect(tour.stdoutSoFar()).toMatch(/it accepts the token sandbox-token .*no rate limit/);

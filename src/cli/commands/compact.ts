@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import { systemClock } from '../../clock.js';
 import { withRunLock } from '../../state/run-lock.js';
 import { compactAccount } from '../../pipeline/compact-current-view.js';
 import { accountLockDir, accountsIn } from '../../pipeline/snapshot-layout.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetCompression } from '../../writers/parquet-options.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
+import { stateDirOf } from '../definitions/shared-options.js';
 
 export interface CompactArgs {
   output: string;
@@ -38,7 +38,7 @@ export async function compactCommand(args: CompactArgs): Promise<CommandResult> 
   for (const accountId of accounts) {
     // The account's lock keeps a prune (or an export's cleanup) from removing snapshots while they are read.
     const r = await withRunLock(
-      accountLockDir(args['state-dir'] ?? join(args.output, '_state'), accountId),
+      accountLockDir(stateDirOf(args), accountId),
       () => systemClock.now(),
       () =>
         compactAccount(
@@ -46,7 +46,7 @@ export async function compactCommand(args: CompactArgs): Promise<CommandResult> 
           accountId,
           { ...DEFAULT_PARQUET_OPTIONS, compression: args.compression },
           () => systemClock.now(),
-          args['state-dir'] ?? join(args.output, '_state'),
+          stateDirOf(args),
           args.rebuild,
         ),
     );

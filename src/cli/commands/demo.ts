@@ -10,7 +10,7 @@ export interface DemoArgs {
   output: string;
   seed: number;
   conversations: number;
-  'max-rps': number;
+  'rate-limit': number;
   full: boolean;
   json: boolean;
   'log-level': LogLevel;
@@ -18,17 +18,17 @@ export interface DemoArgs {
 
 /**
  * `ig-export demo`: starts the Graph API sandbox in-process and runs the real export against it over HTTP.
- * The sandbox is rate limited like Meta, at a higher rate (`--rps`) so the demo finishes in seconds.
+ * The sandbox is rate limited like Meta, at a higher rate (`--rate-limit`) so the demo finishes in seconds.
  */
 export async function demoCommand(args: DemoArgs): Promise<CommandResult> {
   inRange('seed', args.seed, { min: 0, max: 2 ** 31 - 1, integer: true });
   inRange('conversations', args.conversations, { min: 1, max: 100_000, integer: true });
-  inRange('max-rps', args['max-rps'], { min: 0.1, max: 10_000 });
+  inRange('rate-limit', args['rate-limit'], { min: 0.1, max: 10_000 });
   const sandbox = await createSandbox({
     seed: args.seed,
     conversations: args.conversations,
     maxMessagesPerConversation: 400,
-    rateLimit: { callsPerSecond: args['max-rps'] },
+    rateLimit: { callsPerSecond: args['rate-limit'] },
   });
   try {
     const logger = createCliLogger(args['log-level'], () => [sandbox.options.token]);
@@ -36,12 +36,12 @@ export async function demoCommand(args: DemoArgs): Promise<CommandResult> {
       {},
       // 90 % of the sandbox's limit: evenly spaced calls still arrive with jitter, and one throttle blocks the
       // account for a minute.
-      { output: args.output, 'base-url': sandbox.url, 'max-rps': args['max-rps'] * 0.9, full: args.full },
+      { output: args.output, 'base-url': sandbox.url, 'max-rps': args['rate-limit'] * 0.9, full: args.full },
     );
     const options = toExportOptions(settings, { token: sandbox.options.token, source: 'env' });
     if (!args.json) {
       process.stdout.write(
-        `Sandbox with ${args.conversations} conversations at ${sandbox.url} (limited to ${args['max-rps']} calls/s, ` +
+        `Sandbox with ${args.conversations} conversations at ${sandbox.url} (limited to ${args['rate-limit']} calls/s, ` +
           `exported at 90 % of that; Meta allows 2).\n`,
       );
     }

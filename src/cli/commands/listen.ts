@@ -5,6 +5,7 @@ import { APP_SECRET_ENV, knownSecrets, readSecret, VERIFY_TOKEN_ENV } from '../a
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
 import { inRange, PORT } from '../option-ranges.js';
+import { stateDirOf } from '../definitions/shared-options.js';
 
 export interface ListenArgs {
   port: number;
@@ -41,7 +42,7 @@ export async function listenCommand(args: ListenArgs): Promise<CommandResult> {
     'the webhook verify token',
   );
   const logger = createCliLogger(args['log-level'], () => knownSecrets());
-  const stateDir = args['state-dir'] ?? join(args.output, '_state');
+  const stateDir = stateDirOf(args);
   const server = await startWebhookServer({
     port: args.port,
     host: args.host,

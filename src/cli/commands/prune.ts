@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { systemClock } from '../../clock.js';
 import { compactAccount } from '../../pipeline/compact-current-view.js';
 import { parseRetention, planPrune, pruneSnapshots, type PrunePlan } from '../../pipeline/prune-snapshots.js';
@@ -7,6 +6,7 @@ import { withRunLock } from '../../state/run-lock.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../writers/parquet-options.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
 import { selectAccounts } from './compact.js';
+import { stateDirOf } from '../definitions/shared-options.js';
 
 export interface PruneArgs {
   output: string;
@@ -30,7 +30,7 @@ export async function pruneCommand(args: PruneArgs): Promise<CommandResult> {
     throw new UsageError(
       `--keep ${args.keep}: give a number of snapshots (e.g. 30) or an age (90m, 12h, 14d, 2w)`,
     );
-  const stateDir = args['state-dir'] ?? join(args.output, '_state');
+  const stateDir = stateDirOf(args);
   const plans: PrunePlan[] = [];
   for (const accountId of await selectAccounts(args.output, args.account)) {
     // A dry run only reads: it works on a read-only archive, and takes no lock (it may race a run: it is a plan).

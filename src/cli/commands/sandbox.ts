@@ -11,7 +11,7 @@ export interface SandboxArgs {
   host: string;
   seed: number;
   conversations: number;
-  accounts: number;
+  'account-count': number;
   'rate-limit': number;
   'max-limit': number;
   'fault-rate': number;
@@ -45,12 +45,12 @@ function untilSignal(): Promise<void> {
   });
 }
 
-/** `ig-export sandbox`: serves the Graph API sandbox (one account, or `--accounts n`) until interrupted. */
+/** `ig-export sandbox`: serves the Graph API sandbox (one account, or `--account-count n`) until interrupted. */
 export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> {
   inRange('port', args.port, PORT);
   inRange('seed', args.seed, { min: 0, max: 2 ** 31 - 1, integer: true });
   inRange('conversations', args.conversations, { min: 0, max: 100_000, integer: true });
-  inRange('accounts', args.accounts, { min: 1, max: 1_000, integer: true });
+  inRange('account-count', args['account-count'], { min: 1, max: 1_000, integer: true });
   inRange('rate-limit', args['rate-limit'], { min: 0, max: 10_000 });
   inRange('max-limit', args['max-limit'], { min: 1, max: 10_000, integer: true });
   inRange('fault-rate', args['fault-rate'], { min: 0, max: 1 });
@@ -72,10 +72,10 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
     args['rate-limit'] === 0
       ? 'no rate limit (--rate-limit 0)'
       : `a limit of ${args['rate-limit']} calls/s per account; one throttle blocks it for a minute`;
-  if (args.accounts > 1) {
+  if (args['account-count'] > 1) {
     const fleet = await listening(args, () =>
       createSandboxFleet(
-        Array.from({ length: args.accounts }, (_, i) => ({ ...shared, seed: args.seed + i })),
+        Array.from({ length: args['account-count'] }, (_, i) => ({ ...shared, seed: args.seed + i })),
         { port: args.port, host: args.host },
       ),
     );
@@ -85,7 +85,7 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
       token_env: `IG_TOKEN_SHOP${i + 1}`,
     }));
     process.stdout.write(
-      `Graph API sandbox with ${args.accounts} accounts listening on ${fleet.url}\n` +
+      `Graph API sandbox with ${args['account-count']} accounts listening on ${fleet.url}\n` +
         fleet.accounts
           .map(
             (s, i) =>

@@ -1,0 +1,36 @@
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import type { LogLevel } from '../cli-logger.js';
+import type { CommandResult } from '../exit-codes.js';
+
+/** The options every command has (declared once by main). */
+export interface GlobalArgs {
+  'log-level': LogLevel;
+}
+
+/**
+ * One command as yargs' command module, `{command, describe, builder, handler}`, with typed arguments. The handler
+ * imports its implementation lazily, so that `ig-export --version` or a usage error loads no pipeline code.
+ */
+export interface CommandDefinition<A> {
+  command: string;
+  describe: string;
+  builder: (y: Argv<GlobalArgs>) => Argv<A>;
+  handler: (args: ArgumentsCamelCase<A>) => Promise<CommandResult> | CommandResult;
+}
+
+/** A definition whose argument type is sealed inside: main registers them all alike. */
+export interface RegisteredCommand {
+  name: string;
+  register(cli: Argv<GlobalArgs>, done: (result: CommandResult) => void): void;
+}
+
+export function defineCommand<A>(definition: CommandDefinition<A>): RegisteredCommand {
+  return {
+    name: definition.command.split(' ')[0] ?? definition.command,
+    register(cli, done) {
+      cli.command<A>(definition.command, definition.describe, definition.builder, async (args) => {
+        done(await definition.handler(args));
+      });
+    },
+  };
+}
