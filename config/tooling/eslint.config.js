@@ -46,11 +46,12 @@ export default tseslint.config(
     files: ['src/cli/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
-  // Layering: cli → pipeline → graph, writers, state, schema. The sandbox is the other side of the wire: it imports
+  // Layering: cli → pipeline → snapshots → writers, state, schema; pipeline → graph. The sandbox is the other side of the wire: it imports
   // nothing of the client's. A file outside a layer's rule may import anything below it.
   layer('src/graph/**', ['pipeline', 'cli', 'sandbox', 'state', 'writers', 'listener']),
   layer('src/{writers,state,schema}/**', ['pipeline', 'cli', 'sandbox', 'graph', 'listener']),
   layer('src/pipeline/**', ['cli', 'sandbox', 'listener']),
+  layer('src/snapshots/**', ['pipeline', 'cli', 'sandbox', 'listener', 'graph']),
   layer('src/listener/**', ['pipeline', 'cli', 'sandbox', 'graph', 'writers']),
   {
     files: ['src/sandbox/**'],

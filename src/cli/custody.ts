@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { redactText } from '../graph/redact.js';
-import type { Custody } from '../pipeline/snapshot-manifest.js';
+import type { Custody } from '../snapshots/manifest.js';
 import { packageRoot } from './tool-version.js';
 
 function osUser(): string {

@@ -4,14 +4,14 @@ import { RecordingExistsError, startRecording, type ExchangeRecorder } from '../
 import { sendGet } from '../graph/transport.js';
 import type { Logger } from '../logger.js';
 import type { OnProgress } from '../pipeline/export-progress.js';
-import { accountLockDir } from '../pipeline/snapshot-layout.js';
+import { accountLockDir } from '../snapshots/layout.js';
 import {
   expiryWarning,
   knownLifetime,
   refreshDue,
   rememberFirstSeen,
   renewToken,
-} from '../pipeline/token-lifecycle.js';
+} from '../pipeline/account-tools/token-lifecycle.js';
 import { withRunLock } from '../state/run-lock.js';
 import { readRedactKey, rememberSecret, TOKEN_ENV } from './access-token.js';
 import { UsageError } from './exit-codes.js';
@@ -134,7 +134,7 @@ export async function exportAccount(
   if (settings.compact && run.snapshotDirs.length > 0) {
     try {
       // Loaded only when asked for: DuckDB is a large native module, and a locked run must answer at once.
-      const { compactAccount } = await import('../pipeline/compact-current-view.js');
+      const { compactAccount } = await import('../snapshots/compact.js');
       const now = (): number => systemClock.now();
       const current = await withRunLock(accountLockDir(options.run.stateDir, run.accountId), now, () =>
         compactAccount(options.run.outputRoot, run.accountId, options.parquet, now, options.run.stateDir),

@@ -7,9 +7,9 @@ import {
 } from '../graph/errors.js';
 import { asOutputPathError } from '../output-path.js';
 import { SpoolUnusableError } from '../listener/webhook-server.js';
-import { CurrentViewAlteredError } from '../pipeline/current-view.js';
+import { CurrentViewAlteredError } from '../snapshots/current-view.js';
 import { NoSuchConversationError, TimeWindowConflictError } from '../pipeline/conversation-planner.js';
-import { ManifestError } from '../pipeline/snapshot-manifest.js';
+import { ManifestError } from '../snapshots/manifest.js';
 import { RunLockedError } from '../state/run-lock.js';
 import { StateFileCorruptError } from '../state/state-store.js';
 import { ExitCode, InterruptedError, UsageError } from './exit-codes.js';

@@ -8,7 +8,7 @@ import type { OnProgress } from '../pipeline/export-progress.js';
 import { runExport, type ExportOptions, type ExportSummary } from '../pipeline/run-export.js';
 import { ExitCode, InterruptedError } from './exit-codes.js';
 import { describeFailure } from './failure-report.js';
-import { describeCoverage, textCoverage } from '../pipeline/text-coverage.js';
+import { describeCoverage, textCoverage } from '../snapshots/text-coverage.js';
 import { collectCustody } from './custody.js';
 import { toolVersion } from './tool-version.js';
 

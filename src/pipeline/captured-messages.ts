@@ -1,4 +1,4 @@
-import { webhookSpoolPath, WebhookSpool, type StoredEvent } from '../state/webhook-spool.js';
+import { spoolUnsends, webhookSpoolPath, WebhookSpool, type StoredEvent } from '../state/webhook-spool.js';
 
 /**
  * What `ig-export listen` captured for an account, as an export uses it: the content of a listed message whose details
@@ -35,7 +35,7 @@ export class CapturedMessages {
   /** The account's spool, or undefined when `listen` never stored anything for it. */
   static open(stateDir: string, accountId: string): CapturedMessages | undefined {
     const spool = WebhookSpool.open(webhookSpoolPath(stateDir, accountId), false);
-    return spool ? new CapturedMessages(spool, spool.mids(), unsendsOf(spool)) : undefined;
+    return spool ? new CapturedMessages(spool, spool.mids(), spoolUnsends(spool)) : undefined;
   }
 
   /** The captured content of a listed message the API could not give, if any. */
@@ -94,19 +94,4 @@ export class CapturedMessages {
   close(): void {
     this.spool.close();
   }
-}
-
-/** The unsends `listen` captured for an account (message id → when), for the current view; empty without a spool. */
-export function capturedUnsends(stateDir: string, accountId: string): Map<string, number> {
-  const spool = WebhookSpool.open(webhookSpoolPath(stateDir, accountId), false);
-  if (!spool) return new Map();
-  try {
-    return unsendsOf(spool);
-  } finally {
-    spool.close();
-  }
-}
-
-function unsendsOf(spool: WebhookSpool): Map<string, number> {
-  return new Map(spool.unsends().map((u) => [u.mid, u.atMs]));
 }

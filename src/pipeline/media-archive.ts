@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import { backoffDelay, type BackoffOptions } from '../graph/backoff.js';
 import { ensureDirSync } from '../output-path.js';
 import type { MediaRow } from '../schema/tables.js';
-import { MEDIA_DIR } from './snapshot-layout.js';
+import { MEDIA_DIR } from '../snapshots/layout.js';
 
 /** `--download-media` settings. */
 export interface MediaOptions {

@@ -22,9 +22,9 @@ import { exportConversation, type ConversationPlan } from './export-conversation
 import { lossReport, lossWarning, type ConversationActivity, type LossReport } from './loss-report.js';
 import { CapturedMessages } from './captured-messages.js';
 import { recordedFailure } from './recorded-failure.js';
-import { reconcileSnapshots } from './reconcile-snapshots.js';
-import { accountDir, accountLockDir, accountStatePath, snapshotIdOfDir } from './snapshot-layout.js';
-import type { Custody } from './snapshot-manifest.js';
+import { reconcileSnapshots } from '../snapshots/reconcile.js';
+import { accountDir, accountLockDir, accountStatePath, snapshotIdOfDir } from '../snapshots/layout.js';
+import type { Custody } from '../snapshots/manifest.js';
 import { conversationWeight, measuredPace, type OnProgress } from './export-progress.js';
 import { MediaArchive, type MediaOptions } from './media-archive.js';
 import { mediaUrls } from './message-content.js';

@@ -4,15 +4,15 @@ import type { ConversationCommit, StateStore } from '../state/state-store.js';
 import type { ParquetWriterOptions } from '../writers/parquet-options.js';
 import type { HydrationReport } from './hydration-strategy.js';
 import { lossReport, type ConversationActivity } from './loss-report.js';
-import { SnapshotWriter } from './snapshot.js';
+import { SnapshotWriter } from '../snapshots/staged-snapshot.js';
 import type { MediaOutcome } from './media-archive.js';
 import { REDACTED_COLUMNS, type Redactor } from './redaction.js';
-import { renderReport, REPORT_FILE } from './snapshot-report.js';
-import { MEDIA_DIR, snapshotIdFor } from './snapshot-layout.js';
-import type { ConversationAccount, Counts, Custody, Manifest, StopReason } from './snapshot-manifest.js';
+import { renderReport, REPORT_FILE } from '../snapshots/report.js';
+import { MEDIA_DIR, snapshotIdFor } from '../snapshots/layout.js';
+import type { ConversationAccount, Counts, Custody, Manifest, StopReason } from '../snapshots/manifest.js';
 import type { HydrationStatus, RecordedFailure, TimeWindowEffect } from './types.js';
 
-export type { Counts, Manifest, StopReason } from './snapshot-manifest.js';
+export type { Counts, Manifest, StopReason } from '../snapshots/manifest.js';
 
 export const emptyCounts = (): Counts => ({
   conversations: 0,

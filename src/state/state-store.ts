@@ -5,7 +5,7 @@ import { ensureDirSync, OutputPathError, refuseLink } from '../output-path.js';
 /**
  * Per-account run state in SQLite (better-sqlite3 12; 13 needs Node 22). It is a cache of what the published
  * snapshots hold — every commit happens after the snapshot it describes was renamed into place — so it can always
- * be rebuilt from the snapshots (see `reconcile-snapshots.ts`). One transaction per commit: a crash leaves the state
+ * be rebuilt from the snapshots (see `snapshots/reconcile.ts`). One transaction per commit: a crash leaves the state
  * before or after, never between.
  */
 

@@ -224,3 +224,19 @@ export class WebhookSpool {
     this.db.close();
   }
 }
+
+/** The unsends `listen` captured for an account (message id → when), for the current view; empty without a spool. */
+export function capturedUnsends(stateDir: string, accountId: string): Map<string, number> {
+  const spool = WebhookSpool.open(webhookSpoolPath(stateDir, accountId), false);
+  if (!spool) return new Map();
+  try {
+    return spoolUnsends(spool);
+  } finally {
+    spool.close();
+  }
+}
+
+/** A spool's unsends: message id → when. */
+export function spoolUnsends(spool: WebhookSpool): Map<string, number> {
+  return new Map(spool.unsends().map((u) => [u.mid, u.atMs]));
+}

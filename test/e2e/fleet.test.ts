@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountLockDir } from '../../src/pipeline/snapshot-layout.js';
+import { accountLockDir } from '../../src/snapshots/layout.js';
 import { createSandboxFleet, type SandboxFleet } from '../../src/sandbox/sandbox-fleet.js';
 import { acquireRunLock } from '../../src/state/run-lock.js';
 import { allFiles, runCli, spawnCli, type RunningCli } from '../helpers/run-cli.js';

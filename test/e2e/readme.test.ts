@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderSchemaMarkdown } from '../../src/cli/commands/schema.js';
-import { compactAccount } from '../../src/pipeline/compact-current-view.js';
+import { compactAccount } from '../../src/snapshots/compact.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { freePort } from '../helpers/free-port.js';

@@ -13,7 +13,7 @@ import {
   type RunOptions,
 } from '../../src/pipeline/run-export.js';
 import type { OnProgress } from '../../src/pipeline/export-progress.js';
-import type { Custody } from '../../src/pipeline/snapshot-manifest.js';
+import type { Custody } from '../../src/snapshots/manifest.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 import { VirtualClock } from './virtual-clock.js';
 

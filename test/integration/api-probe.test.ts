@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
-import { probeApi, PROBE_MAX_CALLS, type ProbeReport } from '../../src/pipeline/api-probe.js';
+import { probeApi, PROBE_MAX_CALLS, type ProbeReport } from '../../src/pipeline/account-tools/api-probe.js';
 import type { Sandbox, SandboxOverrides } from '../../src/sandbox/create-sandbox.js';
 import { testClientOptions } from '../helpers/client-options.js';
 import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compactAccount } from '../../src/pipeline/compact-current-view.js';
+import { compactAccount } from '../../src/snapshots/compact.js';
 import { MESSAGE_COLUMNS } from '../../src/schema/tables.js';
 import { createParquetWriter, DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';

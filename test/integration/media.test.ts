@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MediaOptions } from '../../src/pipeline/media-archive.js';
-import { verifySnapshot } from '../../src/pipeline/verify-snapshot.js';
+import { verifySnapshot } from '../../src/snapshots/verify.js';
 import { assetBytes, MediaCdn } from '../../src/sandbox/media-cdn.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';

@@ -5,7 +5,7 @@ import { HtmlValidate } from 'html-validate';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { ExportSummary } from '../../src/pipeline/run-export.js';
-import { renderReport } from '../../src/pipeline/snapshot-report.js';
+import { renderReport } from '../../src/snapshots/report.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { startSandbox } from '../helpers/sandbox-fixture.js';
 

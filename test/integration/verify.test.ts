@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox } from '../../src/sandbox/create-sandbox.js';
 import { silentLogger } from '../../src/logger.js';
-import { planPrune } from '../../src/pipeline/prune-snapshots.js';
-import { digestOf, ManifestError } from '../../src/pipeline/snapshot-manifest.js';
-import { verifySnapshot, type ProblemKind } from '../../src/pipeline/verify-snapshot.js';
+import { planPrune } from '../../src/snapshots/prune.js';
+import { digestOf, ManifestError } from '../../src/snapshots/manifest.js';
+import { verifySnapshot, type ProblemKind } from '../../src/snapshots/verify.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 
 /** One published snapshot, copied fresh for each tampering. */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blankEvent } from '../../src/listener/webhook-events.js';
-import { compactAccount } from '../../src/pipeline/compact-current-view.js';
+import { compactAccount } from '../../src/snapshots/compact.js';
 import { webhookSpoolPath, WebhookSpool, type WebhookEvent } from '../../src/state/webhook-spool.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { duckdbQuery } from '../helpers/parquet-readers.js';

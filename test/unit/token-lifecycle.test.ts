@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expiryWarning, refreshDue, rememberFirstSeen } from '../../src/pipeline/token-lifecycle.js';
+import {
+  expiryWarning,
+  refreshDue,
+  rememberFirstSeen,
+} from '../../src/pipeline/account-tools/token-lifecycle.js';
 import { accountForToken, rememberAccountForToken } from '../../src/state/token-accounts.js';
 import { recordTokenLifetime, tokenLifetime } from '../../src/state/token-lifetimes.js';
 

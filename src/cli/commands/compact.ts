@@ -1,7 +1,7 @@
 import { systemClock } from '../../clock.js';
 import { withRunLock } from '../../state/run-lock.js';
-import { compactAccount } from '../../pipeline/compact-current-view.js';
-import { accountLockDir, accountsIn } from '../../pipeline/snapshot-layout.js';
+import { compactAccount } from '../../snapshots/compact.js';
+import { accountLockDir, accountsIn } from '../../snapshots/layout.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetCompression } from '../../writers/parquet-options.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
 import { stateDirOf } from '../definitions/shared-options.js';

@@ -1,6 +1,10 @@
 import { systemRandom } from '../system-random.js';
 import { systemClock } from '../../clock.js';
-import { doctorChecks, TokenExpiringError, type DoctorCheck } from '../../pipeline/doctor-checks.js';
+import {
+  doctorChecks,
+  TokenExpiringError,
+  type DoctorCheck,
+} from '../../pipeline/account-tools/doctor-checks.js';
 import { knownSecrets, readAccessToken } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
 import { ExitCode, worstExitCode, type CommandResult } from '../exit-codes.js';

@@ -3,7 +3,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../../clock.js';
 import { ensureDirSync } from '../../output-path.js';
-import { probeApi, type ProbeReport } from '../../pipeline/api-probe.js';
+import { probeApi, type ProbeReport } from '../../pipeline/account-tools/api-probe.js';
 import { knownSecrets, readAccessToken } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
 import type { CommandResult } from '../exit-codes.js';

@@ -1,7 +1,7 @@
 import { systemClock } from '../../clock.js';
-import { compactAccount } from '../../pipeline/compact-current-view.js';
-import { parseRetention, planPrune, pruneSnapshots, type PrunePlan } from '../../pipeline/prune-snapshots.js';
-import { accountLockDir } from '../../pipeline/snapshot-layout.js';
+import { compactAccount } from '../../snapshots/compact.js';
+import { parseRetention, planPrune, pruneSnapshots, type PrunePlan } from '../../snapshots/prune.js';
+import { accountLockDir } from '../../snapshots/layout.js';
 import { withRunLock } from '../../state/run-lock.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../writers/parquet-options.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';

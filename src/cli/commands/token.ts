@@ -1,7 +1,7 @@
 import { systemRandom } from '../system-random.js';
 import { systemClock } from '../../clock.js';
 import { GraphAuthError, GraphRequestError } from '../../graph/errors.js';
-import { renewToken } from '../../pipeline/token-lifecycle.js';
+import { renewToken } from '../../pipeline/account-tools/token-lifecycle.js';
 import { knownSecrets, readAccessToken, rememberSecret } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';

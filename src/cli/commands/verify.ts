@@ -6,9 +6,9 @@ import {
   MANIFEST_FILE,
   snapshotDirIn,
   snapshotIdsIn,
-} from '../../pipeline/snapshot-layout.js';
+} from '../../snapshots/layout.js';
 import { refuseLink } from '../../output-path.js';
-import { verifyCurrentView, verifySnapshot, type VerifyResult } from '../../pipeline/verify-snapshot.js';
+import { verifyCurrentView, verifySnapshot, type VerifyResult } from '../../snapshots/verify.js';
 import { ExitCode, UsageError, type CommandResult } from '../exit-codes.js';
 
 export interface VerifyArgs {

@@ -1,5 +1,9 @@
 import { systemClock } from '../../clock.js';
-import { MESSAGING_FIELDS, subscribeWebhooks, webhookStatus } from '../../pipeline/webhook-setup.js';
+import {
+  MESSAGING_FIELDS,
+  subscribeWebhooks,
+  webhookStatus,
+} from '../../pipeline/account-tools/webhook-setup.js';
 import { knownSecrets, readAccessToken } from '../access-token.js';
 import { createCliLogger, type LogLevel } from '../cli-logger.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';

@@ -1,13 +1,8 @@
 import { refuseLink } from '../output-path.js';
 import { rename, rm } from 'node:fs/promises';
 import { readCurrentView } from './current-view.js';
-import {
-  accountDir as accountDirOf,
-  snapshotDir,
-  snapshotIdsIn,
-  temporarySnapshotDir,
-} from './snapshot-layout.js';
-import { readManifest } from './snapshot-manifest.js';
+import { accountDir as accountDirOf, snapshotDir, snapshotIdsIn, temporarySnapshotDir } from './layout.js';
+import { readManifest } from './manifest.js';
 
 /**
  * Retention: which snapshots of an account to remove. Only snapshots whose rows the current view already holds

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { currentViewDir, MANIFEST_FILE } from './snapshot-layout.js';
-import type { FileEntry } from './snapshot-manifest.js';
-import type { VerifyProblem } from './verify-snapshot.js';
+import { currentViewDir, MANIFEST_FILE } from './layout.js';
+import type { FileEntry } from './manifest.js';
+import type { VerifyProblem } from './verify.js';
 
 /** `current/account=<id>/manifest.json`. */
 export interface CurrentViewManifest {

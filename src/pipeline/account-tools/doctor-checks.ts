@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Clock } from '../clock.js';
-import { GraphClient } from '../graph/client.js';
-import { ConversationsApi } from '../graph/conversations-api.js';
-import type { Logger } from '../logger.js';
-import { ensureDirSync } from '../output-path.js';
-import { withRunLock } from '../state/run-lock.js';
-import { tokenLifetime } from '../state/token-lifetimes.js';
-import type { ExportOptions } from './run-export.js';
-import { accountLockDir } from './snapshot-layout.js';
+import type { Clock } from '../../clock.js';
+import { GraphClient } from '../../graph/client.js';
+import { ConversationsApi } from '../../graph/conversations-api.js';
+import type { Logger } from '../../logger.js';
+import { ensureDirSync } from '../../output-path.js';
+import { withRunLock } from '../../state/run-lock.js';
+import { tokenLifetime } from '../../state/token-lifetimes.js';
+import type { ExportOptions } from '../run-export.js';
+import { accountLockDir } from '../../snapshots/layout.js';
 import { expiryWarning } from './token-lifecycle.js';
 
 /** One check's verdict: `error` is what failed (the CLI turns it into the documented exit code and advice). */

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../clock.js';
-import { GraphClient, type GraphClientSettings } from '../graph/client.js';
-import { ConversationsApi, MESSAGE_FIELDS } from '../graph/conversations-api.js';
-import { GraphAuthError, GraphRequestError } from '../graph/errors.js';
+import type { Clock } from '../../clock.js';
+import { GraphClient, type GraphClientSettings } from '../../graph/client.js';
+import { ConversationsApi, MESSAGE_FIELDS } from '../../graph/conversations-api.js';
+import { GraphAuthError, GraphRequestError } from '../../graph/errors.js';
 import {
   fullPageWithoutNext,
   idsPageFromLink,
   nestedIdsField,
   pagingLinkForm,
   type PagingLinkForm,
-} from '../graph/message-list.js';
-import type { Logger } from '../logger.js';
+} from '../../graph/message-list.js';
+import type { Logger } from '../../logger.js';
 
 /**
  * `ig-export probe`: checks on a real account, in a handful of calls, every behaviour of graph.instagram.com the

@@ -4,7 +4,7 @@ import { join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { digestFile } from '../writers/file-digest.js';
-import { MANIFEST_DIGEST_FILE, MANIFEST_FILE, tableFile } from './snapshot-layout.js';
+import { MANIFEST_DIGEST_FILE, MANIFEST_FILE, tableFile } from './layout.js';
 import {
   digestOf,
   ManifestError,
@@ -12,7 +12,7 @@ import {
   recordedManifestDigest,
   type FileEntry,
   type Manifest,
-} from './snapshot-manifest.js';
+} from './manifest.js';
 
 export type ProblemKind =
   /** manifest.json is missing, unreadable, or not an ig-export manifest. */

@@ -12,14 +12,14 @@ import {
   snapshotDir,
   snapshotIdsIn,
   tableFile,
-} from './snapshot-layout.js';
-import type { FileEntry } from './snapshot-manifest.js';
-import { capturedUnsends } from './captured-messages.js';
+} from './layout.js';
+import type { FileEntry } from './manifest.js';
+import { capturedUnsends } from '../state/webhook-spool.js';
 import { CurrentViewAlteredError, readCurrentView, type CurrentViewManifest } from './current-view.js';
 
 export { CurrentViewAlteredError, readCurrentView, type CurrentViewManifest } from './current-view.js';
 import { processAlive } from '../state/run-lock.js';
-import { verifyCurrentView } from './verify-snapshot.js';
+import { verifyCurrentView } from './verify.js';
 
 export interface CompactResult {
   accountId: string;

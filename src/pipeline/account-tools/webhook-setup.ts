@@ -1,9 +1,9 @@
-import type { Clock } from '../clock.js';
-import { GraphClient, type GraphClientSettings } from '../graph/client.js';
-import { subscribedFields, subscribeApp } from '../graph/webhook-subscription.js';
-import type { Logger } from '../logger.js';
+import type { Clock } from '../../clock.js';
+import { GraphClient, type GraphClientSettings } from '../../graph/client.js';
+import { subscribedFields, subscribeApp } from '../../graph/webhook-subscription.js';
+import type { Logger } from '../../logger.js';
 
-export { MESSAGING_FIELDS } from '../graph/webhook-subscription.js';
+export { MESSAGING_FIELDS } from '../../graph/webhook-subscription.js';
 
 interface Deps {
   clock: Clock;

@@ -8,8 +8,8 @@ import {
   type KnownStatus,
   type StateStore,
 } from '../state/state-store.js';
-import { snapshotDirIn, snapshotIdsIn, tableFile, temporarySnapshotsIn } from './snapshot-layout.js';
-import { ManifestError, readManifest } from './snapshot-manifest.js';
+import { snapshotDirIn, snapshotIdsIn, tableFile, temporarySnapshotsIn } from './layout.js';
+import { ManifestError, readManifest } from './manifest.js';
 
 async function* lines(path: string): AsyncGenerator<Record<string, unknown>> {
   for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {

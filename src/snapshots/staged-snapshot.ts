@@ -20,8 +20,8 @@ import {
   temporarySnapshotDir,
   type SnapshotTable,
   type TableFormat,
-} from './snapshot-layout.js';
-import { writeManifest, type FileEntry, type Manifest } from './snapshot-manifest.js';
+} from './layout.js';
+import { writeManifest, type FileEntry, type Manifest } from './manifest.js';
 
 /**
  * One run's output directory, laid out for hive partitioning as `account=<id>/snapshot=<id>/` (folder keys differ

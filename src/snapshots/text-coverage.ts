@@ -1,4 +1,4 @@
-import type { Counts } from './snapshot-manifest.js';
+import type { Counts } from './manifest.js';
 
 /**
  * How much of the messages' content a snapshot holds, apart from whether every listed message is accounted for:

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { writeNewFile } from '../output-path.js';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { MANIFEST_DIGEST_FILE, MANIFEST_FILE } from './snapshot-layout.js';
+import { MANIFEST_DIGEST_FILE, MANIFEST_FILE } from './layout.js';
 
 /**
  * The manifest of a snapshot, as a validated schema: what the export writes, and what crash recovery, compact,

@@ -1,4 +1,4 @@
-import type { Manifest } from './snapshot-manifest.js';
+import type { Manifest } from './manifest.js';
 import { describeCoverage, textCoverage } from './text-coverage.js';
 
 /** The reviewer's page of a snapshot: `report.html`, self-contained (no script, no network, inline CSS and SVG). */

@@ -1,13 +1,13 @@
-import type { Clock } from '../clock.js';
-import { GraphClient, type GraphClientSettings } from '../graph/client.js';
-import { refreshAccessToken } from '../graph/token-refresh.js';
-import type { Logger } from '../logger.js';
+import type { Clock } from '../../clock.js';
+import { GraphClient, type GraphClientSettings } from '../../graph/client.js';
+import { refreshAccessToken } from '../../graph/token-refresh.js';
+import type { Logger } from '../../logger.js';
 import {
   recordTokenLifetime,
   recordTokenLifetimeIfUnknown,
   tokenLifetime,
   type TokenLifetime,
-} from '../state/token-lifetimes.js';
+} from '../../state/token-lifetimes.js';
 
 /** Meta refreshes only a token at least this old. */
 export const REFRESH_MIN_AGE_MS = 24 * 3_600_000;
