@@ -89,21 +89,34 @@ const row = (cells: Cell[], header = false): string =>
 const table = (head: Cell[], rows: Cell[][]): string =>
   `<table><thead>${row(head, true)}</thead><tbody>${rows.map((r) => row(r)).join('')}</tbody></table>`;
 
-/** The report of a snapshot, from its manifest (files excluded: the report cannot list its own hash). */
-export function renderReport(manifest: Manifest, daily: DailyCounts): string {
-  const m = manifest;
-  const failedConversations = new Set(
-    m.failures.filter((f) => f.stage === 'expand').map((f) => f.conversation_id ?? ''),
-  );
-  const conversations = [...m.conversations].sort(
-    (a, b) =>
-      Number(failedConversations.has(b.conversation_id)) -
-        Number(failedConversations.has(a.conversation_id)) ||
-      b.failed - a.failed ||
-      b.outside_window - a.outside_window ||
-      a.conversation_id.localeCompare(b.conversation_id),
-  );
-  const shown = conversations.slice(0, MAX_CONVERSATION_ROWS);
+const STYLE = `body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 62rem; padding: 0 1rem; color: #1b1b1b; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .5rem 0; } th, td { padding: .2rem .6rem; border: 1px solid #ddd; text-align: left; }
+td:not(:first-child) { font-variant-numeric: tabular-nums; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; } dt { font-weight: 600; } dd { margin: 0; word-break: break-all; }
+.status { padding: .5rem .8rem; border-radius: 4px; } .complete { background: #e6f4ea; } .partial { background: #fdecea; }
+.text-partial { background: #fff4d6; }
+#conversations table { width: 100%; } #conversations td, #conversations th { overflow-wrap: anywhere; }
+#conversations th { font-size: .85em; }
+.chart rect { fill: #3b6ea5; } .axis { display: flex; justify-content: space-between; max-width: 720px; color: #555; margin: 0; }
+code { font-size: .9em; }`;
+
+/** The conversations whose listing failed (expand stage). */
+function failedConversationsOf(m: Manifest): Set<string> {
+  return new Set(m.failures.filter((f) => f.stage === 'expand').map((f) => f.conversation_id ?? ''));
+}
+
+/** The two answers first: was every listed message accounted for, and how much of the text is here. */
+function statusSection(m: Manifest, failedConversations: number): string {
+  const coverage = textCoverage(m.counts);
+  const fullText = coverage.percent === 100 || coverage.percent === null;
+  return `<p class="status ${m.status}" id="status">${escape(accounting(m, failedConversations))}</p>
+<p class="status ${fullText ? 'complete' : 'text-partial'}" id="text-coverage">${escape(
+    `${fullText ? 'Text' : 'Not all text'}: ${describeCoverage(coverage)}.`,
+  )}${fullText ? '' : ' To keep the text of newer messages, run exports often and <code>ig-export listen</code> (README, "Lossless archiving with webhooks").'}</p>`;
+}
+
+function filtersSection(m: Manifest): string {
   const filters = m.filters;
   const facts: Array<[string, Cell]> = [
     ['Account', `${m.account_id}${m.account_username ? ` (@${m.account_username})` : ''}`],
@@ -125,42 +138,14 @@ export function renderReport(manifest: Manifest, daily: DailyCounts): string {
     ['API', `${m.api.base_url} ${m.api.version}`],
     ['Run id', m.run_id],
   ];
-  const statusText = accounting(m, failedConversations.size);
-  const coverage = textCoverage(m.counts);
-  const fullText = coverage.percent === 100 || coverage.percent === null;
-  const media = m.media;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ig-export snapshot ${escape(m.snapshot_id)}</title>
-<style>
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 62rem; padding: 0 1rem; color: #1b1b1b; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; margin: .5rem 0; } th, td { padding: .2rem .6rem; border: 1px solid #ddd; text-align: left; }
-td:not(:first-child) { font-variant-numeric: tabular-nums; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; } dt { font-weight: 600; } dd { margin: 0; word-break: break-all; }
-.status { padding: .5rem .8rem; border-radius: 4px; } .complete { background: #e6f4ea; } .partial { background: #fdecea; }
-.text-partial { background: #fff4d6; }
-#conversations table { width: 100%; } #conversations td, #conversations th { overflow-wrap: anywhere; }
-#conversations th { font-size: .85em; }
-.chart rect { fill: #3b6ea5; } .axis { display: flex; justify-content: space-between; max-width: 720px; color: #555; margin: 0; }
-code { font-size: .9em; }
-</style>
-</head>
-<body>
-<main>
-<h1>ig-export snapshot ${escape(m.snapshot_id)}</h1>
-<p class="status ${m.status}" id="status">${escape(statusText)}</p>
-<p class="status ${fullText ? 'complete' : 'text-partial'}" id="text-coverage">${escape(
-    `${fullText ? 'Text' : 'Not all text'}: ${describeCoverage(coverage)}.`,
-  )}${fullText ? '' : ' To keep the text of newer messages, run exports often and <code>ig-export listen</code> (README, "Lossless archiving with webhooks").'}</p>
-<section id="filters">
+  return `<section id="filters">
 <h2>What was exported</h2>
 <dl>${facts.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join('')}</dl>
-</section>
-<section id="counts">
+</section>`;
+}
+
+function countsSection(m: Manifest): string {
+  return `<section id="counts">
 <h2>Messages by status</h2>
 ${table(
   ['status', 'messages', 'meaning'],
@@ -181,12 +166,11 @@ ${table(
     ],
   ],
 )}
-</section>
-<section id="chart-section">
-<h2>Messages over time</h2>
-${chart(daily)}
-</section>
-<section id="window-loss">
+</section>`;
+}
+
+function windowLossSection(m: Manifest): string {
+  return `<section id="window-loss">
 <h2>Window losses</h2>
 <p>${num(m.window_loss.lost)} message bodies fell out of the 20-message window since the previous run before they could be read.</p>
 ${
@@ -197,8 +181,12 @@ ${
         m.window_loss.worst.map((w) => [w.conversation_id, num(w.lost), num(w.new_messages)]),
       )
 }
-</section>
-<section id="media">
+</section>`;
+}
+
+function mediaSection(m: Manifest): string {
+  const media = m.media;
+  return `<section id="media">
 <h2>Media</h2>
 ${
   media === null
@@ -217,23 +205,38 @@ ${
         ],
       )
 }
-</section>
-<section id="conversations">
+</section>`;
+}
+
+const CONVERSATION_HEAD: Cell[] = [
+  'conversation',
+  'with',
+  'rows',
+  'hydrated',
+  'captured',
+  'outside window',
+  'unavailable',
+  'failed',
+  'outside time window',
+  'complete',
+];
+
+/** The least complete conversations first, each with who it is with. */
+function conversationsSection(m: Manifest, failedConversations: Set<string>): string {
+  const conversations = [...m.conversations].sort(
+    (a, b) =>
+      Number(failedConversations.has(b.conversation_id)) -
+        Number(failedConversations.has(a.conversation_id)) ||
+      b.failed - a.failed ||
+      b.outside_window - a.outside_window ||
+      a.conversation_id.localeCompare(b.conversation_id),
+  );
+  const shown = conversations.slice(0, MAX_CONVERSATION_ROWS);
+  return `<section id="conversations">
 <h2>Per conversation</h2>
 <p>${num(conversations.length)} conversations${conversations.length > shown.length ? `; the ${num(shown.length)} least complete are shown, manifest.json lists all` : ''}. Complete means the conversation was listed to the end (or down to what earlier snapshots hold) and nothing failed.</p>
 ${table(
-  [
-    'conversation',
-    'with',
-    'rows',
-    'hydrated',
-    'captured',
-    'outside window',
-    'unavailable',
-    'failed',
-    'outside time window',
-    'complete',
-  ],
+  CONVERSATION_HEAD,
   shown.map((c) => [
     shortId(c.conversation_id),
     c.participant_username || c.participant_id
@@ -249,8 +252,11 @@ ${table(
     failedConversations.has(c.conversation_id) || c.failed > 0 ? 'no' : 'yes',
   ]),
 )}
-</section>
-<section id="failures">
+</section>`;
+}
+
+function failuresSection(m: Manifest): string {
+  return `<section id="failures">
 <h2>Failures</h2>
 ${
   m.failures_total === 0
@@ -260,7 +266,37 @@ ${
         m.failures.slice(0, 200).map((f) => [f.stage, f.conversation_id, f.message_id, f.reason]),
       )
 }
+</section>`;
+}
+
+/** The report of a snapshot, from its manifest (files excluded: the report cannot list its own hash). */
+export function renderReport(manifest: Manifest, daily: DailyCounts): string {
+  const m = manifest;
+  const failedConversations = failedConversationsOf(m);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ig-export snapshot ${escape(m.snapshot_id)}</title>
+<style>
+${STYLE}
+</style>
+</head>
+<body>
+<main>
+<h1>ig-export snapshot ${escape(m.snapshot_id)}</h1>
+${statusSection(m, failedConversations.size)}
+${filtersSection(m)}
+${countsSection(m)}
+<section id="chart-section">
+<h2>Messages over time</h2>
+${chart(daily)}
 </section>
+${windowLossSection(m)}
+${mediaSection(m)}
+${conversationsSection(m, failedConversations)}
+${failuresSection(m)}
 <section id="verify">
 <h2>Checking this snapshot</h2>
 <p><code>manifest.json</code> lists every file with its size and SHA-256, and <code>manifest.sha256</code> holds the manifest's own hash. Run <code>ig-export verify &lt;this folder&gt;</code> (or <code>sha256sum -c manifest.sha256</code> for the manifest alone).</p>

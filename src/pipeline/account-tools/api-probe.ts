@@ -80,6 +80,26 @@ function codeOf(e: unknown): string {
 const DETAIL = ['from', 'to', 'message'];
 const detailed = (m: Record<string, unknown>): boolean => DETAIL.some((f) => m[f] !== undefined);
 
+/** What every step of a probe shares. */
+interface Probe {
+  client: GraphClient;
+  api: ConversationsApi;
+  account: string;
+  windowSize: number;
+  checks: ProbeCheck[];
+}
+
+type IdsPage = { data: Array<Record<string, unknown>>; more: boolean };
+
+/** A page of a list, whether it came as an edge (`data`) or inside a node's `messages`. */
+function pageOf(b: unknown): IdsPage {
+  const p = (
+    (b as { data?: unknown } | null)?.data !== undefined ? b : (b as { messages?: unknown } | null)?.messages
+  ) as { data?: unknown; paging?: { next?: unknown } } | undefined;
+  const data = Array.isArray(p?.data) ? (p.data as Array<Record<string, unknown>>) : [];
+  return { data, more: typeof p?.paging?.next === 'string' };
+}
+
 export async function probeApi(
   options: ProbeOptions,
   deps: { clock: Clock; random: () => number; logger: Logger; signal?: AbortSignal | undefined },
@@ -90,13 +110,43 @@ export async function probeApi(
     retries: Math.min(options.client.retries, 2),
     ...deps,
   });
-  const api = new ConversationsApi(client, 100);
-  const checks: ProbeCheck[] = [];
-  const calls = (): number => Object.values(client.metrics.calls).reduce((a, b) => a + b, 0);
-  const { account, windowSize } = options;
-  const resolved = await api.resolveAccount(account);
+  const probe: Probe = {
+    client,
+    api: new ConversationsApi(client, 100),
+    account: options.account,
+    windowSize: options.windowSize,
+    checks: [],
+  };
+  const resolved = await probe.api.resolveAccount(options.account);
+  const { expansion, conversations } = await probeExpansion(probe, resolved.id);
+  const chosen = await longConversation(probe, conversations, expansion);
+  const nestedPaging = probeNestedPaging(probe, chosen, conversations.length);
+  const { continuation, largestPage, beyond } = await probeContinuation(probe, chosen);
+  const { beyondWindow, withinWindow } = await probeDetailReads(probe, conversations, beyond);
+  const userIdFilter = await probeUserIdFilter(probe, chosen ?? conversations[0]);
+  const { usageHeaders, throttleCode } = passiveChecks(probe);
+  return {
+    account: shortHash(resolved.id),
+    expansion,
+    nestedPaging,
+    continuation,
+    largestPage,
+    beyondWindow,
+    withinWindow,
+    userIdFilter,
+    usageHeaders,
+    throttleCode,
+    calls: Object.values(client.metrics.calls).reduce((a, b) => a + b, 0),
+    checks: probe.checks,
+  };
+}
 
-  // 1. The conversation listing with each conversation's window expanded (what --hydrate auto asks for).
+/** 1. The conversation listing with each conversation's window expanded (what --hydrate auto asks for). */
+async function probeExpansion(
+  probe: Probe,
+  accountId: string,
+): Promise<{ expansion: ProbeReport['expansion']; conversations: Listed[] }> {
+  const { client, account, windowSize } = probe;
   const listing = (fields: string): URL =>
     client.url(`${account}/conversations`, {
       platform: 'instagram',
@@ -117,13 +167,13 @@ export async function probeApi(
     expansionSeen = `refused (${codeOf(e)})`;
     body = await client.get('conversations', listing('id,updated_time,participants'));
   }
-  const conversations = listedConversations(body, resolved.id, client);
+  const conversations = listedConversations(body, accountId, client);
   if (expansion !== 'refused') {
     const items = conversations.flatMap((c) => c.window?.items ?? []);
     if (items.length > 0) expansion = items.some(detailed) ? 'served' : 'ignored';
     expansionSeen = expansion === 'unknown' ? 'unknown (no messages listed)' : expansion;
   }
-  checks.push({
+  probe.checks.push({
     check: 'message details inside a messages{…} expansion',
     expected: `served for the ${windowSize} most recent`,
     seen: expansionSeen,
@@ -135,13 +185,23 @@ export async function probeApi(
           : '--hydrate auto falls back to one call per message for the run (the same rows, more calls)',
     asGuessed: expansion === 'served',
   });
+  return { expansion, conversations };
+}
 
-  // 2. A conversation whose list goes on past its window, and the form of its `next` link.
-  // One with a `next` link if any has one; else a full window with a cursor (a server that leaves `next` out).
+/**
+ * 2a. A conversation whose list goes on past its window: one with a `next` link if any has one; else a full window
+ * with a cursor (a server that leaves `next` out); without windows (expansion refused), the ids of a few
+ * conversations until one goes on.
+ */
+async function longConversation(
+  probe: Probe,
+  conversations: Listed[],
+  expansion: ProbeReport['expansion'],
+): Promise<Listed | undefined> {
+  const { client, windowSize } = probe;
   let chosen: Listed | undefined =
     conversations.find((c) => c.window?.next !== undefined) ??
     conversations.find((c) => c.window?.after !== undefined && c.window.items.length >= windowSize);
-  // Without windows (expansion refused), list ids of a few conversations until one goes on.
   for (const c of conversations.slice(0, 3)) {
     if (chosen || expansion !== 'refused') break;
     const nested = await client.get('messages', client.url(c.id, { fields: nestedIdsField(windowSize) }));
@@ -149,41 +209,54 @@ export async function probeApi(
     if (window && window.items.length >= windowSize && (window.next ?? window.after) !== undefined)
       chosen = { ...c, window };
   }
+  return chosen;
+}
+
+/** 2b. The form of that conversation's `next` link. */
+function probeNestedPaging(
+  probe: Probe,
+  chosen: Listed | undefined,
+  listed: number,
+): ProbeReport['nestedPaging'] {
+  const { windowSize } = probe;
   const window = chosen?.window;
   let nestedPaging: ProbeReport['nestedPaging'] = 'unknown';
   if (window?.next !== undefined) nestedPaging = pagingLinkForm(window.next);
   else if (window && fullPageWithoutNext({ ...window, items: window.items.length, limit: windowSize }))
     nestedPaging = 'cursors';
-  checks.push({
+  probe.checks.push({
     check: "form of a message list's next link",
     expected: 'edge: /<conversation>/messages?…&after=…',
     seen: chosen
       ? nestedPaging
-      : `unknown (no conversation among the ${conversations.length} newest has more than ${windowSize} messages)`,
+      : `unknown (no conversation among the ${listed} newest has more than ${windowSize} messages)`,
     action:
       nestedPaging === 'cursors'
         ? 'full pages are continued by cursor (.after(<cursor>) in the field expansion)'
         : 'followed as given, with only the list fields and page size rewritten',
     asGuessed: nestedPaging === 'edge' || nestedPaging === 'unknown',
   });
+  return nestedPaging;
+}
 
-  // 3. Following it for ids only, 100 a page; the cursor fallback when it is refused.
+/** 3. Following that link for ids only, 100 a page; the cursor fallback when it is refused. */
+async function probeContinuation(
+  probe: Probe,
+  chosen: Listed | undefined,
+): Promise<{
+  continuation: ProbeReport['continuation'];
+  largestPage: number | null;
+  beyond: string | undefined;
+}> {
+  const { client } = probe;
+  const window = chosen?.window;
   let continuation: ProbeReport['continuation'] = 'not tried';
   let largestPage: number | null = null;
   let beyond: string | undefined;
   let continuationSeen = 'not tried: no list goes on past its window';
   const byCursor = (after: string): URL => client.url(chosen!.id, { fields: nestedIdsField(100, after) });
-  const pageOf = (b: unknown): { data: Array<Record<string, unknown>>; more: boolean } => {
-    const p = (
-      (b as { data?: unknown } | null)?.data !== undefined
-        ? b
-        : (b as { messages?: unknown } | null)?.messages
-    ) as { data?: unknown; paging?: { next?: unknown } } | undefined;
-    const data = Array.isArray(p?.data) ? (p.data as Array<Record<string, unknown>>) : [];
-    return { data, more: typeof p?.paging?.next === 'string' };
-  };
   if (window && (window.next !== undefined || window.after !== undefined)) {
-    let page: { data: Array<Record<string, unknown>>; more: boolean } | undefined;
+    let page: IdsPage | undefined;
     try {
       const url = window.next !== undefined ? idsPageFromLink(window.next, 100) : byCursor(window.after!);
       page = pageOf(await client.get('messages', url));
@@ -202,7 +275,7 @@ export async function probeApi(
     if (page && page.more) largestPage = page.data.length;
     beyond = page?.data[0]?.['id'] as string | undefined;
   }
-  checks.push({
+  probe.checks.push({
     check: 'following that link for ids only, 100 a page',
     expected: 'answered',
     seen: continuationSeen,
@@ -212,22 +285,30 @@ export async function probeApi(
         : 'followed as given',
     asGuessed: continuation !== 'refused',
   });
-  checks.push({
+  probe.checks.push({
     check: 'largest page of message ids served',
     expected: '100',
     seen: largestPage === null ? 'unknown (no list longer than one page of 100)' : String(largestPage),
     action: 'ig-export asks for 100 and follows whatever pages come',
     asGuessed: largestPage === null || largestPage === 100,
   });
+  return { continuation, largestPage, beyond };
+}
 
-  // 4. Detail reads: beyond the window (expected refused as "deleted") and within it (expected served).
+/** 4. Detail reads: beyond the window (expected refused as "deleted") and within it (expected served). */
+async function probeDetailReads(
+  probe: Probe,
+  conversations: Listed[],
+  beyond: string | undefined,
+): Promise<{ beyondWindow: string; withinWindow: string }> {
+  const { windowSize } = probe;
   const read = async (id: string | undefined): Promise<string> => {
     if (id === undefined) return 'not tried';
-    const outcome = await api.message(id);
+    const outcome = await probe.api.message(id);
     return outcome.status === 'hydrated' ? 'served' : codeOf(outcome.error);
   };
   const beyondWindow = await read(beyond);
-  checks.push({
+  probe.checks.push({
     check: `detail read of a message beyond the ${windowSize} most recent`,
     expected: 'refused: code 100, "deleted"',
     seen: beyondWindow,
@@ -241,19 +322,22 @@ export async function probeApi(
     'id'
   ];
   const withinWindow = await read(typeof newest === 'string' ? newest : undefined);
-  checks.push({
+  const fine = withinWindow === 'served' || withinWindow === 'not tried';
+  probe.checks.push({
     check: 'detail read of the newest message',
     expected: 'served',
     seen: withinWindow,
-    action:
-      withinWindow === 'served' || withinWindow === 'not tried'
-        ? 'one call per message where expansion does not serve details'
-        : 'the newest message cannot be read: check the token has instagram_business_manage_messages',
-    asGuessed: withinWindow === 'served' || withinWindow === 'not tried',
+    action: fine
+      ? 'one call per message where expansion does not serve details'
+      : 'the newest message cannot be read: check the token has instagram_business_manage_messages',
+    asGuessed: fine,
   });
+  return { beyondWindow, withinWindow };
+}
 
-  // 5. The user_id filter: one person's conversation, and nobody else's.
-  const person = chosen ?? conversations[0];
+/** 5. The user_id filter: one person's conversation, and nobody else's. */
+async function probeUserIdFilter(probe: Probe, person: Listed | undefined): Promise<boolean | null> {
+  const { client, account } = probe;
   let userIdFilter: boolean | null = null;
   if (person?.participantId !== undefined) {
     const filtered = await client.get(
@@ -267,7 +351,7 @@ export async function probeApi(
     const ids = pageOf(filtered).data.map((c) => c['id']);
     userIdFilter = ids.length === 1 && ids[0] === person.id;
   }
-  checks.push({
+  probe.checks.push({
     check: 'user_id narrows the conversation listing to one person',
     expected: 'yes',
     seen: userIdFilter === null ? 'not tried: no conversation' : userIdFilter ? 'yes' : 'no',
@@ -277,9 +361,14 @@ export async function probeApi(
         : '--user-id lists one conversation',
     asGuessed: userIdFilter !== false,
   });
+  return userIdFilter;
+}
 
+/** 6. What the calls so far showed without asking: usage headers and any throttle code. */
+function passiveChecks(probe: Probe): { usageHeaders: string[]; throttleCode: number | null } {
+  const { client } = probe;
   const usageHeaders = [...client.usageHeadersSeen].sort();
-  checks.push({
+  probe.checks.push({
     check: 'usage headers on conversation calls',
     expected: 'x-app-usage, x-business-use-case-usage',
     seen: usageHeaders.length === 0 ? 'none' : usageHeaders.join(', '),
@@ -290,28 +379,14 @@ export async function probeApi(
     asGuessed: usageHeaders.length > 0,
   });
   const throttleCode = [...client.throttleCodesSeen][0] ?? null;
-  checks.push({
+  probe.checks.push({
     check: 'throttle code',
     expected: 'one of 4, 17, 613, 80002, 80006 (never provoked: a probe stays under the limit)',
     seen: throttleCode === null ? 'none seen' : String(throttleCode),
     action: 'every throttle code pauses all calls of the account',
     asGuessed: true,
   });
-
-  return {
-    account: shortHash(resolved.id),
-    expansion,
-    nestedPaging,
-    continuation,
-    largestPage,
-    beyondWindow,
-    withinWindow,
-    userIdFilter,
-    usageHeaders,
-    throttleCode,
-    calls: calls(),
-    checks,
-  };
+  return { usageHeaders, throttleCode };
 }
 
 function windowFrom(messages: unknown, client: GraphClient): Listed['window'] {
