@@ -91,23 +91,7 @@ export async function compactAccount(
   rebuild = false,
 ): Promise<CompactResult> {
   const unsends = stateDir === undefined ? new Map<string, number>() : capturedUnsends(stateDir, accountId);
-  refuseLink(accountDirOf(outputRoot, accountId));
-  const ids = await snapshotIdsIn(accountDirOf(outputRoot, accountId));
-  const dir = currentViewDir(outputRoot, accountId);
-  refuseLink(dir);
-  const found = await readCurrentView(outputRoot, accountId).catch(() => undefined);
-  ensureDirSync(dir);
-  await removeLeftovers(outputRoot, dir);
-  // The previous view is folded in only when it is what its manifest says: a flipped byte must not be laundered
-  // into a fresh manifest. A view whose manifest cannot be read at all is checked (and refused) the same way.
-  const exists = found !== undefined || (await readdir(dir)).some((n) => n.endsWith('.parquet'));
-  if (exists && !rebuild) {
-    const check = await verifyCurrentView(dir);
-    if (!check.intact) throw new CurrentViewAlteredError(dir, check.problems);
-  }
-  const previous = rebuild ? undefined : found;
-  const present = new Set(ids);
-  const dropped = rebuild ? (found?.snapshot_ids ?? []).filter((id) => !present.has(id)).length : 0;
+  const { dir, ids, previous, dropped } = await openView(outputRoot, accountId, rebuild);
   const tag = `${process.pid}-${now()}`;
   const spill = join(outputRoot, 'current', `.duckdb-spill-${tag}`);
   const db = await DuckDBInstance.create(':memory:', {
@@ -116,50 +100,24 @@ export async function compactAccount(
     temp_directory: spill,
   });
   const connection = await db.connect();
-  const files: Record<string, FileEntry> = {};
   try {
-    const sources = async (table: 'messages' | 'conversations'): Promise<string[]> => {
+    const sources = async (table: 'messages' | 'conversations'): Promise<string> => {
       const files = ids.map((id) =>
         join(snapshotDir(outputRoot, accountId, id), tableFile(table, 'parquet')),
       );
       const carried = join(dir, tableFile(table, 'parquet'));
-      if (
-        previous &&
-        (await access(carried).then(
-          () => true,
-          () => false,
-        ))
-      )
-        files.push(carried);
-      return files;
+      if (previous && (await exists(carried))) files.push(carried);
+      if (files.length === 0) throw new Error(`account ${accountId} has no snapshot to compact`);
+      return `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
     };
-    const messageFiles = await sources('messages');
-    const conversationFiles = await sources('conversations');
-    if (messageFiles.length === 0) throw new Error(`account ${accountId} has no snapshot to compact`);
-    const glob = (table: string): string =>
-      `read_parquet([${(table === 'messages' ? messageFiles : conversationFiles).map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
-    const tmpMessages = join(dir, `.messages.parquet.tmp-${tag}`);
+    const messageSource = await sources('messages');
+    const conversationSource = await sources('conversations');
     const bom = await dropsLeadingBom(connection);
-    const messageColumns = await columnsOf(connection, glob('messages'));
-    const conversationColumns = await columnsOf(connection, glob('conversations'));
-    await connection.run('CREATE TEMP TABLE unsends (message_id VARCHAR PRIMARY KEY, unsent_ms DOUBLE)');
-    const pairs = [...unsends];
-    for (let i = 0; i < pairs.length; i += 500) {
-      const values = pairs
-        .slice(i, i + 500)
-        .map(([mid, ms]) => `(${sqlString(mid)}, ${Number(ms)})`)
-        .join(', ');
-      await connection.run(`INSERT OR IGNORE INTO unsends VALUES ${values}`);
-    }
-    const folded = `SELECT ${MESSAGE_COLUMNS.map((c) => selectColumn(c, messageColumns, '', bom)).join(', ')} FROM ${glob('messages')}
-       QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY hydration_status IN ('hydrated', 'captured') DESC, snapshot_id DESC) = 1`;
+    await loadUnsends(connection, unsends);
+    const tmpMessages = join(dir, `.messages.parquet.tmp-${tag}`);
     const messages = await copyQuery(
       connection,
-      `SELECT ${MESSAGE_COLUMNS.map((c) =>
-        c.name === 'deleted_at' ? 'coalesce(m.deleted_at, u.unsent_ms) AS deleted_at' : `m.${c.name}`,
-      ).join(', ')}
-       FROM (${folded}) m LEFT JOIN unsends u USING (message_id)
-       ORDER BY m.conversation_id, m.created_time DESC, m.message_id`,
+      messagesQuery(messageSource, await columnsOf(connection, messageSource), bom),
       tmpMessages,
       MESSAGE_COLUMNS,
       parquet,
@@ -167,27 +125,17 @@ export async function compactAccount(
     const tmpConversations = join(dir, `.conversations.parquet.tmp-${tag}`);
     const conversations = await copyQuery(
       connection,
-      `WITH latest AS (
-         SELECT * FROM ${glob('conversations')}
-         QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY updated_time DESC, snapshot_id DESC) = 1),
-       counts AS (
-         SELECT conversation_id, count(*) AS n, count(*) FILTER (hydration_status = 'hydrated') AS h
-         FROM read_parquet(${sqlString(tmpMessages)}) GROUP BY conversation_id)
-       SELECT ${CONVERSATION_COLUMNS.map((c) =>
-         c.name === 'message_count'
-           ? 'coalesce(latest.message_count, counts.n, 0)::INTEGER AS message_count'
-           : c.name === 'snapshot_message_rows'
-             ? 'coalesce(counts.n, 0)::INTEGER AS snapshot_message_rows'
-             : c.name === 'hydrated_count'
-               ? 'coalesce(counts.h, 0)::INTEGER AS hydrated_count'
-               : selectColumn(c, conversationColumns, 'latest.', bom),
-       ).join(', ')}
-       FROM latest LEFT JOIN counts USING (conversation_id)
-       ORDER BY updated_time DESC, conversation_id`,
+      conversationsQuery(
+        conversationSource,
+        await columnsOf(connection, conversationSource),
+        tmpMessages,
+        bom,
+      ),
       tmpConversations,
       CONVERSATION_COLUMNS,
       parquet,
     );
+    const files: Record<string, FileEntry> = {};
     for (const [name, tmp, rows] of [
       ['messages.parquet', tmpMessages, messages],
       ['conversations.parquet', tmpConversations, conversations],
@@ -212,6 +160,95 @@ export async function compactAccount(
     for (const name of await readdir(dir))
       if (name.includes(`.tmp-${tag}`)) await rm(join(dir, name), { force: true });
   }
+}
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * The view folder, made ready: no link, no leftovers, and the previous view folded in only when it is what its
+ * manifest says (a flipped byte must not be laundered into a fresh manifest). A view whose manifest cannot be read
+ * at all is checked (and refused) the same way.
+ */
+async function openView(
+  outputRoot: string,
+  accountId: string,
+  rebuild: boolean,
+): Promise<{ dir: string; ids: string[]; previous: CurrentViewManifest | undefined; dropped: number }> {
+  refuseLink(accountDirOf(outputRoot, accountId));
+  const ids = await snapshotIdsIn(accountDirOf(outputRoot, accountId));
+  const dir = currentViewDir(outputRoot, accountId);
+  refuseLink(dir);
+  const found = await readCurrentView(outputRoot, accountId).catch(() => undefined);
+  ensureDirSync(dir);
+  await removeLeftovers(outputRoot, dir);
+  const present = found !== undefined || (await readdir(dir)).some((n) => n.endsWith('.parquet'));
+  if (present && !rebuild) {
+    const check = await verifyCurrentView(dir);
+    if (!check.intact) throw new CurrentViewAlteredError(dir, check.problems);
+  }
+  const kept = new Set(ids);
+  return {
+    dir,
+    ids,
+    previous: rebuild ? undefined : found,
+    dropped: rebuild ? (found?.snapshot_ids ?? []).filter((id) => !kept.has(id)).length : 0,
+  };
+}
+
+async function loadUnsends(
+  connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  unsends: Map<string, number>,
+): Promise<void> {
+  await connection.run('CREATE TEMP TABLE unsends (message_id VARCHAR PRIMARY KEY, unsent_ms DOUBLE)');
+  const pairs = [...unsends];
+  for (let i = 0; i < pairs.length; i += 500) {
+    const values = pairs
+      .slice(i, i + 500)
+      .map(([mid, ms]) => `(${sqlString(mid)}, ${Number(ms)})`)
+      .join(', ');
+    await connection.run(`INSERT OR IGNORE INTO unsends VALUES ${values}`);
+  }
+}
+
+/** One row per message: a row with content beats any other, else the latest snapshot's; captured unsends applied. */
+function messagesQuery(source: string, columns: Set<string>, bom: boolean): string {
+  const folded = `SELECT ${MESSAGE_COLUMNS.map((c) => selectColumn(c, columns, '', bom)).join(', ')} FROM ${source}
+       QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY hydration_status IN ('hydrated', 'captured') DESC, snapshot_id DESC) = 1`;
+  return `SELECT ${MESSAGE_COLUMNS.map((c) =>
+    c.name === 'deleted_at' ? 'coalesce(m.deleted_at, u.unsent_ms) AS deleted_at' : `m.${c.name}`,
+  ).join(', ')}
+       FROM (${folded}) m LEFT JOIN unsends u USING (message_id)
+       ORDER BY m.conversation_id, m.created_time DESC, m.message_id`;
+}
+
+/** One row per conversation: its latest row, with counts over the current messages (already written). */
+function conversationsQuery(
+  source: string,
+  columns: Set<string>,
+  messagesFile: string,
+  bom: boolean,
+): string {
+  return `WITH latest AS (
+         SELECT * FROM ${source}
+         QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY updated_time DESC, snapshot_id DESC) = 1),
+       counts AS (
+         SELECT conversation_id, count(*) AS n, count(*) FILTER (hydration_status = 'hydrated') AS h
+         FROM read_parquet(${sqlString(messagesFile)}) GROUP BY conversation_id)
+       SELECT ${CONVERSATION_COLUMNS.map((c) =>
+         c.name === 'message_count'
+           ? 'coalesce(latest.message_count, counts.n, 0)::INTEGER AS message_count'
+           : c.name === 'snapshot_message_rows'
+             ? 'coalesce(counts.n, 0)::INTEGER AS snapshot_message_rows'
+             : c.name === 'hydrated_count'
+               ? 'coalesce(counts.h, 0)::INTEGER AS hydrated_count'
+               : selectColumn(c, columns, 'latest.', bom),
+       ).join(', ')}
+       FROM latest LEFT JOIN counts USING (conversation_id)
+       ORDER BY updated_time DESC, conversation_id`;
 }
 
 /** What a compaction killed half way left: temporary files in the view and DuckDB spill folders beside it. */
