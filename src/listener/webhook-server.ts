@@ -125,89 +125,107 @@ async function spoolProblem(dir: string): Promise<string | undefined> {
   }
 }
 
+/** What the request handlers of one listener share. */
+interface Listener {
+  options: WebhookServerOptions;
+  stats: WebhookServer['stats'];
+  spoolOf(accountId: string): WebhookSpool;
+}
+
+function send(res: ServerResponse, status: number, body: string, type = 'text/plain'): void {
+  res.writeHead(status, { 'content-type': type });
+  res.end(body);
+}
+
+/** Meta's subscription handshake: the challenge is echoed only with the right verify token. */
+function handshake(l: Listener, url: URL, res: ServerResponse): void {
+  const mode = url.searchParams.get('hub.mode');
+  const token = url.searchParams.get('hub.verify_token') ?? '';
+  const challenge = url.searchParams.get('hub.challenge') ?? '';
+  if (mode === 'subscribe' && sameSecret(token, l.options.verifyToken)) {
+    l.options.logger.info('webhook subscription verified');
+    return send(res, 200, challenge);
+  }
+  l.options.logger.warn('webhook handshake refused: wrong mode or verify token');
+  send(res, 403, 'forbidden');
+}
+
+/** A delivery's payload, or why it is refused (with the status to answer). */
+function deliveryPayload(
+  l: Listener,
+  body: Buffer,
+  signature: string | string[] | undefined,
+): { payload: unknown } | { status: number; reason: string } {
+  if (!validSignature(body, typeof signature === 'string' ? signature : undefined, l.options.appSecret))
+    return {
+      status: 403,
+      reason:
+        signature === undefined
+          ? 'no X-Hub-Signature-256 header'
+          : 'the signature does not match the body (wrong app secret, or altered)',
+    };
+  const text = body.toString('utf8');
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    return { status: 400, reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
+  try {
+    return { payload: JSON.parse(bigIdsAsStrings(text)) };
+  } catch {
+    return { status: 400, reason: 'the body is not JSON' };
+  }
+}
+
+/** A signed delivery: its events go to each account's spool before Meta gets its 200. */
+async function notification(l: Listener, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { options, stats } = l;
+  let body: Buffer;
+  try {
+    body = await readBody(req, options.maxBodyBytes);
+  } catch (e) {
+    if (!(e instanceof BodyTooLargeError)) throw e;
+    stats.refused++;
+    options.logger.warn(`webhook delivery refused: body over ${options.maxBodyBytes} bytes`);
+    res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+    res.end('payload too large');
+    req.destroy();
+    return;
+  }
+  const delivery = deliveryPayload(l, body, req.headers['x-hub-signature-256']);
+  if (!('payload' in delivery)) {
+    stats.refused++;
+    options.logger.warn(`webhook delivery refused: ${delivery.reason}`);
+    return send(res, delivery.status, delivery.status === 403 ? 'forbidden' : 'bad request');
+  }
+  const now = options.now();
+  let added = 0;
+  let total = 0;
+  for (const [accountId, events] of eventsOfDelivery(delivery.payload)) {
+    added += l.spoolOf(accountId).append(events, now);
+    total += events.length;
+  }
+  stats.stored += added;
+  stats.duplicates += total - added;
+  options.beforeAcknowledge?.();
+  stats.accepted++;
+  options.logger.info('webhook delivery stored', { events: total, new: added });
+  send(res, 200, 'EVENT_RECEIVED');
+}
+
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const spools = new Map<string, WebhookSpool>();
-  const stats = { accepted: 0, refused: 0, stored: 0, duplicates: 0 };
-  const { logger } = options;
-  const spoolOf = (accountId: string): WebhookSpool => {
-    let spool = spools.get(accountId);
-    if (!spool) {
-      spool = WebhookSpool.open(webhookSpoolPath(options.stateDir, accountId), true);
-      if (!spool) throw new Error(`cannot open the spool of account ${accountId}`);
-      spools.set(accountId, spool);
-    }
-    return spool;
+  const listener: Listener = {
+    options,
+    stats: { accepted: 0, refused: 0, stored: 0, duplicates: 0 },
+    spoolOf(accountId) {
+      let spool = spools.get(accountId);
+      if (!spool) {
+        spool = WebhookSpool.open(webhookSpoolPath(options.stateDir, accountId), true);
+        if (!spool) throw new Error(`cannot open the spool of account ${accountId}`);
+        spools.set(accountId, spool);
+      }
+      return spool;
+    },
   };
-
-  const send = (res: ServerResponse, status: number, body: string, type = 'text/plain'): void => {
-    res.writeHead(status, { 'content-type': type });
-    res.end(body);
-  };
-
-  function handshake(url: URL, res: ServerResponse): void {
-    const mode = url.searchParams.get('hub.mode');
-    const token = url.searchParams.get('hub.verify_token') ?? '';
-    const challenge = url.searchParams.get('hub.challenge') ?? '';
-    if (mode === 'subscribe' && sameSecret(token, options.verifyToken)) {
-      logger.info('webhook subscription verified');
-      return send(res, 200, challenge);
-    }
-    logger.warn('webhook handshake refused: wrong mode or verify token');
-    send(res, 403, 'forbidden');
-  }
-
-  async function notification(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let body: Buffer;
-    try {
-      body = await readBody(req, options.maxBodyBytes);
-    } catch (e) {
-      if (!(e instanceof BodyTooLargeError)) throw e;
-      stats.refused++;
-      logger.warn(`webhook delivery refused: body over ${options.maxBodyBytes} bytes`);
-      res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
-      res.end('payload too large');
-      req.destroy();
-      return;
-    }
-    const signature = req.headers['x-hub-signature-256'];
-    if (!validSignature(body, typeof signature === 'string' ? signature : undefined, options.appSecret)) {
-      stats.refused++;
-      logger.warn(
-        signature === undefined
-          ? 'webhook delivery refused: no X-Hub-Signature-256 header'
-          : 'webhook delivery refused: the signature does not match the body (wrong app secret, or altered)',
-      );
-      return send(res, 403, 'forbidden');
-    }
-    const text = body.toString('utf8');
-    if (jsonDepth(text) > MAX_JSON_DEPTH) {
-      stats.refused++;
-      logger.warn(`webhook delivery refused: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
-      return send(res, 400, 'bad request');
-    }
-    let payload: unknown;
-    try {
-      payload = JSON.parse(bigIdsAsStrings(text));
-    } catch {
-      stats.refused++;
-      logger.warn('webhook delivery refused: the body is not JSON');
-      return send(res, 400, 'bad request');
-    }
-    const now = options.now();
-    let added = 0;
-    let total = 0;
-    for (const [accountId, events] of eventsOfDelivery(payload)) {
-      added += spoolOf(accountId).append(events, now);
-      total += events.length;
-    }
-    stats.stored += added;
-    stats.duplicates += total - added;
-    options.beforeAcknowledge?.();
-    stats.accepted++;
-    logger.info('webhook delivery stored', { events: total, new: added });
-    send(res, 200, 'EVENT_RECEIVED');
-  }
-
+  const { stats } = listener;
   const spoolDir = dirname(webhookSpoolPath(options.stateDir, 'probe'));
   const unusable = await spoolProblem(spoolDir);
   if (unusable !== undefined) throw new SpoolUnusableError(unusable);
@@ -223,12 +241,14 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
           : send(res, 503, JSON.stringify({ ok: false, error: problem, ...stats }), 'application/json');
       }
       if (url.pathname !== options.path) return send(res, 404, 'not found');
-      if (req.method === 'GET') return handshake(url, res);
-      if (req.method === 'POST') return notification(req, res);
+      if (req.method === 'GET') return handshake(listener, url, res);
+      if (req.method === 'POST') return notification(listener, req, res);
       send(res, 405, 'method not allowed');
     };
     route().catch((e: unknown) => {
-      logger.error(`webhook delivery not stored: ${(e as Error).message}; Meta will deliver it again`);
+      options.logger.error(
+        `webhook delivery not stored: ${(e as Error).message}; Meta will deliver it again`,
+      );
       if (!res.headersSent) send(res, 500, 'not stored');
       else res.destroy();
     });
