@@ -3,7 +3,7 @@ import { GraphAuthError } from '../graph/errors.js';
 import { RecordingExistsError, startRecording, type ExchangeRecorder } from '../graph/exchange-recording.js';
 import { sendGet } from '../graph/transport.js';
 import type { Logger } from '../logger.js';
-import type { OnProgress } from '../pipeline/export-progress.js';
+import type { OnProgress } from '../pipeline/extensions/export-progress.js';
 import { accountLockDir } from '../snapshots/layout.js';
 import {
   expiryWarning,

@@ -1,5 +1,5 @@
 import { createLogUpdate } from 'log-update';
-import type { ExportProgress } from '../pipeline/export-progress.js';
+import type { ExportProgress } from '../pipeline/extensions/export-progress.js';
 
 const n = (v: number): string => v.toLocaleString('en-US');
 

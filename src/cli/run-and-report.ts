@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { systemClock } from '../clock.js';
 import { GraphAuthError } from '../graph/errors.js';
 import type { Logger } from '../logger.js';
-import type { OnProgress } from '../pipeline/export-progress.js';
+import type { OnProgress } from '../pipeline/extensions/export-progress.js';
 import { runExport, type ExportOptions, type ExportSummary } from '../pipeline/run-export.js';
 import { ExitCode, InterruptedError } from './exit-codes.js';
 import { describeFailure } from './failure-report.js';

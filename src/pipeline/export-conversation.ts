@@ -3,14 +3,14 @@ import type { Clock } from '../clock.js';
 import type { ConversationsApi } from '../graph/conversations-api.js';
 import { GraphPagingError, GraphRequestError } from '../graph/errors.js';
 import { KNOWN_PER_CONVERSATION, type ConversationCommit, type KnownMessage } from '../state/state-store.js';
-import type { ConversationActivity } from './loss-report.js';
+import type { ConversationActivity } from './extensions/loss-report.js';
 import { MessageBoundary } from './message-boundary.js';
 import type { HydrationStrategy } from './hydration-strategy.js';
 import { hydratePage } from './stages/hydrate.js';
 import { recordedFailure } from './recorded-failure.js';
 import { ContractError } from '../graph/wire-shapes.js';
 import { toConversationRow, toMessageRow, type RowOutcome } from './transform.js';
-import type { CapturedMessages } from './captured-messages.js';
+import type { CapturedMessages } from './extensions/captured-messages.js';
 import type { ExportEvent, ListedConversation, RowContext, TimeWindow, TimeWindowEffect } from './types.js';
 
 export interface ConversationDeps {

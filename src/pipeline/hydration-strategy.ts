@@ -8,7 +8,7 @@ import { GraphRequestError } from '../graph/errors.js';
 import type { MessageListContinuation } from '../graph/message-list.js';
 import { ContractError, messageDetailSchema, parseWire } from '../graph/wire-shapes.js';
 import type { Logger } from '../logger.js';
-import { conversationWeight, WorkTally } from './export-progress.js';
+import { conversationWeight, WorkTally } from './extensions/export-progress.js';
 import { expandMessages } from './stages/expand.js';
 import { extractConversations } from './stages/extract.js';
 import { listedOrMalformed, toListedMessage, type OnMalformed } from './transform.js';

@@ -8,7 +8,7 @@ import {
 import type { ConversationRow, MessageRow } from '../schema/tables.js';
 import { parseGraphTime } from './graph-time.js';
 import { messageContent } from './message-content.js';
-import type { CapturedContent } from './captured-messages.js';
+import type { CapturedContent } from './extensions/captured-messages.js';
 import type { ListedConversation, ListedMessage, RowContext } from './types.js';
 
 /** Pure mapping from Graph shapes to flat, typed rows. No I/O. */

@@ -1,6 +1,6 @@
 import type { ConversationRow, MessageRow } from '../schema/tables.js';
 import type { ConversationCommit } from '../state/state-store.js';
-import type { ConversationActivity } from './loss-report.js';
+import type { ConversationActivity } from './extensions/loss-report.js';
 
 export type HydrationStatus = 'hydrated' | 'captured' | 'outside_window' | 'unavailable' | 'failed';
 

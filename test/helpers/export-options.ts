@@ -12,7 +12,7 @@ import {
   type ExportSummary,
   type RunOptions,
 } from '../../src/pipeline/run-export.js';
-import type { OnProgress } from '../../src/pipeline/export-progress.js';
+import type { OnProgress } from '../../src/pipeline/extensions/export-progress.js';
 import type { Custody } from '../../src/snapshots/manifest.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
 import { VirtualClock } from './virtual-clock.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExportProgress } from '../../src/pipeline/export-progress.js';
+import type { ExportProgress } from '../../src/pipeline/extensions/export-progress.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { startSandbox } from '../helpers/sandbox-fixture.js';
 import { VirtualClock } from '../helpers/virtual-clock.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ExportProgress } from '../../src/pipeline/export-progress.js';
+import type { ExportProgress } from '../../src/pipeline/extensions/export-progress.js';
 import { digestFile } from '../../src/writers/file-digest.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
 import { expectSnapshotEqualsSandbox, readNdjson } from '../helpers/expected-rows.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { MediaOptions } from '../../src/pipeline/media-archive.js';
+import type { MediaOptions } from '../../src/pipeline/extensions/media-archive.js';
 import { verifySnapshot } from '../../src/snapshots/verify.js';
 import { assetBytes, MediaCdn } from '../../src/sandbox/media-cdn.js';
 import type { Sandbox } from '../../src/sandbox/create-sandbox.js';

@@ -6,7 +6,7 @@ import {
   measuredPace,
   WorkTally,
   type ExportProgress,
-} from '../../src/pipeline/export-progress.js';
+} from '../../src/pipeline/extensions/export-progress.js';
 
 describe('progress', () => {
   it('estimates the time left from calls per finished conversation at the account pace', () => {

@@ -1,3 +1,4 @@
+import type { RunExtension, RunStage } from './run-extension.js';
 /**
  * What a running export tells its watcher through `onProgress` (the pipeline knows nothing of terminals): the stage,
  * conversations done against those listed so far, messages, calls and throttle waits, and an ETA from the calls
@@ -87,4 +88,56 @@ export function etaSeconds(
 ): number | undefined {
   if (conversationsDone === 0 || rps <= 0) return undefined;
   return ((callsForConversations / conversationsDone) * conversationsLeft) / rps;
+}
+
+/** What the progress extension reads from a running export, at each stage. */
+export interface ProgressGauges {
+  accountId: string;
+  accountUsername: string | undefined;
+  maxRps: number;
+  now(): number;
+  calls(): number;
+  throttleWaitMs(): number;
+  conversationsListed(): number;
+  conversationsDone(): number;
+  conversationsSkipped(): number;
+  listingComplete(): boolean;
+  counts(): { messages: number; hydrated: number };
+  messagesPublished(): number;
+  stopReason(): string | undefined;
+  /** Seconds left for the work still listed, given the calls this run made so far and its pace. */
+  etaSeconds(runCalls: number, pace: number): number | undefined;
+}
+
+/** Progress as a run extension: `onProgress` is told after each conversation, before the last publish, and at the end. */
+export function progressExtension(onProgress: OnProgress, g: ProgressGauges): RunExtension {
+  const startCalls = g.calls();
+  const startedMs = g.now();
+  return {
+    stage(stage: RunStage): void {
+      const calls = g.calls();
+      const counts = g.counts();
+      const runCalls = calls - startCalls;
+      onProgress({
+        accountId: g.accountId,
+        accountUsername: g.accountUsername,
+        stage,
+        conversationsListed: g.conversationsListed(),
+        conversationsDone: g.conversationsDone(),
+        listingComplete: g.listingComplete(),
+        messages: counts.messages,
+        hydrated: counts.hydrated,
+        calls,
+        throttleWaitMs: g.throttleWaitMs(),
+        maxRps: g.maxRps,
+        etaSeconds:
+          stage === 'done'
+            ? 0
+            : g.etaSeconds(runCalls, measuredPace(runCalls, g.now() - startedMs, g.maxRps)),
+        messagesPublished: g.messagesPublished(),
+        conversationsSkipped: g.conversationsSkipped(),
+        stopReason: g.stopReason(),
+      });
+    },
+  };
 }

@@ -7,11 +7,11 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import pLimit from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
-import type { Clock } from '../clock.js';
-import { backoffDelay, type BackoffOptions } from '../graph/backoff.js';
-import { ensureDirSync } from '../output-path.js';
-import type { MediaRow } from '../schema/tables.js';
-import { MEDIA_DIR } from '../snapshots/layout.js';
+import type { Clock } from '../../clock.js';
+import { backoffDelay, type BackoffOptions } from '../../graph/backoff.js';
+import { ensureDirSync } from '../../output-path.js';
+import type { MediaRow } from '../../schema/tables.js';
+import { MEDIA_DIR } from '../../snapshots/layout.js';
 
 /** `--download-media` settings. */
 export interface MediaOptions {

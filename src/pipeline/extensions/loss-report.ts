@@ -63,3 +63,22 @@ export function lossWarning(report: LossReport): string | undefined {
       : `run at least every ${report.recommended_interval_minutes} min`;
   return `${fix}; ${n === 10 ? '10+' : n} conversation${n === 1 ? '' : 's'} lost ${report.lost} message bod${report.lost === 1 ? 'y' : 'ies'} since the last run (worst: ${names})`;
 }
+
+/** Window accounting as a run extension: each finished conversation's activity, reported (and warned of) at the end. */
+export class WindowAccounting {
+  private readonly activities: ConversationActivity[] = [];
+
+  constructor(private readonly windowSize: number) {}
+
+  conversationFinished(activity: ConversationActivity): void {
+    this.activities.push(activity);
+  }
+
+  report(warn: (message: string, fields: Record<string, unknown>) => void): LossReport {
+    const loss = lossReport(this.activities, this.windowSize);
+    const warning = lossWarning(loss);
+    if (warning)
+      warn(warning, { lost: loss.lost, recommended_interval_minutes: loss.recommended_interval_minutes });
+    return loss;
+  }
+}

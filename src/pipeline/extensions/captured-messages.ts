@@ -1,4 +1,5 @@
-import { spoolUnsends, webhookSpoolPath, WebhookSpool, type StoredEvent } from '../state/webhook-spool.js';
+import { spoolUnsends, webhookSpoolPath, WebhookSpool, type StoredEvent } from '../../state/webhook-spool.js';
+import type { Logger } from '../../logger.js';
 
 /**
  * What `ig-export listen` captured for an account, as an export uses it: the content of a listed message whose details
@@ -94,4 +95,42 @@ export class CapturedMessages {
   close(): void {
     this.spool.close();
   }
+}
+
+/** What the webhook spool gave a run (see ExportSummary.webhooks). */
+export interface WebhookReport {
+  captured: number;
+  unsends: number;
+  pending: number;
+  pruned: number;
+}
+
+/**
+ * The end of the webhook merge: captured events are marked as merged only once a published snapshot holds their
+ * rows; merged events past the retention are pruned. Null when `listen` never stored anything for the account.
+ */
+export function finishCaptured(
+  captured: CapturedMessages | undefined,
+  run: {
+    /** When the run's last snapshot was published (undefined: none was). */
+    publishedAtMs: number | undefined;
+    retentionMs: number;
+    nowMs: number;
+    /** Rows filled from captured messages in the published snapshots. */
+    capturedRows: number;
+  },
+  logger: Logger,
+): WebhookReport | null {
+  const spool = captured?.finish(run.publishedAtMs, run.retentionMs, run.nowMs);
+  if (!spool) return null;
+  const report = { captured: run.capturedRows, ...spool };
+  if (report.captured > 0)
+    logger.info(
+      `${report.captured} message bodies the API could no longer give were filled from captured webhooks`,
+    );
+  if (report.pending > 0)
+    logger.warn(
+      `${report.pending} captured messages are not in any listing yet; they stay in the webhook spool until one confirms them`,
+    );
+  return report;
 }
