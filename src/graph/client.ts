@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { CallBudget } from './call-budget.js';
-import { classifyFailure, notGraphAnswer, TOKEN_SOURCE } from './classify.js';
+import { classifyFailure, notGraphAnswer, TOKEN_SOURCE, type Classification } from './classify.js';
 import {
   GraphAuthError,
   GraphConfigError,
@@ -12,7 +12,8 @@ import {
   NotGraphApiError,
 } from './errors.js';
 import { stripAccessToken } from './redact.js';
-import { sendGet, type Transport } from './transport.js';
+import { retryDecision, type AttemptCounts, type RetryDecision } from './retry-decision.js';
+import { sendGet, type Transport, type TransportResult } from './transport.js';
 
 /** What the user configures about the client (flags and config file); the run supplies the rest. */
 export interface GraphClientSettings {
@@ -243,31 +244,20 @@ export class GraphClient {
     method: 'GET' | 'POST' = 'GET',
     firstContact = false,
   ): Promise<unknown> {
-    const { clock, signal, logger } = this.options;
-    let throttles = 0;
-    let notFound = 0;
-    let transientRetries = 0;
-    let notGraph = 0;
+    const { signal } = this.options;
+    const counts: AttemptCounts & { notGraph: number } = {
+      throttles: 0,
+      notFound: 0,
+      transient: 0,
+      notGraph: 0,
+    };
     const attempt = async (): Promise<unknown> => {
       if (this.authFailure) throw new AbortError(this.authFailure);
       await this.budget.acquire(signal);
       if (this.authFailure) throw new AbortError(this.authFailure);
       const url = build(limit?.limit ?? 0);
-      this.metrics.calls[endpoint] = (this.metrics.calls[endpoint] ?? 0) + 1;
-      const send = this.options.transport ?? sendGet;
-      const result = await send(url, this.options.token, this.options.timeoutMs, signal, method).catch(
-        (e: unknown) => {
-          throw e instanceof GraphConfigError ? new AbortError(e) : e;
-        },
-      );
-      if (result.usage) this.budget.observeUsage(result.usage.maxPercent);
-      if (result.ok || result.facts.status !== undefined) this.answered = true;
-      for (const name of result.usageHeaders ?? []) this.usageHeadersSeen.add(name);
-      if (result.ok) {
-        this.honourAnnouncedBlock(result.usage?.regainMinutes);
-        this.consecutiveThrottles = 0;
-        return result.body;
-      }
+      const result = await this.send(endpoint, url, method);
+      if (result.ok) return result.body;
       const classification = classifyFailure(result.facts);
       // A throttle reply's own wait is applied below; any other reply may still announce a block.
       if (classification.kind !== 'throttled') this.honourAnnouncedBlock(result.usage?.regainMinutes);
@@ -286,57 +276,30 @@ export class GraphClient {
       this.metrics.failures[classification.reason] = (this.metrics.failures[classification.reason] ?? 0) + 1;
       if (firstContact && notGraphAnswer(result.facts)) {
         // Once may be a proxy's hiccup; twice is the wrong host.
-        if (++notGraph >= 2)
+        if (++counts.notGraph >= 2)
           throw new AbortError(new NotGraphApiError(this.options.baseUrl, error, result.facts.contentType));
         throw error;
       }
-      switch (classification.kind) {
-        case 'throttled': {
-          this.metrics.throttles++;
-          this.throttleCodesSeen.add(result.facts.error?.code ?? result.facts.status ?? 0);
-          if (++throttles > this.options.maxThrottles) throw new AbortError(error);
-          // Requests in flight when the account is throttled all come back throttled: that is one episode, and
-          // it escalates the wait once, not once per reply.
-          if (this.budget.paused && classification.waitMs === undefined) throw error;
-          const fallback = Math.min(
-            15 * 60_000,
-            this.options.throttleWaitMs * 2 ** this.consecutiveThrottles++,
-          );
-          const wait = classification.waitMs ?? fallback;
-          this.budget.slowDown();
-          this.budget.pauseUntil(clock.now() + wait, `throttled (${classification.reason}) on ${endpoint}`);
-          throw error;
-        }
-        case 'transient':
-          // The retry budget is for transient failures alone; throttles are paid for by waiting.
-          if (++transientRetries > this.options.retries) throw new AbortError(error);
-          throw error;
-        case 'shrink':
-          if (!limit || limit.limit <= 1) throw new AbortError(error);
-          limit.limit = Math.max(1, Math.floor(limit.limit / 2));
-          limit.pagesSinceShrink = 0;
-          logger.warn(`${endpoint}: Graph asked for less data; page size now ${limit.limit}`);
-          throw error;
-        case 'not_found_or_throttled':
-          if (++notFound > this.options.notFoundRetries) throw new AbortError(error);
-          throw error;
-        case 'auth':
-          this.authFailure ??= new GraphAuthError(
-            error,
-            (classification.hint ?? 'check the token').replace(
-              TOKEN_SOURCE,
-              this.options.tokenSource ?? TOKEN_SOURCE,
-            ),
-          );
-          throw new AbortError(this.authFailure);
-        case 'gone':
-        case 'fatal':
-          throw new AbortError(error);
+      if (classification.kind === 'auth') throw new AbortError(this.latchAuthFailure(error, classification));
+      if (classification.kind === 'throttled') {
+        this.metrics.throttles++;
+        this.throttleCodesSeen.add(result.facts.error?.code ?? result.facts.status ?? 0);
       }
+      const decision = retryDecision(classification, counts, this.options, {
+        paused: this.budget.paused,
+        consecutiveThrottles: this.consecutiveThrottles,
+        pageLimit: limit?.limit,
+      });
+      if (classification.kind === 'throttled') counts.throttles++;
+      if (classification.kind === 'transient') counts.transient++;
+      if (classification.kind === 'not_found_or_throttled') counts.notFound++;
+      if (!decision.retry) throw new AbortError(error);
+      this.prepareRetry(decision, endpoint, classification, limit);
+      throw error;
     };
     return pRetry(attempt, {
       // p-retry checks its count before `shouldConsumeRetry`, so the count must leave room for every throttle;
-      // the transient budget (`retries`) is enforced above.
+      // the transient budget (`retries`) is enforced by retryDecision.
       retries: this.options.retries + this.options.maxThrottles + this.options.notFoundRetries + 1,
       minTimeout: 0,
       maxTimeout: 0,
@@ -345,26 +308,91 @@ export class GraphClient {
       ...(signal ? { signal } : {}),
       // A throttle is paid for by waiting, not by the retry budget.
       shouldConsumeRetry: ({ error }) => !(error instanceof GraphRequestError && error.kind === 'throttled'),
-      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-        if (!(error instanceof GraphRequestError) || retriesLeft <= 0) return;
-        this.metrics.retries[error.kind] = (this.metrics.retries[error.kind] ?? 0) + 1;
-        if (error.kind === 'throttled') return; // the budget holds every call until the throttle has passed
-        // Throttles are waited out by the budget: they do not lengthen the backoff of the next failure.
-        const wait = backoffDelay(attemptNumber - throttles, this.options.backoff, this.options.random);
-        const fields = { reason: error.classification.reason, attemptNumber };
-        if (error.status === undefined && !this.answered) {
-          // The host has not answered once yet: say so on every attempt, so nobody watches a silent terminal.
-          const cause = `${error.networkCode ?? error.classification.reason} ${new URL(this.options.baseUrl).host}`;
-          logger.warn(
-            `retrying in ${formatWait(wait)} (${transientRetries}/${this.options.retries}): ${cause}`,
-            fields,
-          );
-        } else {
-          logger.debug(`retrying ${endpoint} in ${wait} ms`, fields);
-        }
-        await clock.sleep(wait, signal);
-      },
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) =>
+        this.backOff(endpoint, error, attemptNumber, retriesLeft, counts),
     });
+  }
+
+  /** One call on the wire, counted, with what its answer says about usage and the host. */
+  private async send(endpoint: string, url: URL, method: 'GET' | 'POST'): Promise<TransportResult> {
+    const { signal } = this.options;
+    this.metrics.calls[endpoint] = (this.metrics.calls[endpoint] ?? 0) + 1;
+    const send = this.options.transport ?? sendGet;
+    const result = await send(url, this.options.token, this.options.timeoutMs, signal, method).catch(
+      (e: unknown) => {
+        throw e instanceof GraphConfigError ? new AbortError(e) : e;
+      },
+    );
+    if (result.usage) this.budget.observeUsage(result.usage.maxPercent);
+    if (result.ok || result.facts.status !== undefined) this.answered = true;
+    for (const name of result.usageHeaders ?? []) this.usageHeadersSeen.add(name);
+    if (result.ok) {
+      this.honourAnnouncedBlock(result.usage?.regainMinutes);
+      this.consecutiveThrottles = 0;
+    }
+    return result;
+  }
+
+  /** The token is dead: every later call of this client fails at once with the same error, without a call. */
+  private latchAuthFailure(error: GraphRequestError, classification: Classification): GraphAuthError {
+    this.authFailure ??= new GraphAuthError(
+      error,
+      (classification.hint ?? 'check the token').replace(
+        TOKEN_SOURCE,
+        this.options.tokenSource ?? TOKEN_SOURCE,
+      ),
+    );
+    return this.authFailure;
+  }
+
+  /** What a retry needs first: the account paused (a new throttle episode), or a smaller page. */
+  private prepareRetry(
+    decision: Exclude<RetryDecision, { retry: false }>,
+    endpoint: string,
+    classification: Classification,
+    limit: LimitState | undefined,
+  ): void {
+    if (decision.after === 'throttle' && decision.pauseMs !== undefined) {
+      this.consecutiveThrottles++;
+      this.budget.slowDown();
+      this.budget.pauseUntil(
+        this.options.clock.now() + decision.pauseMs,
+        `throttled (${classification.reason}) on ${endpoint}`,
+      );
+    }
+    if (decision.after === 'shrink' && limit) {
+      limit.limit = decision.pageLimit;
+      limit.pagesSinceShrink = 0;
+      this.options.logger.warn(`${endpoint}: Graph asked for less data; page size now ${limit.limit}`);
+    }
+  }
+
+  /** Before the next attempt: the backoff (throttles are waited out by the budget), said aloud while the host is silent. */
+  private async backOff(
+    endpoint: string,
+    error: Error,
+    attemptNumber: number,
+    retriesLeft: number,
+    counts: AttemptCounts,
+  ): Promise<void> {
+    const { clock, logger, signal } = this.options;
+    if (!(error instanceof GraphRequestError) || retriesLeft <= 0) return;
+    this.metrics.retries[error.kind] = (this.metrics.retries[error.kind] ?? 0) + 1;
+    if (error.kind === 'throttled') return; // the budget holds every call until the throttle has passed
+    // Throttles are waited out by the budget: they do not lengthen the backoff of the next failure.
+    const wait = backoffDelay(attemptNumber - counts.throttles, this.options.backoff, this.options.random);
+    const fields = { reason: error.classification.reason, attemptNumber };
+    if (error.status === undefined && !this.answered) {
+      // The host has not answered once yet: say so on every attempt, so nobody watches a silent terminal.
+      const cause = `${error.networkCode ?? error.classification.reason} ${new URL(this.options.baseUrl).host}`;
+      logger.warn(
+        `retrying in ${formatWait(wait)} (${counts.transient}/${this.options.retries}): ${cause}`,
+        fields,
+      );
+    } else {
+      logger.debug(`retrying ${endpoint} in ${wait} ms`, fields);
+    }
+    await clock.sleep(wait, signal);
   }
 }
 
