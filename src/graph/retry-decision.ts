@@ -1,4 +1,4 @@
-import type { Classification } from './classify.js';
+import type { FailureKind } from './classify.js';
 
 /**
  * What to do after a failed call: one pure, ranked decision from the failure's classification and the attempts so
@@ -47,7 +47,7 @@ export type RetryDecision =
 export const MAX_THROTTLE_PAUSE_MS = 15 * 60_000;
 
 export function retryDecision(
-  failure: Pick<Classification, 'kind' | 'waitMs'>,
+  failure: { kind: FailureKind; waitMs?: number | undefined },
   counts: AttemptCounts,
   limits: RetryLimits,
   pacing: PacingState,
