@@ -5,7 +5,7 @@ import { GraphPagingError, GraphRequestError } from '../graph/errors.js';
 import { KNOWN_PER_CONVERSATION, type ConversationCommit, type KnownMessage } from '../state/state-store.js';
 import type { ConversationActivity } from './extensions/loss-report.js';
 import { MessageBoundary } from './message-boundary.js';
-import type { HydrationStrategy } from './hydration-strategy.js';
+import type { HydrationStrategy, ListedItemPage } from './hydration-strategy.js';
 import { hydratePage } from './stages/hydrate.js';
 import { recordedFailure } from './recorded-failure.js';
 import { ContractError } from '../graph/wire-shapes.js';
@@ -44,6 +44,18 @@ export interface ConversationPlan {
   previousTotal: number | undefined;
 }
 
+/** What one conversation's export counted, for its conversation row, its state and the loss accounting. */
+class ConversationTally {
+  written = 0;
+  hydrated = 0;
+  newMessages = 0;
+  listed = 0;
+  lost = 0;
+  /** The newest messages with their status, for the state (what the next run need not read again). */
+  readonly remembered: ConversationCommit['messages'] = [];
+  readonly effect: TimeWindowEffect = { outside: 0, detailReadsSkipped: 0, cutShort: false };
+}
+
 /**
  * Expand → hydrate → transform for one conversation. Emits its message rows page by page, then the conversation
  * row with what the state must remember. In an incremental run, listing stops at the page where archived messages
@@ -53,79 +65,19 @@ export async function* exportConversation(
   deps: ConversationDeps,
   plan: ConversationPlan,
 ): AsyncGenerator<ExportEvent> {
-  const { api, hydration, hydrateLimit, windowSize, clock, ctx, timeWindow, captured } = deps;
+  const { hydration, windowSize, clock, timeWindow } = deps;
   const { conversation } = plan;
   const listedAt = clock.now();
   const boundary = plan.known
     ? new MessageBoundary(plan.known, windowSize)
     : MessageBoundary.none(windowSize);
-  const remembered: ConversationCommit['messages'] = [];
-  let written = 0;
-  let hydrated = 0;
-  let newMessages = 0;
-  let listedCount = 0;
+  const tally = new ConversationTally();
   let stoppedAtBoundary = false;
   let stoppedAtSince = false;
-  const effect: TimeWindowEffect = { outside: 0, detailReadsSkipped: 0, cutShort: false };
-  let lost = 0;
   let complete = true;
   try {
     for await (const listing of hydration.pages(conversation)) {
-      listedCount += listing.items.length;
-      const listed = listing.items.filter((item) => inside(timeWindow, item.m.createdMs));
-      const outside = listing.items.filter((item) => !inside(timeWindow, item.m.createdMs));
-      effect.outside += outside.length;
-      effect.detailReadsSkipped += outside.filter(
-        (item) => item.m.position < windowSize && item.detail === undefined,
-      ).length;
-      const fresh = listed
-        .map((item) => ({ item, decision: boundary.decide(item.m) }))
-        .filter((x) => x.decision !== 'known');
-      const page = fresh.map((x) => x.item.m);
-      const outcomes = await hydratePage(
-        api,
-        hydrateLimit,
-        fresh.map((x) => x.item),
-        windowSize,
-      );
-      const extractedAt = clock.now();
-      for (const [i, m] of page.entries()) {
-        let outcome: RowOutcome = outcomes[i] ?? { status: 'outside_window' };
-        // What the API can no longer give may have been captured by the webhook listener.
-        if (captured && (outcome.status === 'outside_window' || outcome.status === 'unavailable')) {
-          const found = captured.find(m, conversation.participant?.id);
-          if (found) outcome = { status: 'captured', captured: found };
-        }
-        const deletedAtMs = captured?.unsentAt(m.id);
-        captured?.written(m.id);
-        written++;
-        if (outcome.status === 'hydrated') hydrated++;
-        if (fresh[i]?.decision === 'new') newMessages++;
-        // Graph times have whole seconds: a message of the second the previous run started in may be newer than it.
-        const arrivedSincePreviousRun =
-          plan.lossSinceMs !== undefined && m.createdMs >= Math.floor(plan.lossSinceMs / 1000) * 1000;
-        if (outcome.status === 'outside_window' && arrivedSincePreviousRun) lost++;
-        if (outcome.status === 'failed') {
-          yield {
-            type: 'failure',
-            failure: recordedFailure('hydrate', outcome.error, {
-              conversation_id: conversation.id,
-              message_id: m.id,
-            }),
-          };
-        }
-        if (m.position < KNOWN_PER_CONVERSATION) {
-          remembered.push({
-            messageId: m.id,
-            createdMs: m.createdMs,
-            // Captured content is final, as hydrated content is: nothing to read again.
-            status: outcome.status === 'captured' ? 'hydrated' : outcome.status,
-            position: m.position,
-          });
-        }
-        const unsend = deletedAtMs === undefined ? undefined : { deletedAtMs, honour: deps.honourUnsends };
-        yield { type: 'message', row: toMessageRow(ctx, conversation.id, m, outcome, extractedAt, unsend) };
-      }
+      yield* pageEvents(deps, plan, listing, boundary, tally);
       // Older pages were archived by earlier runs: no call for them, unless the total is unknown and must be counted.
       if (boundary.boundaryReached && plan.previousTotal !== undefined) {
         stoppedAtBoundary = true;
@@ -135,7 +87,7 @@ export async function* exportConversation(
       const since = timeWindow.since;
       if (since !== undefined && listing.items.some((item) => item.m.createdMs < since)) {
         stoppedAtSince = listing.more;
-        effect.cutShort = listing.more;
+        tally.effect.cutShort = listing.more;
         break;
       }
     }
@@ -145,32 +97,106 @@ export async function* exportConversation(
     complete = false;
     yield { type: 'failure', failure: recordedFailure('expand', e, { conversation_id: conversation.id }) };
   }
-  const activity: ConversationActivity = {
-    conversationId: conversation.id,
-    newMessages,
-    lost,
-    elapsedMs: plan.lastCheckedMs === undefined ? undefined : listedAt - plan.lastCheckedMs,
-  };
   const total =
     !complete || stoppedAtSince
       ? null
       : stoppedAtBoundary
-        ? (plan.previousTotal ?? 0) + newMessages
-        : listedCount;
+        ? (plan.previousTotal ?? 0) + tally.newMessages
+        : tally.listed;
+  yield conversationEvent(deps, plan, tally, { listedAt, complete, total });
+}
+
+/** One listed page: the messages inside the time window that are not archived yet, hydrated and turned into rows. */
+async function* pageEvents(
+  deps: ConversationDeps,
+  plan: ConversationPlan,
+  listing: ListedItemPage,
+  boundary: MessageBoundary,
+  tally: ConversationTally,
+): AsyncGenerator<ExportEvent> {
+  const { api, hydrateLimit, windowSize, clock, ctx, timeWindow, captured } = deps;
+  const { conversation } = plan;
+  tally.listed += listing.items.length;
+  const listed = listing.items.filter((item) => inside(timeWindow, item.m.createdMs));
+  const outside = listing.items.filter((item) => !inside(timeWindow, item.m.createdMs));
+  tally.effect.outside += outside.length;
+  tally.effect.detailReadsSkipped += outside.filter(
+    (item) => item.m.position < windowSize && item.detail === undefined,
+  ).length;
+  const fresh = listed
+    .map((item) => ({ item, decision: boundary.decide(item.m) }))
+    .filter((x) => x.decision !== 'known');
+  const outcomes = await hydratePage(
+    api,
+    hydrateLimit,
+    fresh.map((x) => x.item),
+    windowSize,
+  );
+  const extractedAt = clock.now();
+  for (const [i, { item, decision }] of fresh.entries()) {
+    const m = item.m;
+    let outcome: RowOutcome = outcomes[i] ?? { status: 'outside_window' };
+    // What the API can no longer give may have been captured by the webhook listener.
+    if (captured && (outcome.status === 'outside_window' || outcome.status === 'unavailable')) {
+      const found = captured.find(m, conversation.participant?.id);
+      if (found) outcome = { status: 'captured', captured: found };
+    }
+    const deletedAtMs = captured?.unsentAt(m.id);
+    captured?.written(m.id);
+    tally.written++;
+    if (outcome.status === 'hydrated') tally.hydrated++;
+    if (decision === 'new') tally.newMessages++;
+    // Graph times have whole seconds: a message of the second the previous run started in may be newer than it.
+    const arrivedSincePreviousRun =
+      plan.lossSinceMs !== undefined && m.createdMs >= Math.floor(plan.lossSinceMs / 1000) * 1000;
+    if (outcome.status === 'outside_window' && arrivedSincePreviousRun) tally.lost++;
+    if (outcome.status === 'failed') {
+      const ids = { conversation_id: conversation.id, message_id: m.id };
+      yield { type: 'failure', failure: recordedFailure('hydrate', outcome.error, ids) };
+    }
+    if (m.position < KNOWN_PER_CONVERSATION) {
+      tally.remembered.push({
+        messageId: m.id,
+        createdMs: m.createdMs,
+        // Captured content is final, as hydrated content is: nothing to read again.
+        status: outcome.status === 'captured' ? 'hydrated' : outcome.status,
+        position: m.position,
+      });
+    }
+    const unsend = deletedAtMs === undefined ? undefined : { deletedAtMs, honour: deps.honourUnsends };
+    yield { type: 'message', row: toMessageRow(ctx, conversation.id, m, outcome, extractedAt, unsend) };
+  }
+}
+
+/** The conversation's row, what the state remembers of it, and its activity for the loss accounting. */
+function conversationEvent(
+  deps: ConversationDeps,
+  plan: ConversationPlan,
+  tally: ConversationTally,
+  end: { listedAt: number; complete: boolean; total: number | null },
+): ExportEvent {
+  const { conversation } = plan;
+  const activity: ConversationActivity = {
+    conversationId: conversation.id,
+    newMessages: tally.newMessages,
+    lost: tally.lost,
+    elapsedMs: plan.lastCheckedMs === undefined ? undefined : end.listedAt - plan.lastCheckedMs,
+  };
   const commit: ConversationCommit = {
     conversationId: conversation.id,
     updatedMs: conversation.updatedMs,
-    checkedMs: listedAt,
-    complete,
-    messageTotal: total ?? undefined,
-    messages: remembered,
-    windowSize,
+    checkedMs: end.listedAt,
+    complete: end.complete,
+    messageTotal: end.total ?? undefined,
+    messages: tally.remembered,
+    windowSize: deps.windowSize,
   };
-  yield {
+  const counts = { messages: tally.written, hydrated: tally.hydrated, total: end.total };
+  return {
     type: 'conversation',
-    row: toConversationRow(ctx, conversation, { messages: written, hydrated, total }, listedAt),
+    row: toConversationRow(deps.ctx, conversation, counts, end.listedAt),
     commit,
     activity,
-    timeWindow: effect,
+    timeWindow: tally.effect,
   };
 }
