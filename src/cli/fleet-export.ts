@@ -76,28 +76,9 @@ export async function exportFleet(
       }));
       print(text);
     } catch (e) {
-      const failure =
-        e instanceof FleetStoppedError
-          ? {
-              code: ExitCode.Interrupted,
-              kind: 'interrupted',
-              message: 'not started: the fleet was stopped by a signal',
-              graphCode: undefined,
-            }
-          : describeFailure(e);
-      const message = redactText(failure.message, knownSecrets());
-      logger.error(message);
-      if (!ctx.json) print(`[${entry.name}] FAILED (exit ${failure.code}): ${message}\n`);
-      code = failure.code;
-      summary = {
-        status: 'failed',
-        accountId: entry.account,
-        error: {
-          kind: failure.kind,
-          message,
-          ...(failure.graphCode === undefined ? {} : { code: failure.graphCode }),
-        },
-      };
+      let message: string;
+      ({ code, summary, message } = failedAccount(e, entry, logger));
+      if (!ctx.json) print(`[${entry.name}] FAILED (exit ${code}): ${message}\n`);
     } finally {
       running--;
       finished++;
@@ -114,37 +95,101 @@ export async function exportFleet(
   };
 
   const outcomes = await Promise.all(accounts.map((entry) => limit(() => exportOne(entry))));
-  const code = worstExitCode(outcomes.map((o) => o.exitCode));
+  const { code, summary } = fleetSummary(outcomes, ctx.selection);
+  ctx.display?.stop();
+  for (const text of deferred) process.stdout.write(text);
+  if (!ctx.json) process.stdout.write(fleetLine(outcomes, ctx.selection, summary, code));
+  return { code, summary };
+}
+
+/** One account's failure, of any kind, as its own exit code and JSON summary (the message redacted). */
+function failedAccount(
+  e: unknown,
+  entry: FleetAccount,
+  logger: Logger,
+): { code: number; summary: Record<string, unknown>; message: string } {
+  const failure =
+    e instanceof FleetStoppedError
+      ? {
+          code: ExitCode.Interrupted,
+          kind: 'interrupted',
+          message: 'not started: the fleet was stopped by a signal',
+          graphCode: undefined,
+        }
+      : describeFailure(e);
+  const message = redactText(failure.message, knownSecrets());
+  logger.error(message);
+  return {
+    code: failure.code,
+    message,
+    summary: {
+      status: 'failed',
+      accountId: entry.account,
+      error: {
+        kind: failure.kind,
+        message,
+        ...(failure.graphCode === undefined ? {} : { code: failure.graphCode }),
+      },
+    },
+  };
+}
+
+/** The fleet's answer: its status and counts, and the worst exit code by EXIT_SEVERITY. */
+function fleetSummary(
+  outcomes: AccountOutcome[],
+  selection: FleetContext['selection'],
+): { code: number; summary: FleetSummary } {
   const count = (status: string): number => outcomes.filter((o) => o.status === status).length;
-  const fleetStatus = outcomes.every((o) => o.status === 'complete')
+  const status = outcomes.every((o) => o.status === 'complete')
     ? 'complete'
     : outcomes.every((o) => o.status === 'failed')
       ? 'failed'
       : 'partial';
-  const summary = {
-    fleet: true,
-    status: fleetStatus,
-    accounts: outcomes.length,
-    listed: ctx.selection.listed,
-    selectedNames: ctx.selection.names,
-    shard: ctx.selection.shard,
-    complete: count('complete'),
-    partial: count('partial'),
-    failed: count('failed'),
-    calls: outcomes.reduce((sum, o) => sum + o.calls, 0),
-    results: outcomes,
+  return {
+    code: worstExitCode(outcomes.map((o) => o.exitCode)),
+    summary: {
+      fleet: true,
+      status,
+      accounts: outcomes.length,
+      listed: selection.listed,
+      selectedNames: selection.names,
+      shard: selection.shard,
+      complete: count('complete'),
+      partial: count('partial'),
+      failed: count('failed'),
+      calls: outcomes.reduce((sum, o) => sum + o.calls, 0),
+      results: outcomes,
+    },
   };
-  ctx.display?.stop();
-  for (const text of deferred) process.stdout.write(text);
-  if (!ctx.json) {
-    const bad = outcomes.filter((o) => o.exitCode !== ExitCode.Ok);
-    process.stdout.write(
-      `Fleet: ${outcomes.length} of ${ctx.selection.listed} accounts${ctx.selection.shard === null ? '' : ` (shard ${ctx.selection.shard})`}: ` +
-        `${summary.complete} complete, ${summary.partial} partial, ${summary.failed} failed; ${summary.calls} API calls` +
-        `${bad.length === 0 ? '' : `; ${bad.map((o) => `${o.account} exit ${o.exitCode}`).join(', ')}`}; exit code ${code}\n`,
-    );
-  }
-  return { code, summary };
+}
+
+type FleetSummary = {
+  fleet: true;
+  status: string;
+  accounts: number;
+  listed: number;
+  selectedNames: FleetContext['selection']['names'];
+  shard: FleetContext['selection']['shard'];
+  complete: number;
+  partial: number;
+  failed: number;
+  calls: number;
+  results: AccountOutcome[];
+};
+
+/** The text summary's last line. */
+function fleetLine(
+  outcomes: AccountOutcome[],
+  selection: FleetContext['selection'],
+  summary: FleetSummary,
+  code: number,
+): string {
+  const bad = outcomes.filter((o) => o.exitCode !== ExitCode.Ok);
+  return (
+    `Fleet: ${outcomes.length} of ${selection.listed} accounts${selection.shard === null ? '' : ` (shard ${selection.shard})`}: ` +
+    `${summary.complete} complete, ${summary.partial} partial, ${summary.failed} failed; ${summary.calls} API calls` +
+    `${bad.length === 0 ? '' : `; ${bad.map((o) => `${o.account} exit ${o.exitCode}`).join(', ')}`}; exit code ${code}\n`
+  );
 }
 
 /** An account that had not started when the fleet was stopped. */
