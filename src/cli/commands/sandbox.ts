@@ -66,42 +66,54 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
     rateLimit: { callsPerSecond: args['rate-limit'] },
     faults: { rates: Object.fromEntries(fastKinds.map((k) => [k, perKind])) },
   };
-  // 90 % of the limit leaves room for timing jitter; without a limit, a brisk pace that is still easy to watch.
-  const rps = args['rate-limit'] ? Math.round(args['rate-limit'] * 0.9 * 100) / 100 : 100;
-  const limit =
-    args['rate-limit'] === 0
-      ? 'no rate limit (--rate-limit 0)'
-      : `a limit of ${args['rate-limit']} calls/s per account; one throttle blocks it for a minute`;
-  if (args['account-count'] > 1) {
-    const fleet = await listening(args, () =>
-      createSandboxFleet(
-        Array.from({ length: args['account-count'] }, (_, i) => ({ ...shared, seed: args.seed + i })),
-        { port: args.port, host: args.host },
-      ),
-    );
-    const entries = fleet.accounts.map((s, i) => ({
-      name: s.data.account.username,
-      account: s.data.account.userId,
-      token_env: `IG_TOKEN_SHOP${i + 1}`,
-    }));
-    process.stdout.write(
-      `Graph API sandbox with ${args['account-count']} accounts listening on ${fleet.url}\n` +
-        fleet.accounts
-          .map(
-            (s, i) =>
-              `  account ${s.data.account.userId} (@${s.data.account.username}): token ${s.options.token}, ` +
-              `${s.data.conversations.length} conversations (seed ${s.options.seed}) → IG_TOKEN_SHOP${i + 1}\n`,
-          )
-          .join('') +
-        `  ${limit}\n` +
-        '  export them all with a config file such as (its own output folder, so it never mixes with another sandbox):\n' +
-        `  ${JSON.stringify({ 'base-url': fleet.url, 'max-rps': rps, output: `output/sandbox-fleet-seed-${args.seed}`, accounts: entries })}\n` +
-        `  ${fleet.accounts.map((s, i) => `IG_TOKEN_SHOP${i + 1}=${s.options.token}`).join(' ')} ig-export export --config <that file>\n`,
-    );
-    await untilSignal();
-    await fleet.close();
-    return { code: 0 };
-  }
+  return args['account-count'] > 1 ? serveFleet(args, shared) : serveOne(args, shared);
+}
+
+/** The banner's pace and limit: 90 % of the limit leaves room for timing jitter; without one, a brisk pace. */
+function paceOf(args: SandboxArgs): { rps: number; limit: string } {
+  return {
+    rps: args['rate-limit'] ? Math.round(args['rate-limit'] * 0.9 * 100) / 100 : 100,
+    limit:
+      args['rate-limit'] === 0
+        ? 'no rate limit (--rate-limit 0)'
+        : `a limit of ${args['rate-limit']} calls/s per account; one throttle blocks it for a minute`,
+  };
+}
+
+async function serveFleet(args: SandboxArgs, shared: SandboxOverrides): Promise<CommandResult> {
+  const { rps, limit } = paceOf(args);
+  const fleet = await listening(args, () =>
+    createSandboxFleet(
+      Array.from({ length: args['account-count'] }, (_, i) => ({ ...shared, seed: args.seed + i })),
+      { port: args.port, host: args.host },
+    ),
+  );
+  const entries = fleet.accounts.map((s, i) => ({
+    name: s.data.account.username,
+    account: s.data.account.userId,
+    token_env: `IG_TOKEN_SHOP${i + 1}`,
+  }));
+  process.stdout.write(
+    `Graph API sandbox with ${args['account-count']} accounts listening on ${fleet.url}\n` +
+      fleet.accounts
+        .map(
+          (s, i) =>
+            `  account ${s.data.account.userId} (@${s.data.account.username}): token ${s.options.token}, ` +
+            `${s.data.conversations.length} conversations (seed ${s.options.seed}) → IG_TOKEN_SHOP${i + 1}\n`,
+        )
+        .join('') +
+      `  ${limit}\n` +
+      '  export them all with a config file such as (its own output folder, so it never mixes with another sandbox):\n' +
+      `  ${JSON.stringify({ 'base-url': fleet.url, 'max-rps': rps, output: `output/sandbox-fleet-seed-${args.seed}`, accounts: entries })}\n` +
+      `  ${fleet.accounts.map((s, i) => `IG_TOKEN_SHOP${i + 1}=${s.options.token}`).join(' ')} ig-export export --config <that file>\n`,
+  );
+  await untilSignal();
+  await fleet.close();
+  return { code: 0 };
+}
+
+async function serveOne(args: SandboxArgs, shared: SandboxOverrides): Promise<CommandResult> {
+  const { rps, limit } = paceOf(args);
   const webhookUrl = args['webhook-url'];
   const sandbox = await listening(args, () =>
     createSandbox({
