@@ -139,7 +139,7 @@ describe('fault injection: every transient fault is retried and the export equal
   });
 
   it.each(['per-message', 'auto'] as const)(
-    'mixed faults on one call in ten over 300 conversations, hydration %s: the same rows as a clean run, retries match the injected faults',
+    'mixed faults on one call in ten over 150 conversations, hydration %s: the same rows as a clean run, retries match the injected faults',
     async (hydrate) => {
       const rates = {
         transient_500: 0.02,
@@ -151,7 +151,7 @@ describe('fault injection: every transient fault is retried and the export equal
         not_found_throttle: 0.01,
         throttle: 0.01,
       };
-      const { sandbox, summary, rows } = await runWithFaults(rates, 21, 300, 2, hydrate);
+      const { sandbox, summary, rows } = await runWithFaults(rates, 21, 150, 2, hydrate);
       if (hydrate === 'auto') expect(summary.hydration).toEqual({ strategy: 'expand', fallback: null });
       expect(summary.status).toBe('complete');
       expect(byKey(withoutRunColumns(rows), 'message_id')).toEqual(

@@ -36,7 +36,7 @@ function expandCalls(sandbox: Sandbox): number {
 }
 
 async function exportWith(overrides: SandboxOverrides, hydrate: 'auto' | 'expand' | 'per-message') {
-  const sandbox = await startSandbox({ seed: 91, conversations: 120, unsentRate: 0.03, ...overrides });
+  const sandbox = await startSandbox({ seed: 91, conversations: 60, unsentRate: 0.03, ...overrides });
   const summary = await exportSandbox(sandbox, await tempDir(), { run: { hydrate } });
   expect(summary.status).toBe('complete');
   await expectSnapshotEqualsSandbox(summary.snapshotDir!, sandbox);

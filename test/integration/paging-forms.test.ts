@@ -29,7 +29,7 @@ function expectedCalls(sandbox: Sandbox, hydrate: Hydrate, nextGiven: boolean): 
 async function exportWith(overrides: SandboxOverrides, hydrate: Hydrate) {
   const sandbox = await startSandbox({
     seed: 44,
-    conversations: 60,
+    conversations: 30,
     // Windows and pages that end exactly full, short, one over, and long lists.
     messageCounts: [20, 120, 220, 100, 21, 19, 1, 650, 101, 0],
     unsentRate: 0.03,
