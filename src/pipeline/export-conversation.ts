@@ -2,6 +2,7 @@ import type { LimitFunction } from 'p-limit';
 import type { Clock } from '../clock.js';
 import type { ConversationsApi } from '../graph/conversations-api.js';
 import { GraphPagingError, GraphRequestError } from '../graph/errors.js';
+import { knownStatus } from '../schema/tables.js';
 import { KNOWN_PER_CONVERSATION, type ConversationCommit, type KnownMessage } from '../state/state-store.js';
 import type { ConversationActivity } from './extensions/loss-report.js';
 import { MessageBoundary } from './message-boundary.js';
@@ -158,8 +159,7 @@ async function* pageEvents(
       tally.remembered.push({
         messageId: m.id,
         createdMs: m.createdMs,
-        // Captured content is final, as hydrated content is: nothing to read again.
-        status: outcome.status === 'captured' ? 'hydrated' : outcome.status,
+        status: knownStatus(outcome.status),
         position: m.position,
       });
     }

@@ -36,7 +36,7 @@ import { recordedFailure } from './recorded-failure.js';
 import { Redactor } from './redaction.js';
 import { personNotFound, publishes, runOutcome, stopReasonOf, type RunFacts } from './run-outcome.js';
 import { SnapshotSequence, type Manifest, type StopReason } from './snapshot-sequence.js';
-import type { HydrationStatus, RowContext } from './types.js';
+import type { RowContext } from './types.js';
 
 export { NoSuchConversationError } from './conversation-planner.js';
 export type { Counts, Manifest, StopReason } from './snapshot-sequence.js';
@@ -341,7 +341,7 @@ async function exportConversations(run: ExportRun): Promise<void> {
       if (event.type === 'message') {
         await sequence.writeMessage(event.row);
         await extensions.messageWritten(event.row);
-        checkpoints.messageWritten(event.row.conversation_id, event.row.hydration_status as HydrationStatus);
+        checkpoints.messageWritten(event.row.conversation_id, event.row.hydration_status);
       } else if (event.type === 'failure') {
         sequence.recordFailure(event.failure);
         const { stage, message_id, conversation_id, reason } = event.failure;

@@ -9,21 +9,18 @@ import type { MediaOutcome } from './extensions/media-archive.js';
 import { REDACTED_COLUMNS, type Redactor } from './redaction.js';
 import { renderReport, REPORT_FILE } from '../snapshots/report.js';
 import { MEDIA_DIR, snapshotIdFor } from '../snapshots/layout.js';
-import type { ConversationAccount, Counts, Custody, Manifest, StopReason } from '../snapshots/manifest.js';
-import type { HydrationStatus, RecordedFailure, TimeWindowEffect } from './types.js';
+import {
+  emptyCounts,
+  zeroByStatus,
+  type ConversationAccount,
+  type Counts,
+  type Custody,
+  type Manifest,
+  type StopReason,
+} from '../snapshots/manifest.js';
+import type { RecordedFailure, TimeWindowEffect } from './types.js';
 
 export type { Counts, Manifest, StopReason } from '../snapshots/manifest.js';
-
-export const emptyCounts = (): Counts => ({
-  conversations: 0,
-  messages: 0,
-  lost: 0,
-  hydrated: 0,
-  captured: 0,
-  outside_window: 0,
-  unavailable: 0,
-  failed: 0,
-});
 
 const MAX_LISTED_FAILURES = 1000;
 
@@ -178,11 +175,7 @@ export class SnapshotSequence {
         conversation_id: conversationId,
         listed: 0,
         rows: 0,
-        hydrated: 0,
-        captured: 0,
-        outside_window: 0,
-        unavailable: 0,
-        failed: 0,
+        ...zeroByStatus(),
         outside_time_window: 0,
       };
       this.perConversation.set(conversationId, a);
@@ -192,7 +185,7 @@ export class SnapshotSequence {
 
   async writeMessage(row: MessageRow): Promise<void> {
     const writer = this.openWriter;
-    const status = row.hydration_status as HydrationStatus;
+    const status = row.hydration_status;
     this.counts.messages++;
     this.counts[status]++;
     const account = this.accountOf(row.conversation_id);

@@ -2,7 +2,7 @@ import type { ConversationRow, MessageRow } from '../schema/tables.js';
 import type { ConversationCommit } from '../state/state-store.js';
 import type { ConversationActivity } from './extensions/loss-report.js';
 
-export type HydrationStatus = 'hydrated' | 'captured' | 'outside_window' | 'unavailable' | 'failed';
+export type { HydrationStatus } from '../schema/tables.js';
 
 /** A conversation as listed by the extract stage. */
 export interface ListedConversation {

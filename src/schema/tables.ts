@@ -292,7 +292,29 @@ export type RowOf<C extends readonly Column[]> = {
   [K in C[number] as K['name']]: K['nullable'] extends true ? ValueOf<K['type']> | null : ValueOf<K['type']>;
 };
 
-export type MessageRow = RowOf<typeof MESSAGE_COLUMNS>;
+/** Every message row has one of these statuses (its `hydration_status`): the one list of them. */
+export const HYDRATION_STATUSES = [
+  'hydrated',
+  'captured',
+  'outside_window',
+  'unavailable',
+  'failed',
+] as const;
+export type HydrationStatus = (typeof HYDRATION_STATUSES)[number];
+
+/**
+ * What the run state remembers of a message's status. Captured content (from a webhook) is final, as hydrated
+ * content is: nothing to read again, so both are remembered as `hydrated`, by the live run and by crash recovery alike.
+ */
+export type KnownStatus = Exclude<HydrationStatus, 'captured'>;
+
+export function knownStatus(status: HydrationStatus): KnownStatus {
+  return status === 'captured' ? 'hydrated' : status;
+}
+
+export type MessageRow = Omit<RowOf<typeof MESSAGE_COLUMNS>, 'hydration_status'> & {
+  hydration_status: HydrationStatus;
+};
 export type ConversationRow = RowOf<typeof CONVERSATION_COLUMNS>;
 export type MediaRow = Omit<RowOf<typeof MEDIA_COLUMNS>, 'status'> & {
   status: 'downloaded' | 'expired' | 'too_large' | 'failed';

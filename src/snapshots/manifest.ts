@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { writeNewFile } from '../output-path.js';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { HYDRATION_STATUSES, type HydrationStatus } from '../schema/tables.js';
 import { MANIFEST_DIGEST_FILE, MANIFEST_FILE } from './layout.js';
 
 /**
@@ -20,7 +21,7 @@ export const fileEntrySchema = z.object({
 });
 export type FileEntry = z.infer<typeof fileEntrySchema>;
 
-/** Message rows by hydration status. */
+/** Message rows by hydration status (every one of HYDRATION_STATUSES: checked by the type below). */
 const byStatus = {
   hydrated: count,
   /** Filled from a captured webhook (absent from manifests written before `listen` existed). */
@@ -28,10 +29,17 @@ const byStatus = {
   outside_window: count,
   unavailable: count,
   failed: count,
-};
+} satisfies Record<HydrationStatus, unknown>;
 
 export const countsSchema = z.object({ conversations: count, messages: count, lost: count, ...byStatus });
 export type Counts = z.infer<typeof countsSchema>;
+
+/** Zero of every status, from the one list of statuses. */
+export function zeroByStatus(): Record<HydrationStatus, number> {
+  return Object.fromEntries(HYDRATION_STATUSES.map((s) => [s, 0])) as Record<HydrationStatus, number>;
+}
+
+export const emptyCounts = (): Counts => ({ conversations: 0, messages: 0, lost: 0, ...zeroByStatus() });
 
 /** What one snapshot holds of one conversation, by hydration status (the message ids are in the data files). */
 export const conversationAccountSchema = z.object({

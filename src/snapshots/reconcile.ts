@@ -2,12 +2,8 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import {
-  KNOWN_PER_CONVERSATION,
-  type ConversationCommit,
-  type KnownStatus,
-  type StateStore,
-} from '../state/state-store.js';
+import { knownStatus, type HydrationStatus } from '../schema/tables.js';
+import { KNOWN_PER_CONVERSATION, type ConversationCommit, type StateStore } from '../state/state-store.js';
 import { snapshotDirIn, snapshotIdsIn, tableFile, temporarySnapshotsIn } from './layout.js';
 import { ManifestError, readManifest } from './manifest.js';
 
@@ -62,7 +58,7 @@ export async function reconcileSnapshots(
       list.push({
         messageId: String(row['message_id']),
         createdMs: Date.parse(String(row['created_time'])),
-        status: row['hydration_status'] as KnownStatus,
+        status: knownStatus(row['hydration_status'] as HydrationStatus),
         position,
       });
       messages.set(conversationId, list);

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ensureDirSync, OutputPathError, refuseLink } from '../output-path.js';
+import type { KnownStatus } from '../schema/tables.js';
 
 /**
  * Per-account run state in SQLite (better-sqlite3 12; 13 needs Node 22). It is a cache of what the published
@@ -12,7 +13,7 @@ import { ensureDirSync, OutputPathError, refuseLink } from '../output-path.js';
 /** How many of a conversation's newest messages are remembered: more than the window, so a page always meets one. */
 export const KNOWN_PER_CONVERSATION = 50;
 
-export type KnownStatus = 'hydrated' | 'outside_window' | 'unavailable' | 'failed';
+export type { KnownStatus };
 
 export interface KnownMessage {
   createdMs: number;

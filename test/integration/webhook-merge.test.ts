@@ -1,7 +1,11 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blankEvent } from '../../src/listener/webhook-events.js';
 import { compactAccount } from '../../src/snapshots/compact.js';
+import { accountDir, accountStatePath } from '../../src/snapshots/layout.js';
+import { reconcileSnapshots } from '../../src/snapshots/reconcile.js';
+import { StateStore } from '../../src/state/state-store.js';
 import { webhookSpoolPath, WebhookSpool, type WebhookEvent } from '../../src/state/webhook-spool.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { duckdbQuery } from '../helpers/parquet-readers.js';
@@ -103,6 +107,19 @@ describe('merging captured webhooks into an export', () => {
     expect(summary.manifest?.counts.captured).toBe(3);
     // The two unmatched candidates of 28 and the never-listed one are still waiting for a listing.
     expect(summary.webhooks).toMatchObject({ captured: 3, unsends: 1, pending: 3 });
+
+    // The state remembers a captured message as final (hydrated: nothing to read again), and crash recovery, which
+    // rebuilds the state from the published snapshots, remembers exactly what the live run did.
+    const statePath = accountStatePath(join(out, '_state'), accountId);
+    const live = StateStore.open(statePath);
+    const liveKnown = live.knownMessages(c.id);
+    live.close();
+    expect(liveKnown.get(m(25).id)?.status).toBe('hydrated');
+    for (const suffix of ['', '-wal', '-shm']) await rm(`${statePath}${suffix}`, { force: true });
+    const rebuilt = StateStore.open(statePath);
+    await reconcileSnapshots(rebuilt, accountDir(out, accountId), 20);
+    expect(rebuilt.knownMessages(c.id)).toEqual(liveKnown);
+    rebuilt.close();
 
     // --honour-unsends: the unsent message keeps no content.
     const out2 = await tempDir();
