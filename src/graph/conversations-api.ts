@@ -7,37 +7,11 @@ import {
   type MessageListContinuation,
 } from './message-list.js';
 import { stripAccessToken } from './redact.js';
+import type { z } from 'zod';
 import { ContractError, messageDetailSchema, parseWire } from './wire-shapes.js';
 
-/** Wire shapes of the Conversations API (contract §1), as loosely as the client needs them. */
-export interface GraphUser {
-  id?: string;
-  username?: string;
-}
-
-export interface ConversationItem {
-  id: string;
-  updated_time?: string | number;
-  participants?: { data?: GraphUser[] };
-}
-
-export interface MessageListItem {
-  id: string;
-  created_time?: string | number;
-}
-
-export interface MessageDetail {
-  id: string;
-  created_time?: string | number;
-  from?: GraphUser;
-  to?: { data?: GraphUser[] };
-  message?: string;
-  attachments?: unknown;
-  shares?: unknown;
-  story?: unknown;
-  reactions?: unknown;
-  is_unsupported?: boolean;
-}
+/** A message's details as the API gives them: the type is the wire schema's (wire-shapes.ts), defined once. */
+export type MessageDetail = z.infer<typeof messageDetailSchema>;
 
 export const MESSAGE_FIELDS =
   'id,created_time,from,to,message,attachments,shares,story,reactions,is_unsupported';
@@ -226,7 +200,7 @@ export class ConversationsApi {
   async message(messageId: string): Promise<HydrationOutcome> {
     try {
       const body = await this.client.get('message', this.client.url(messageId, { fields: MESSAGE_FIELDS }));
-      return { status: 'hydrated', detail: parseWire(messageDetailSchema, body, 'message') as MessageDetail };
+      return { status: 'hydrated', detail: parseWire(messageDetailSchema, body, 'message') };
     } catch (e) {
       if (e instanceof ContractError) return { status: 'failed', error: e };
       if (!(e instanceof GraphRequestError)) throw e;

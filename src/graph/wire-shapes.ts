@@ -23,6 +23,11 @@ export const messageDetailSchema = z.looseObject({
   from: graphUser.optional(),
   to: z.looseObject({ data: z.array(graphUser) }).optional(),
   message: z.string().optional(),
+  // Kept as given (raw); message-content.ts reads what it needs of them defensively.
+  attachments: z.unknown().optional(),
+  shares: z.unknown().optional(),
+  story: z.unknown().optional(),
+  reactions: z.unknown().optional(),
   is_unsupported: z.boolean().optional(),
 });
 

@@ -171,7 +171,7 @@ export class HydrationStrategy {
       const m = toListedMessage(item, position, conversationId);
       if (!detailed(item)) return { m, detail: undefined };
       try {
-        return { m, detail: parseWire(messageDetailSchema, item, 'message') as MessageDetail };
+        return { m, detail: parseWire(messageDetailSchema, item, 'message') };
       } catch (e) {
         if (!(e instanceof ContractError)) throw e;
         return { m, detail: undefined, invalid: e };

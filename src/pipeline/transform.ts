@@ -161,7 +161,7 @@ export function toMessageRow(
     reactions: json(d.reactions),
     is_unsupported: d.is_unsupported === true,
     ...messageContent(d),
-    raw: d as unknown as Record<string, unknown>,
+    raw: d,
     source: 'api',
   };
 }
