@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ExportOptions } from '../pipeline/run-export.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../writers/parquet-options.js';
+import { DETAIL_WINDOW, LARGEST_PAGE, LISTING_OVERLAP_MS } from '../graph/meta-limits.js';
 import { stateDirOf } from './definitions/shared-options.js';
 import { UsageError } from './exit-codes.js';
 
@@ -43,7 +44,7 @@ export const EXPORT_FLAGS = {
   },
   'page-size': {
     type: 'number',
-    default: 100,
+    default: LARGEST_PAGE,
     describe: 'limit= asked for on list calls (the largest page the API serves)',
   },
   'conversation-concurrency': { type: 'number', default: 2, describe: 'Conversations expanded at once' },
@@ -190,12 +191,6 @@ export const EXPORT_FLAGS = {
 } as const;
 
 type FlagName = keyof typeof EXPORT_FLAGS;
-
-/**
- * Incremental runs look again at conversations updated up to 5 minutes before the previous run's newest one, in case
- * Meta makes an update visible late; unchanged ones cost no call (their state matches).
- */
-export const OVERLAP_MS = 5 * 60_000;
 
 const positiveInt = z.number().int().positive();
 const HOUR_MS = 3_600_000;
@@ -462,11 +457,11 @@ export function toExportOptions(
       rebuildState: s['rebuild-state'],
       checkpointMs: s['checkpoint-minutes'] * 60_000,
       checkpointConversations: s['checkpoint-conversations'],
-      overlapMs: OVERLAP_MS,
+      overlapMs: LISTING_OVERLAP_MS,
       pageSize: s['page-size'],
       conversationConcurrency: s['conversation-concurrency'],
       hydrateConcurrency: s['hydrate-concurrency'],
-      windowSize: 20,
+      windowSize: DETAIL_WINDOW,
       hydrate: s.hydrate,
       media: s['download-media']
         ? {

@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import { GraphClient, type GraphClientSettings } from '../../graph/client.js';
 import { ConversationsApi, MESSAGE_FIELDS } from '../../graph/conversations-api.js';
 import { GraphAuthError, GraphRequestError } from '../../graph/errors.js';
+import { LARGEST_PAGE } from '../../graph/meta-limits.js';
 import {
   fullPageWithoutNext,
   idsPageFromLink,
@@ -112,7 +113,7 @@ export async function probeApi(
   });
   const probe: Probe = {
     client,
-    api: new ConversationsApi(client, 100),
+    api: new ConversationsApi(client, LARGEST_PAGE),
     account: options.account,
     windowSize: options.windowSize,
     checks: [],
@@ -254,11 +255,13 @@ async function probeContinuation(
   let largestPage: number | null = null;
   let beyond: string | undefined;
   let continuationSeen = 'not tried: no list goes on past its window';
-  const byCursor = (after: string): URL => client.url(chosen!.id, { fields: nestedIdsField(100, after) });
+  const byCursor = (after: string): URL =>
+    client.url(chosen!.id, { fields: nestedIdsField(LARGEST_PAGE, after) });
   if (window && (window.next !== undefined || window.after !== undefined)) {
     let page: IdsPage | undefined;
     try {
-      const url = window.next !== undefined ? idsPageFromLink(window.next, 100) : byCursor(window.after!);
+      const url =
+        window.next !== undefined ? idsPageFromLink(window.next, LARGEST_PAGE) : byCursor(window.after!);
       page = pageOf(await client.get('messages', url));
       continuation = 'followed';
       continuationSeen = `answered ${page.data.length} ids`;
