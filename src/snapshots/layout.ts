@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FORMATS, type TableFormat } from './formats.js';
 
 /**
  * Where everything of an export lives on disk, in one place: the export, crash recovery, compact, prune and verify
@@ -20,8 +21,9 @@ export const SNAPSHOT_TABLES = ['messages', 'conversations'] as const;
 export type SnapshotTable = (typeof SNAPSHOT_TABLES)[number] | 'media';
 /** Downloaded media files, content-addressed: `media/<sha256>`. */
 export const MEDIA_DIR = 'media';
-export const TABLE_FORMATS = ['ndjson', 'parquet'] as const;
-export type TableFormat = (typeof TABLE_FORMATS)[number];
+/** Every table is written in each of these formats (formats.ts holds how). */
+export const TABLE_FORMATS: readonly TableFormat[] = FORMATS.map((f) => f.name);
+export type { TableFormat };
 
 export const tableFile = (table: SnapshotTable, format: TableFormat): string => `${table}.${format}`;
 

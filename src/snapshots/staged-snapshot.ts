@@ -7,20 +7,14 @@ import {
   MESSAGE_COLUMNS,
   type ConversationRow,
   type MediaRow,
+  type Column,
   type MessageRow,
 } from '../schema/tables.js';
 import { digestFile } from '../writers/file-digest.js';
-import { createNdjsonWriter } from '../writers/ndjson-writer.js';
-import { createParquetWriter, type ParquetWriterOptions } from '../writers/parquet-writer.js';
+import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
 import type { TableWriter } from '../writers/table-writer.js';
-import {
-  accountDir,
-  snapshotDir,
-  tableFile,
-  temporarySnapshotDir,
-  type SnapshotTable,
-  type TableFormat,
-} from './layout.js';
+import { accountDir, snapshotDir, tableFile, temporarySnapshotDir, type SnapshotTable } from './layout.js';
+import { FORMATS } from './formats.js';
 import { writeManifest, type FileEntry, type Manifest } from './manifest.js';
 
 /**
@@ -46,28 +40,15 @@ export class SnapshotWriter {
     this.finalDir = snapshotDir(outputRoot, accountId, snapshotId);
     this.tmpDir = temporarySnapshotDir(accountDir(outputRoot, accountId), snapshotId, String(process.pid));
     ensureDirSync(this.tmpDir);
-    const file = (table: SnapshotTable, format: TableFormat): [string, string] => [
-      tableFile(table, format),
-      join(this.tmpDir, tableFile(table, format)),
-    ];
-    const open = <Row>(
-      [name, path]: [string, string],
-      create: (path: string) => TableWriter<Row>,
-    ): [string, TableWriter<Row>] => [name, create(path)];
-    this.messages = [
-      open(file('messages', 'ndjson'), (p) => createNdjsonWriter(p, MESSAGE_COLUMNS)),
-      open(file('messages', 'parquet'), (p) => createParquetWriter(p, MESSAGE_COLUMNS, parquet)),
-    ];
-    this.conversations = [
-      open(file('conversations', 'ndjson'), (p) => createNdjsonWriter(p, CONVERSATION_COLUMNS)),
-      open(file('conversations', 'parquet'), (p) => createParquetWriter(p, CONVERSATION_COLUMNS, parquet)),
-    ];
-    this.media = withMedia
-      ? [
-          open(file('media', 'ndjson'), (p) => createNdjsonWriter(p, MEDIA_COLUMNS)),
-          open(file('media', 'parquet'), (p) => createParquetWriter(p, MEDIA_COLUMNS, parquet)),
-        ]
-      : [];
+    // Every table in every format of the registry (formats.ts).
+    const open = <Row extends object>(table: SnapshotTable, columns: readonly Column[]) =>
+      FORMATS.map((f): [string, TableWriter<Row>] => {
+        const name = tableFile(table, f.name);
+        return [name, f.open<Row>(join(this.tmpDir, name), columns, parquet)];
+      });
+    this.messages = open<MessageRow>('messages', MESSAGE_COLUMNS);
+    this.conversations = open<ConversationRow>('conversations', CONVERSATION_COLUMNS);
+    this.media = withMedia ? open<MediaRow>('media', MEDIA_COLUMNS) : [];
   }
 
   static async exists(outputRoot: string, accountId: string, snapshotId: string): Promise<boolean> {

@@ -1,9 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { createInterface } from 'node:readline';
-import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { digestFile } from '../writers/file-digest.js';
+import { FORMATS, formatOfFile } from './formats.js';
 import { MANIFEST_DIGEST_FILE, MANIFEST_FILE, tableFile } from './layout.js';
 import {
   digestOf,
@@ -64,24 +62,6 @@ async function filesUnder(dir: string, links: string[] = []): Promise<string[]> 
   return out.sort();
 }
 
-async function ndjsonRows(path: string): Promise<{ rows: number; byConversation: Map<string, number> }> {
-  let rows = 0;
-  const byConversation = new Map<string, number>();
-  for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
-    if (line === '') continue;
-    const row = JSON.parse(line) as { conversation_id?: unknown };
-    rows++;
-    if (typeof row.conversation_id === 'string')
-      byConversation.set(row.conversation_id, (byConversation.get(row.conversation_id) ?? 0) + 1);
-  }
-  return { rows, byConversation };
-}
-
-async function parquetRows(path: string): Promise<number> {
-  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
-  return Number(metadata.num_rows);
-}
-
 const isMedia = (name: string): boolean => name.startsWith('media/');
 
 /**
@@ -133,7 +113,7 @@ export async function verifySnapshot(dir: string): Promise<VerifyResult> {
       const rows = await countRows(dir, name, problem);
       if (rows !== undefined) {
         tableRows.set(name, rows.rows);
-        if (name === tableFile('messages', 'ndjson')) messagesByConversation = rows.byConversation;
+        if (rows.byConversation && name.startsWith('messages.')) messagesByConversation = rows.byConversation;
         if (entry.rows !== undefined && rows.rows !== entry.rows)
           problem('rows_mismatch', name, `${rows.rows} rows, the manifest says ${entry.rows}`);
       }
@@ -144,7 +124,7 @@ export async function verifySnapshot(dir: string): Promise<VerifyResult> {
     ['messages', manifest.counts.messages],
     ['conversations', manifest.counts.conversations],
   ] as const) {
-    for (const format of ['ndjson', 'parquet'] as const) {
+    for (const { name: format } of FORMATS) {
       const rows = tableRows.get(tableFile(table, format));
       if (rows !== undefined && rows !== expected)
         problem(
@@ -256,11 +236,11 @@ async function countRows(
   dir: string,
   name: string,
   problem: (kind: ProblemKind, file: string, detail: string) => void,
-): Promise<{ rows: number; byConversation: Map<string, number> } | undefined> {
+): Promise<{ rows: number; byConversation?: Map<string, number> } | undefined> {
   const path = join(dir, name);
   try {
-    if (name.endsWith('.ndjson')) return await ndjsonRows(path);
-    if (name.endsWith('.parquet')) return { rows: await parquetRows(path), byConversation: new Map() };
+    const format = formatOfFile(name);
+    if (format) return await format.count(path);
   } catch (e) {
     problem('unreadable', name, (e as Error).message);
   }
