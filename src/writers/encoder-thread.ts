@@ -1,0 +1,139 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { pipeline } from 'node:stream/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import type * as Arrow from 'apache-arrow';
+import type * as ParquetWasm from 'parquet-wasm';
+import type { ColumnBuffers } from './arrow-batch.js';
+import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
+
+/**
+ * The Parquet encoder thread (started by encoder-pool.ts): Arrow IPC-ready column buffers in, parquet-wasm (arrow-rs)
+ * `transformParquetStream` out to each file, any number of files at once. apache-arrow and parquet-wasm are loaded
+ * from the paths the pool resolved, so the thread also runs from a copy outside the package (the tests' sources).
+ */
+
+interface Stream {
+  schema: Arrow.Schema;
+  controller: ReadableStreamDefaultController<ParquetWasm.RecordBatch>;
+  done: Promise<void>;
+}
+
+const port = parentPort!;
+const post = (m: EncoderReply | { type: 'ready' } | { type: 'fatal'; message: string }): void =>
+  port.postMessage(m);
+const describe = (e: unknown): string => String((e as Error | undefined)?.stack ?? e);
+
+async function main(): Promise<void> {
+  const paths = workerData as { apacheArrow: string; parquetWasm: string };
+  const A = (await import(paths.apacheArrow)) as typeof Arrow;
+  const W = (await import(paths.parquetWasm)) as typeof ParquetWasm;
+  const codecs = {
+    zstd: W.Compression.ZSTD,
+    snappy: W.Compression.SNAPPY,
+    gzip: W.Compression.GZIP,
+    none: W.Compression.UNCOMPRESSED,
+  };
+  const streams = new Map<number, Stream>();
+  const fail = (id: number, e: unknown): void => {
+    const s = streams.get(id);
+    streams.delete(id);
+    try {
+      s?.controller.error(e);
+    } catch {
+      // already closed or errored
+    }
+    post({ type: 'error', id, message: describe(e), code: (e as { code?: unknown } | undefined)?.code });
+  };
+  // A list column carries its values as a child column of their own length.
+  const toData = (type: Arrow.DataType, n: number, c: ColumnBuffers): Arrow.Data =>
+    c.child
+      ? A.makeData({
+          type: type as Arrow.List,
+          length: n,
+          nullCount: c.nullCount,
+          nullBitmap: c.nullBitmap,
+          valueOffsets: c.valueOffsets!,
+          child: toData((type as Arrow.List).children[0]!.type as Arrow.DataType, c.child.length, c.child),
+        })
+      : A.makeData({ type, length: n, ...c } as Parameters<typeof A.makeData>[0]);
+
+  const open = (m: Extract<EncoderRequest, { type: 'open' }>): void => {
+    const schema = A.tableFromIPC(new Uint8Array(m.schemaIpc)).schema;
+    const props = new W.WriterPropertiesBuilder()
+      .setCompression(codecs[m.compression])
+      .setMaxRowGroupSize(m.rowGroupSize)
+      // Row-group min/max (what DuckDB prunes with) but no page index, whose entries the encoder keeps until the end.
+      .setStatisticsEnabled(W.EnabledStatistics.Chunk)
+      .setCreatedBy('ig-export (parquet-wasm / arrow-rs)')
+      .build();
+    let controller!: ReadableStreamDefaultController<ParquetWasm.RecordBatch>;
+    const batches = new ReadableStream<ParquetWasm.RecordBatch>({ start: (c) => (controller = c) });
+    const done = W.transformParquetStream(batches, props).then((bytes) =>
+      pipeline(Readable.fromWeb(bytes as WebReadableStream), createWriteStream(m.path, { flags: 'wx' })),
+    );
+    streams.set(m.id, { schema, controller, done });
+    done.catch((e: unknown) => {
+      if (streams.has(m.id)) fail(m.id, e);
+    });
+  };
+
+  const batch = (m: Extract<EncoderRequest, { type: 'batch' }>): void => {
+    const s = streams.get(m.id);
+    if (!s) return; // failed or aborted: the error was sent
+    const children = s.schema.fields.map((field, i) =>
+      toData(field.type as Arrow.DataType, m.length, m.columns[i]!),
+    );
+    const data = A.makeData({
+      type: new A.Struct(s.schema.fields),
+      length: m.length,
+      nullCount: 0,
+      children,
+    });
+    const table = W.Table.fromIPCStream(
+      A.tableToIPC(new A.Table(new A.RecordBatch(s.schema, data)), 'stream'),
+    );
+    for (const b of table.recordBatches()) s.controller.enqueue(b);
+    table.free();
+    post({ type: 'taken', id: m.id });
+  };
+
+  const end = async (id: number): Promise<void> => {
+    const s = streams.get(id);
+    if (!s) return;
+    s.controller.close();
+    await s.done;
+    streams.delete(id);
+    post({ type: 'closed', id });
+  };
+
+  const abort = async (id: number): Promise<void> => {
+    const s = streams.get(id);
+    streams.delete(id);
+    if (s) {
+      try {
+        s.controller.error(new Error('aborted'));
+      } catch {
+        // already closed or errored
+      }
+      await s.done.catch(() => undefined);
+    }
+    post({ type: 'aborted', id });
+  };
+
+  port.on('message', (m: EncoderRequest) => {
+    const handled = (async (): Promise<void> => {
+      if (m.type === 'open') open(m);
+      else if (m.type === 'batch') batch(m);
+      else if (m.type === 'end') await end(m.id);
+      else await abort(m.id);
+    })();
+    handled.catch((e: unknown) => {
+      if (streams.has(m.id)) fail(m.id, e);
+    });
+  });
+  post({ type: 'ready' });
+}
+
+main().catch((e: unknown) => post({ type: 'fatal', message: describe(e) }));
