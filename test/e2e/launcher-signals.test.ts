@@ -50,7 +50,8 @@ describe('a signal to npx reaches ig-export', () => {
     });
     // Until ig-export itself runs (npx → sh → node …/ig-export listen).
     const running = (): boolean => processesWith(out).some((l) => /node .*ig-export listen/.test(l));
-    for (let i = 0; i < 100 && !running(); i++) await new Promise((r) => setTimeout(r, 100));
+    // npx may first install the project into its cache: slow on a loaded machine, so wait up to a minute.
+    for (let i = 0; i < 600 && !running(); i++) await new Promise((r) => setTimeout(r, 100));
     expect(running()).toBe(true);
     process.kill(run.pid, 'SIGTERM');
     await run.done;
@@ -64,7 +65,8 @@ describe('a signal to npx reaches ig-export', () => {
     const run = shell(`exec npx ig-export export --base-url ${sandbox.url} --max-rps 1 --output ${out}`, {
       IG_ACCESS_TOKEN: TEST_TOKEN,
     });
-    for (let i = 0; i < 80 && sandbox.stats.requests.length < 2; i++)
+    // npx may first install the project into its cache: slow on a loaded machine, so wait up to a minute.
+    for (let i = 0; i < 600 && sandbox.stats.requests.length < 2; i++)
       await new Promise((r) => setTimeout(r, 100));
     expect(sandbox.stats.requests.length).toBeGreaterThanOrEqual(2);
     process.kill(run.pid, 'SIGTERM'); // the npx process itself (exec replaced the shell)
