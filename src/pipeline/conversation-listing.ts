@@ -1,13 +1,13 @@
 import type { Logger } from '../logger.js';
 import type { ContractError } from '../graph/wire-shapes.js';
 import { needsRetry, type ConversationCommit } from '../state/state-store.js';
-import type { CheckpointCoordinator } from './checkpoint-coordinator.js';
+import type { CheckpointCoordinator } from './publishing/checkpoint-coordinator.js';
 import type { ConversationPlanner } from './conversation-planner.js';
 import type { ConversationPlan } from './export-conversation.js';
 import { conversationWeight } from './extensions/export-progress.js';
 import type { HydrationStrategy } from './hydration-strategy.js';
 import { recordedFailure } from './recorded-failure.js';
-import type { SnapshotSequence } from './snapshot-sequence.js';
+import type { SnapshotSequence } from './publishing/snapshot-sequence.js';
 import type { ListedConversation } from './types.js';
 
 /**

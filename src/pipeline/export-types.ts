@@ -8,7 +8,7 @@ import type { OnProgress } from './extensions/export-progress.js';
 import type { MediaOptions } from './extensions/media-archive.js';
 import type { LossReport } from './extensions/loss-report.js';
 import type { HydrateMode, HydrationReport } from './hydration-strategy.js';
-import type { Counts, Manifest, StopReason } from './snapshot-sequence.js';
+import type { Counts, Manifest, StopReason } from './publishing/snapshot-sequence.js';
 
 /** What an export is given (options, dependencies) and what it answers (the summary). */
 

@@ -9,7 +9,7 @@ import { accountDir, accountLockDir, accountStatePath, snapshotIdOfDir } from '.
 import { acquireRunLock } from '../state/run-lock.js';
 import { asStateFileError, StateFileCorruptError, StateStore } from '../state/state-store.js';
 import { accountForToken, rememberAccountForToken } from '../state/token-accounts.js';
-import { CheckpointCoordinator } from './checkpoint-coordinator.js';
+import { CheckpointCoordinator } from './publishing/checkpoint-coordinator.js';
 import { mergeConcurrent } from './concurrency.js';
 import { ConversationListing } from './conversation-listing.js';
 import {
@@ -35,11 +35,11 @@ import { HydrationStrategy } from './hydration-strategy.js';
 import { recordedFailure } from './recorded-failure.js';
 import { Redactor } from './redaction.js';
 import { personNotFound, publishes, runOutcome, stopReasonOf, type RunFacts } from './run-outcome.js';
-import { SnapshotSequence, type Manifest, type StopReason } from './snapshot-sequence.js';
+import { SnapshotSequence, type Manifest, type StopReason } from './publishing/snapshot-sequence.js';
 import type { RowContext } from './types.js';
 
 export { NoSuchConversationError } from './conversation-planner.js';
-export type { Counts, Manifest, StopReason } from './snapshot-sequence.js';
+export type { Counts, Manifest, StopReason } from './publishing/snapshot-sequence.js';
 export {
   DEFAULT_WEBHOOK_RETENTION_MS,
   type ExportDeps,

@@ -1,6 +1,6 @@
 import { GraphAuthError, GraphPagingError, GraphRequestError } from '../graph/errors.js';
 import { ContractError } from '../graph/wire-shapes.js';
-import type { StopReason } from './snapshot-sequence.js';
+import type { StopReason } from './publishing/snapshot-sequence.js';
 
 /**
  * The end of a run, decided by pure functions of what the run saw: why it stopped, whether it publishes, its status,

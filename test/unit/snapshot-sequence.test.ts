@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SnapshotSequence } from '../../src/pipeline/snapshot-sequence.js';
+import { SnapshotSequence } from '../../src/pipeline/publishing/snapshot-sequence.js';
 import type { MessageRow } from '../../src/schema/tables.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { tempDir, TEST_CUSTODY } from '../helpers/export-options.js';

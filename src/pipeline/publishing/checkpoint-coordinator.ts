@@ -1,10 +1,10 @@
-import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../logger.js';
 import { CheckpointGate } from './checkpoint-gate.js';
 import { OpenConversations } from './open-conversations.js';
 import type { SnapshotSequence, StopReason } from './snapshot-sequence.js';
-import { toConversationRow } from './transform.js';
-import type { HydrationStatus, ListedConversation, RowContext } from './types.js';
+import { toConversationRow } from '../transform.js';
+import type { HydrationStatus, ListedConversation, RowContext } from '../types.js';
 
 export interface CheckpointRules {
   /** Publish a checkpoint at least this often… */

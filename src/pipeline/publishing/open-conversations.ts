@@ -1,4 +1,4 @@
-import type { HydrationStatus, ListedConversation } from './types.js';
+import type { HydrationStatus, ListedConversation } from '../types.js';
 
 interface OpenConversation {
   conversation: ListedConversation;
