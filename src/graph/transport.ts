@@ -44,8 +44,77 @@ export async function sendGet(
   signal: AbortSignal | undefined,
   method: 'GET' | 'POST' = 'GET',
 ): Promise<TransportResult> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  const deadline = requestDeadline(timeoutMs, signal);
+  try {
+    return await send(url, token, method, signal, deadline);
+  } finally {
+    deadline.clear();
+  }
+}
+
+/**
+ * The request's own abort signal: aborted by its timeout or by the run's signal. Not `AbortSignal.timeout` /
+ * `AbortSignal.any`: Node holds those weakly, and a garbage collection in the middle of a request silently cancels
+ * the timeout, so a body that stalls is waited for forever (nodejs/node#57736; reproduced here with --expose-gc).
+ * A plain timer holds the controller strongly until the request ends.
+ */
+function requestDeadline(
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): { signal: AbortSignal; timedOut: () => boolean; clear: () => void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
+  }, timeoutMs);
+  const cancel = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted) cancel();
+  else signal?.addEventListener('abort', cancel, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    clear: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
+    },
+  };
+}
+
+/**
+ * The body as text, given up when the deadline passes. fetch's own abort does not reach a body being read once the
+ * request's internals are garbage collected (the answer then waits for the server, however long it stalls), so the
+ * body is read here and its reader cancelled by the deadline.
+ */
+async function readText(response: Response, signal: AbortSignal): Promise<string> {
+  if (!response.body) return '';
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const stop = (): void => void reader.cancel(signal.reason).catch(() => undefined);
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    if (signal.aborted) throw signal.reason;
+    return text + decoder.decode();
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+}
+
+async function send(
+  url: URL,
+  token: string,
+  method: 'GET' | 'POST',
+  signal: AbortSignal | undefined,
+  deadline: ReturnType<typeof requestDeadline>,
+): Promise<TransportResult> {
+  const combined = deadline.signal;
   let response: Response;
   try {
     response = await fetch(url, {
@@ -59,16 +128,16 @@ export async function sendGet(
     signal?.throwIfAborted(); // the run was cancelled: not a network failure
     const config = configurationProblem(cause, url);
     if (config) throw new GraphConfigError(config);
-    return networkFailure(cause, timeout);
+    return networkFailure(cause, deadline.timedOut());
   }
   let text: string;
   try {
-    text = await response.text();
+    text = await readText(response, deadline.signal);
   } catch (cause) {
     // A response had begun: a body cut off (`terminated`, a reset, a premature close) or stalled past the timeout
     // is a network failure like any other, retried with the transient budget, never a configuration problem.
     signal?.throwIfAborted();
-    return networkFailure(cause, timeout);
+    return networkFailure(cause, deadline.timedOut());
   }
   const usage = parseUsageHeaders((name) => response.headers.get(name));
   const usageHeaders = USAGE_HEADER_NAMES.filter((name) => response.headers.has(name));
@@ -124,8 +193,8 @@ export function configurationProblem(cause: unknown, url: URL): string | undefin
   return undefined;
 }
 
-function networkFailure(cause: unknown, timeout: AbortSignal): TransportResult {
-  const network = timeout.aborted ? 'timeout' : 'connection';
+function networkFailure(cause: unknown, timedOut: boolean): TransportResult {
+  const network = timedOut ? 'timeout' : 'connection';
   return { ok: false, facts: { network, networkCode: networkCode(cause) }, usage: undefined, cause };
 }
 

@@ -1,8 +1,14 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphConfigError } from '../../src/graph/errors.js';
 import { configurationProblem, sendGet } from '../../src/graph/transport.js';
+import { REPO_ROOT } from '../helpers/run-cli.js';
 
 /** A server whose answers fail in the ways a network does, by path. */
 let server: Server;
@@ -46,6 +52,26 @@ describe('sendGet: a failing network is a network failure, never a configuration
   it('headers then a stalled body past the timeout is a timeout', async () => {
     const r = await sendGet(new URL(`${base}/stall`), 'token', 300, undefined);
     expect(r).toMatchObject({ ok: false, facts: { network: 'timeout' } });
+  });
+
+  it('a stalled body times out even when garbage collections run during the request (nodejs/node#57736)', async () => {
+    // Under memory pressure fetch's own abort stopped reaching the body: the request then waited for the server.
+    const script = join(await mkdtemp(join(tmpdir(), 'ig-gc-')), 'stall.mjs');
+    await writeFile(
+      script,
+      `const { sendGet } = await import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist/src/graph/transport.js')).href)});
+       const gc = setInterval(() => globalThis.gc(), 5);
+       const results = await Promise.all([1, 2, 3, 4].map(() => sendGet(new URL(process.argv[2]), 'token', 300, undefined)));
+       clearInterval(gc);
+       console.log(JSON.stringify(results.map((r) => (r.ok ? 'ok' : r.facts.network))));`,
+    );
+    const child = spawn(process.execPath, ['--expose-gc', script, `${base}/stall`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(JSON.parse(out)).toEqual(['timeout', 'timeout', 'timeout', 'timeout']);
   });
 
   it('a token an HTTP header cannot carry is a configuration error that does not quote the token', async () => {
