@@ -25,107 +25,113 @@ const post = (m: EncoderReply | { type: 'ready' } | { type: 'fatal'; message: st
   port.postMessage(m);
 const describe = (e: unknown): string => String((e as Error | undefined)?.stack ?? e);
 
-async function main(): Promise<void> {
-  const paths = workerData as { apacheArrow: string; parquetWasm: string };
-  const A = (await import(paths.apacheArrow)) as typeof Arrow;
-  const W = (await import(paths.parquetWasm)) as typeof ParquetWasm;
+/** The two libraries, loaded from the paths the pool resolved. */
+interface Libraries {
+  A: typeof Arrow;
+  W: typeof ParquetWasm;
+}
+
+const streams = new Map<number, Stream>();
+
+function fail(id: number, e: unknown): void {
+  const s = streams.get(id);
+  streams.delete(id);
+  try {
+    s?.controller.error(e);
+  } catch {
+    // already closed or errored
+  }
+  post({ type: 'error', id, message: describe(e), code: (e as { code?: unknown } | undefined)?.code });
+}
+
+/** A list column carries its values as a child column of their own length. */
+function toData(libs: Libraries, type: Arrow.DataType, n: number, c: ColumnBuffers): Arrow.Data {
+  const { A } = libs;
+  if (!c.child) return A.makeData({ type, length: n, ...c } as Parameters<typeof A.makeData>[0]);
+  const list = type as Arrow.List;
+  return A.makeData({
+    type: list,
+    length: n,
+    nullCount: c.nullCount,
+    nullBitmap: c.nullBitmap,
+    valueOffsets: c.valueOffsets!,
+    child: toData(libs, list.children[0]!.type as Arrow.DataType, c.child.length, c.child),
+  });
+}
+
+function open({ A, W }: Libraries, m: Extract<EncoderRequest, { type: 'open' }>): void {
   const codecs = {
     zstd: W.Compression.ZSTD,
     snappy: W.Compression.SNAPPY,
     gzip: W.Compression.GZIP,
     none: W.Compression.UNCOMPRESSED,
   };
-  const streams = new Map<number, Stream>();
-  const fail = (id: number, e: unknown): void => {
-    const s = streams.get(id);
-    streams.delete(id);
+  const schema = A.tableFromIPC(new Uint8Array(m.schemaIpc)).schema;
+  const props = new W.WriterPropertiesBuilder()
+    .setCompression(codecs[m.compression])
+    .setMaxRowGroupSize(m.rowGroupSize)
+    // Row-group min/max (what DuckDB prunes with) but no page index, whose entries the encoder keeps until the end.
+    .setStatisticsEnabled(W.EnabledStatistics.Chunk)
+    .setCreatedBy('ig-export (parquet-wasm / arrow-rs)')
+    .build();
+  let controller!: ReadableStreamDefaultController<ParquetWasm.RecordBatch>;
+  const batches = new ReadableStream<ParquetWasm.RecordBatch>({ start: (c) => (controller = c) });
+  const done = W.transformParquetStream(batches, props).then((bytes) =>
+    pipeline(Readable.fromWeb(bytes as WebReadableStream), createWriteStream(m.path, { flags: 'wx' })),
+  );
+  streams.set(m.id, { schema, controller, done });
+  done.catch((e: unknown) => {
+    if (streams.has(m.id)) fail(m.id, e);
+  });
+}
+
+function batch(libs: Libraries, m: Extract<EncoderRequest, { type: 'batch' }>): void {
+  const { A, W } = libs;
+  const s = streams.get(m.id);
+  if (!s) return; // failed or aborted: the error was sent
+  const children = s.schema.fields.map((field, i) =>
+    toData(libs, field.type as Arrow.DataType, m.length, m.columns[i]!),
+  );
+  const data = A.makeData({ type: new A.Struct(s.schema.fields), length: m.length, nullCount: 0, children });
+  const table = W.Table.fromIPCStream(A.tableToIPC(new A.Table(new A.RecordBatch(s.schema, data)), 'stream'));
+  for (const b of table.recordBatches()) s.controller.enqueue(b);
+  table.free();
+  post({ type: 'taken', id: m.id });
+}
+
+async function end(id: number): Promise<void> {
+  const s = streams.get(id);
+  if (!s) return;
+  s.controller.close();
+  await s.done;
+  streams.delete(id);
+  post({ type: 'closed', id });
+}
+
+async function abort(id: number): Promise<void> {
+  const s = streams.get(id);
+  streams.delete(id);
+  if (s) {
     try {
-      s?.controller.error(e);
+      s.controller.error(new Error('aborted'));
     } catch {
       // already closed or errored
     }
-    post({ type: 'error', id, message: describe(e), code: (e as { code?: unknown } | undefined)?.code });
-  };
-  // A list column carries its values as a child column of their own length.
-  const toData = (type: Arrow.DataType, n: number, c: ColumnBuffers): Arrow.Data =>
-    c.child
-      ? A.makeData({
-          type: type as Arrow.List,
-          length: n,
-          nullCount: c.nullCount,
-          nullBitmap: c.nullBitmap,
-          valueOffsets: c.valueOffsets!,
-          child: toData((type as Arrow.List).children[0]!.type as Arrow.DataType, c.child.length, c.child),
-        })
-      : A.makeData({ type, length: n, ...c } as Parameters<typeof A.makeData>[0]);
+    await s.done.catch(() => undefined);
+  }
+  post({ type: 'aborted', id });
+}
 
-  const open = (m: Extract<EncoderRequest, { type: 'open' }>): void => {
-    const schema = A.tableFromIPC(new Uint8Array(m.schemaIpc)).schema;
-    const props = new W.WriterPropertiesBuilder()
-      .setCompression(codecs[m.compression])
-      .setMaxRowGroupSize(m.rowGroupSize)
-      // Row-group min/max (what DuckDB prunes with) but no page index, whose entries the encoder keeps until the end.
-      .setStatisticsEnabled(W.EnabledStatistics.Chunk)
-      .setCreatedBy('ig-export (parquet-wasm / arrow-rs)')
-      .build();
-    let controller!: ReadableStreamDefaultController<ParquetWasm.RecordBatch>;
-    const batches = new ReadableStream<ParquetWasm.RecordBatch>({ start: (c) => (controller = c) });
-    const done = W.transformParquetStream(batches, props).then((bytes) =>
-      pipeline(Readable.fromWeb(bytes as WebReadableStream), createWriteStream(m.path, { flags: 'wx' })),
-    );
-    streams.set(m.id, { schema, controller, done });
-    done.catch((e: unknown) => {
-      if (streams.has(m.id)) fail(m.id, e);
-    });
+async function main(): Promise<void> {
+  const paths = workerData as { apacheArrow: string; parquetWasm: string };
+  const libs: Libraries = {
+    A: (await import(paths.apacheArrow)) as typeof Arrow,
+    W: (await import(paths.parquetWasm)) as typeof ParquetWasm,
   };
-
-  const batch = (m: Extract<EncoderRequest, { type: 'batch' }>): void => {
-    const s = streams.get(m.id);
-    if (!s) return; // failed or aborted: the error was sent
-    const children = s.schema.fields.map((field, i) =>
-      toData(field.type as Arrow.DataType, m.length, m.columns[i]!),
-    );
-    const data = A.makeData({
-      type: new A.Struct(s.schema.fields),
-      length: m.length,
-      nullCount: 0,
-      children,
-    });
-    const table = W.Table.fromIPCStream(
-      A.tableToIPC(new A.Table(new A.RecordBatch(s.schema, data)), 'stream'),
-    );
-    for (const b of table.recordBatches()) s.controller.enqueue(b);
-    table.free();
-    post({ type: 'taken', id: m.id });
-  };
-
-  const end = async (id: number): Promise<void> => {
-    const s = streams.get(id);
-    if (!s) return;
-    s.controller.close();
-    await s.done;
-    streams.delete(id);
-    post({ type: 'closed', id });
-  };
-
-  const abort = async (id: number): Promise<void> => {
-    const s = streams.get(id);
-    streams.delete(id);
-    if (s) {
-      try {
-        s.controller.error(new Error('aborted'));
-      } catch {
-        // already closed or errored
-      }
-      await s.done.catch(() => undefined);
-    }
-    post({ type: 'aborted', id });
-  };
-
   port.on('message', (m: EncoderRequest) => {
     const handled = (async (): Promise<void> => {
-      if (m.type === 'open') open(m);
-      else if (m.type === 'batch') batch(m);
+      if (m.type === 'open') open(libs, m);
+      else if (m.type === 'batch') batch(libs, m);
       else if (m.type === 'end') await end(m.id);
       else await abort(m.id);
     })();
