@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../logger.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -11,6 +12,9 @@ export async function withStopSignals<T>(
   fn: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
+  // Every request in flight, every pacing wait and every account of a fleet listens to this one signal (and stops
+  // listening when done): many listeners are its purpose, not a leak, so Node's warning above 10 is switched off.
+  setMaxListeners(0, controller.signal);
   let signals = 0;
   const onSignal = (name: NodeJS.Signals): void => {
     signals++;

@@ -240,3 +240,43 @@ describe('many accounts in one command (spawned CLI against a three-account sand
     }
   });
 });
+
+describe('a fleet of a dozen accounts at once', () => {
+  it('prints no MaxListenersExceededWarning (every request and account listens to the one stop signal)', async () => {
+    const tokens = Array.from({ length: 12 }, (_, i) => `IGAAdozen-${i}-5f2e8a9c`);
+    const dozen = await createSandboxFleet(
+      tokens.map((token, i) => ({
+        token,
+        seed: 950 + i,
+        conversations: 3,
+        maxMessagesPerConversation: 30,
+        rateLimit: { callsPerSecond: 0 },
+      })),
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'ig-export-dozen-'));
+    try {
+      const config = join(dir, 'fleet.json');
+      await writeFile(
+        config,
+        JSON.stringify({
+          'base-url': dozen.url,
+          output: join(dir, 'archive'),
+          'max-rps': 100,
+          'account-concurrency': 12,
+          accounts: dozen.accounts.map((s, i) => ({
+            name: `shop-${i}`,
+            account: s.data.account.userId,
+            token_env: `IG_DOZEN_TOKEN_${i}`,
+          })),
+        }),
+      );
+      const env = Object.fromEntries(tokens.map((t, i) => [`IG_DOZEN_TOKEN_${i}`, t]));
+      const r = await runCli(['export', '--config', config, '--json'], { env });
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      await dozen.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
