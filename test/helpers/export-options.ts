@@ -1,3 +1,4 @@
+import type { RunInfo } from '../../src/pipeline/publishing/snapshot-sequence.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,25 @@ export const TEST_CUSTODY: Custody = {
   command_line: ['ig-export', 'export'],
   node_version: process.version,
   lockfile_sha256: null,
+};
+
+/** The run facts a snapshot sequence or manifest is given in unit tests. */
+export const TEST_RUN_INFO: RunInfo = {
+  runId: 'r',
+  runStartedMs: 0,
+  mode: 'full',
+  resumedFromRunId: undefined,
+  accountId: '1',
+  accountUsername: undefined,
+  toolVersion: 'test',
+  baseUrl: 'http://x',
+  apiVersion: 'v23.0',
+  options: {},
+  windowSize: 20,
+  custody: TEST_CUSTODY,
+  filters: { user_id: null, since: null, until: null },
+  media: false,
+  redactor: undefined,
 };
 
 /** A temporary output root, removed when the test ends. */

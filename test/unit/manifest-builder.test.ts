@@ -4,25 +4,9 @@ import type { RunInfo } from '../../src/pipeline/publishing/snapshot-sequence.js
 import { SnapshotTally } from '../../src/pipeline/publishing/snapshot-tally.js';
 import { manifestSchema } from '../../src/snapshots/manifest.js';
 import type { MessageRow } from '../../src/schema/tables.js';
-import { TEST_CUSTODY } from '../helpers/export-options.js';
+import { TEST_RUN_INFO } from '../helpers/export-options.js';
 
-const run: RunInfo = {
-  runId: 'r',
-  runStartedMs: 0,
-  mode: 'full',
-  resumedFromRunId: undefined,
-  accountId: '1',
-  accountUsername: 'shop',
-  toolVersion: 'test',
-  baseUrl: 'http://x',
-  apiVersion: 'v23.0',
-  options: {},
-  windowSize: 20,
-  custody: TEST_CUSTODY,
-  filters: { user_id: null, since: null, until: null },
-  media: false,
-  redactor: undefined,
-};
+const run: RunInfo = { ...TEST_RUN_INFO, accountUsername: 'shop' };
 
 const metrics = (calls: number, throttles = 0) => ({
   calls: { messages: calls },

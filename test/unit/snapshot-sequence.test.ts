@@ -2,30 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { SnapshotSequence } from '../../src/pipeline/publishing/snapshot-sequence.js';
 import type { MessageRow } from '../../src/schema/tables.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
-import { tempDir, TEST_CUSTODY } from '../helpers/export-options.js';
+import { tempDir, TEST_RUN_INFO } from '../helpers/export-options.js';
 
 describe('SnapshotSequence', () => {
   it('refuses to write rows, or to publish, when no snapshot is open', async () => {
     const sequence = new SnapshotSequence(
       await tempDir(),
       DEFAULT_PARQUET_OPTIONS,
-      {
-        runId: 'r',
-        runStartedMs: 0,
-        mode: 'full',
-        resumedFromRunId: undefined,
-        accountId: '1',
-        accountUsername: undefined,
-        toolVersion: 'test',
-        baseUrl: 'http://x',
-        apiVersion: 'v23.0',
-        options: {},
-        windowSize: 20,
-        custody: TEST_CUSTODY,
-        filters: { user_id: null, since: null, until: null },
-        media: false,
-        redactor: undefined,
-      },
+      TEST_RUN_INFO,
       { calls: {}, failures: {}, retries: {}, throttles: 0, throttleWaitMs: 0 },
       undefined,
       () => 0,
