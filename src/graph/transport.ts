@@ -53,10 +53,10 @@ export async function sendGet(
 }
 
 /**
- * The request's own abort signal: aborted by its timeout or by the run's signal. Not `AbortSignal.timeout` /
- * `AbortSignal.any`: Node holds those weakly, and a garbage collection in the middle of a request silently cancels
- * the timeout, so a body that stalls is waited for forever (nodejs/node#57736; reproduced here with --expose-gc).
- * A plain timer holds the controller strongly until the request ends.
+ * The request's own abort signal: aborted by its timeout or by the run's signal. A plain timer rather than
+ * `AbortSignal.timeout` / `AbortSignal.any`, which Node holds weakly (nodejs/node#57736): the timer keeps the
+ * controller alive until the request ends. What made a stalled body wait forever under garbage collection was fetch
+ * no longer passing the abort on to the body (see readText); both are covered by the test that collects garbage.
  */
 function requestDeadline(
   timeoutMs: number,
@@ -114,13 +114,12 @@ async function send(
   signal: AbortSignal | undefined,
   deadline: ReturnType<typeof requestDeadline>,
 ): Promise<TransportResult> {
-  const combined = deadline.signal;
   let response: Response;
   try {
     response = await fetch(url, {
       method,
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-      signal: combined,
+      signal: deadline.signal,
       // A redirect is never followed: the Authorization header would go along to wherever it points.
       redirect: 'error',
     });
