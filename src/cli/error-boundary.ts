@@ -1,7 +1,6 @@
 import leven from 'leven';
 import { redactText, secretLookingArgs } from '../graph/redact.js';
 import { knownSecrets } from './access-token.js';
-import { describeFailure } from './failure-report.js';
 
 /** How a failure is told: read from argv before parsing, so that even a parse failure answers in the form asked for. */
 export interface OutputMode {
@@ -50,10 +49,12 @@ export function unknownFlagMessage(message: string, known: readonly string[]): s
 /**
  * The one error boundary: one line on stderr that says what happened and what to do, a documented exit code, one
  * JSON line on stdout with --json, and the stack trace only at --log-level debug. Every text passes the last-chance
- * redaction of the tokens this process has read.
+ * redaction of the tokens this process has read. The error classes it tells apart live beside the code that throws
+ * them, so it is loaded only when something failed: `--version`, `--help` and `schema` never load the pipeline.
  */
-export function reportFailure(e: unknown, mode: OutputMode): number {
+export async function reportFailure(e: unknown, mode: OutputMode): Promise<number> {
   const secrets = [...knownSecrets(), ...mode.pasted];
+  const { describeFailure } = await import('./failure-report.js');
   const failure = describeFailure(e);
   const message = redactText(failure.message, secrets);
   const usageHint =

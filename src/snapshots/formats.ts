@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import type { Column } from '../schema/tables.js';
 import { createNdjsonWriter } from '../writers/ndjson-writer.js';
 import type { ParquetWriterOptions } from '../writers/parquet-options.js';
@@ -51,6 +50,8 @@ const parquet = {
   name: 'parquet',
   open: (path, columns, options) => createParquetWriter(path, columns, options),
   async count(path) {
+    // Loaded when a file is counted (verify, compact), not by every command that only writes.
+    const { asyncBufferFromFile, parquetMetadataAsync } = await import('hyparquet');
     const metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
     return { rows: Number(metadata.num_rows) };
   },

@@ -1,27 +1,4 @@
-import * as A from 'apache-arrow';
 import type { Column } from '../schema/tables.js';
-
-/** The Arrow schema of a table: TIMESTAMP(ms, UTC), UTF-8 strings, INT32, BOOLEAN, nullability from the schema. */
-export function arrowSchema(columns: readonly Column[]): A.Schema {
-  return new A.Schema(columns.map((c) => new A.Field(c.name, arrowType(c), c.nullable)));
-}
-
-function arrowType(c: Column): A.DataType {
-  switch (c.type) {
-    case 'string':
-      return new A.Utf8();
-    case 'int32':
-      return new A.Int32();
-    case 'boolean':
-      return new A.Bool();
-    case 'timestamp':
-      return new A.TimestampMillisecond('UTC');
-    case 'string_list':
-      return new A.List(new A.Field('item', new A.Utf8(), true));
-    case 'json':
-      return new A.Utf8();
-  }
-}
 
 /** Validity bitmap (bit set = value present); undefined when the column has no null in this batch. */
 class Validity {

@@ -1,3 +1,4 @@
+import type { Column } from '../schema/tables.js';
 import type { ColumnBuffers } from './arrow-batch.js';
 import type { ParquetCompression } from './parquet-options.js';
 
@@ -7,8 +8,8 @@ export type EncoderRequest =
       type: 'open';
       id: number;
       path: string;
-      /** The Arrow schema, as an IPC stream of an empty table. */
-      schemaIpc: Uint8Array;
+      /** The table's columns; the thread makes the Arrow schema of them (this thread never loads apache-arrow). */
+      columns: readonly Column[];
       compression: ParquetCompression;
       rowGroupSize: number;
     }

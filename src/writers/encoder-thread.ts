@@ -1,10 +1,12 @@
 import { createWriteStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as Arrow from 'apache-arrow';
 import type * as ParquetWasm from 'parquet-wasm';
+import type { Column } from '../schema/tables.js';
 import type { ColumnBuffers } from './arrow-batch.js';
 import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
 
@@ -44,6 +46,26 @@ function fail(id: number, e: unknown): void {
   post({ type: 'error', id, message: describe(e), code: (e as { code?: unknown } | undefined)?.code });
 }
 
+/** The Arrow schema of a table: TIMESTAMP(ms, UTC), UTF-8 strings, INT32, BOOLEAN, nullability from the schema. */
+function arrowSchema({ A }: Libraries, columns: readonly Column[]): Arrow.Schema {
+  const typeOf = (c: Column): Arrow.DataType => {
+    switch (c.type) {
+      case 'string':
+      case 'json':
+        return new A.Utf8();
+      case 'int32':
+        return new A.Int32();
+      case 'boolean':
+        return new A.Bool();
+      case 'timestamp':
+        return new A.TimestampMillisecond('UTC');
+      case 'string_list':
+        return new A.List(new A.Field('item', new A.Utf8(), true));
+    }
+  };
+  return new A.Schema(columns.map((c) => new A.Field(c.name, typeOf(c), c.nullable)));
+}
+
 /** A list column carries its values as a child column of their own length. */
 function toData(libs: Libraries, type: Arrow.DataType, n: number, c: ColumnBuffers): Arrow.Data {
   const { A } = libs;
@@ -59,14 +81,15 @@ function toData(libs: Libraries, type: Arrow.DataType, n: number, c: ColumnBuffe
   });
 }
 
-function open({ A, W }: Libraries, m: Extract<EncoderRequest, { type: 'open' }>): void {
+function open(libs: Libraries, m: Extract<EncoderRequest, { type: 'open' }>): void {
+  const { W } = libs;
   const codecs = {
     zstd: W.Compression.ZSTD,
     snappy: W.Compression.SNAPPY,
     gzip: W.Compression.GZIP,
     none: W.Compression.UNCOMPRESSED,
   };
-  const schema = A.tableFromIPC(new Uint8Array(m.schemaIpc)).schema;
+  const schema = arrowSchema(libs, m.columns);
   const props = new W.WriterPropertiesBuilder()
     .setCompression(codecs[m.compression])
     .setMaxRowGroupSize(m.rowGroupSize)
@@ -122,11 +145,14 @@ async function abort(id: number): Promise<void> {
   post({ type: 'aborted', id });
 }
 
-async function main(): Promise<void> {
+function main(): void {
   const paths = workerData as { apacheArrow: string; parquetWasm: string };
+  // Both are CommonJS files (apache-arrow's one-file build, parquet-wasm's Node build): `require` loads them without
+  // the export scan an `import` of CommonJS makes, which costs this thread about 50 ms at start.
+  const load = createRequire(import.meta.url);
   const libs: Libraries = {
-    A: (await import(paths.apacheArrow)) as typeof Arrow,
-    W: (await import(paths.parquetWasm)) as typeof ParquetWasm,
+    A: load(paths.apacheArrow) as typeof Arrow,
+    W: load(paths.parquetWasm) as typeof ParquetWasm,
   };
   port.on('message', (m: EncoderRequest) => {
     const handled = (async (): Promise<void> => {
@@ -142,4 +168,8 @@ async function main(): Promise<void> {
   post({ type: 'ready' });
 }
 
-main().catch((e: unknown) => post({ type: 'fatal', message: describe(e) }));
+try {
+  main();
+} catch (e) {
+  post({ type: 'fatal', message: describe(e) });
+}

@@ -1,6 +1,5 @@
-import * as A from 'apache-arrow';
 import type { Column } from '../schema/tables.js';
-import { arrowSchema, buildColumnBuffers, ScratchBuffer, type ColumnBuffers } from './arrow-batch.js';
+import { buildColumnBuffers, ScratchBuffer, type ColumnBuffers } from './arrow-batch.js';
 import { encoderPool, type EncoderMessage } from './encoder-pool.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetWriterOptions } from './parquet-options.js';
 import { checkRow } from './row-check.js';
@@ -17,8 +16,8 @@ const MAX_IN_FLIGHT = 4;
 
 /**
  * Streaming Parquet through apache-arrow and parquet-wasm (arrow-rs): row groups are written as rows arrive, so
- * memory stays flat however large the export. This thread builds Arrow batches while a worker thread encodes the
- * previous ones (the two overlap on two cores). arrow-rs writes UTF-8 min/max statistics in byte order, which
+ * memory stays flat however large the export. This thread lays rows out as column buffers while a worker thread
+ * assembles Arrow batches of the previous ones and encodes them (the two overlap on two cores). arrow-rs writes UTF-8 min/max statistics in byte order, which
  * parquetjs-lite gets wrong (see README, "Parquet writer").
  */
 export function createParquetWriter<Row extends object>(
@@ -26,7 +25,6 @@ export function createParquetWriter<Row extends object>(
   columns: readonly Column[],
   options: ParquetWriterOptions = DEFAULT_PARQUET_OPTIONS,
 ): TableWriter<Row> {
-  const schema = arrowSchema(columns);
   let inFlight = 0;
   let failure: Error | undefined;
   let closed = false;
@@ -59,7 +57,7 @@ export function createParquetWriter<Row extends object>(
   stream.post({
     type: 'open',
     path,
-    schemaIpc: A.tableToIPC(new A.Table(schema), 'stream'),
+    columns,
     compression: options.compression,
     rowGroupSize: options.rowGroupSize,
   });
