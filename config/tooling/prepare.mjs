@@ -1,6 +1,6 @@
 // `npm ci` (prepare): compiles the sources (tsc, into dist/src and dist/test), then bundles the CLI into dist/cli
 // (rolldown) and makes it executable. The bundle is what `ig-export` runs: a handful of files instead of some 250
-// modules, which halves what a run spends loading code (measured in README, "Start-up cost"). The first
+// modules, which cuts what a run spends loading code (README, "Start-up cost"). The first
 // `npx ig-export …` in a clone installs the project into npx's cache, which runs prepare again: when the build is
 // already newer than every source, it is not redone (that first call took 15–30 s, the build, instead of about 2 s).
 import { execFileSync } from 'node:child_process';
