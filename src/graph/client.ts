@@ -1,19 +1,21 @@
-import pRetry, { AbortError } from 'p-retry';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import { CallBudget } from './call-budget.js';
-import { classifyFailure, notGraphAnswer, TOKEN_SOURCE, type Classification } from './classify.js';
-import {
-  GraphAuthError,
-  GraphConfigError,
-  GraphPagingError,
-  GraphRequestError,
-  NotGraphApiError,
-} from './errors.js';
+import { GraphPagingError, type GraphRequestError } from './errors.js';
+import { AuthLatch } from './policies/auth-latch.js';
+import { countCalls, emptyMetrics, type ClientMetrics } from './policies/call-metrics.js';
+import { graphReply, describeUrl } from './policies/graph-reply.js';
+import { graphRetryRules } from './policies/graph-retry-rules.js';
+import { readHostSignals, type HostSignals } from './policies/host-signals.js';
+import { pacing } from './policies/pacing.js';
+import { wrap, type GraphCall, type PageSize, type Send, type Wire } from './policies/send-chain.js';
+import { transientRetry } from './policies/transient-retry.js';
 import { stripAccessToken } from './redact.js';
-import { retryDecision, type AttemptCounts, type RetryDecision } from './retry-decision.js';
-import { sendGet, type Transport, type TransportResult } from './transport.js';
+import type { AttemptCounts, RetryDecision } from './retry-decision.js';
+import { sendGet, type Transport } from './transport.js';
+
+export type { ClientMetrics } from './policies/call-metrics.js';
 
 /** What the user configures about the client (flags and config file); the run supplies the rest. */
 export interface GraphClientSettings {
@@ -50,18 +52,6 @@ export interface GraphClientOptions extends GraphClientSettings {
   transport?: Transport | undefined;
 }
 
-export interface ClientMetrics {
-  /** Every HTTP call made, retries included, by endpoint label. */
-  calls: Record<string, number>;
-  /** Failed calls by classification reason (`code_2`, `http_502_not_json`, `timeout`, …). */
-  failures: Record<string, number>;
-  /** Failed calls that were retried, by classification kind. */
-  retries: Record<string, number>;
-  throttles: number;
-  /** Total time the account was paused by throttles. */
-  throttleWaitMs: number;
-}
-
 /** One page of a cursor-paged list: its items, and whether another page follows (a call each). */
 export interface ListPage {
   items: unknown[];
@@ -92,32 +82,26 @@ export const followNextLink: FollowPage = ({ next }) =>
         return u;
       };
 
-/** Page size state of one paginated walk: halved on "reduce the amount of data", restored after a while. */
-interface LimitState {
-  limit: number;
-  requested: number;
-  pagesSinceShrink: number;
-}
-
 const RESTORE_AFTER_PAGES = 10;
 
 /**
- * The Graph client: one `request` function with policies around it — classify → retry (p-retry) → throttle
- * (the account's CallBudget) → paginate. It knows nothing about conversations or files.
+ * The Graph client: one `send` function with a policy wrapped around it for each concern (octokit-style
+ * `(next) => send` wrappers, each in its own file under policies/): auth latch → retry (the ranked, pure
+ * `retryDecision`) → pacing (the account's CallBudget) → the reply, classified; below it, on the wire, call counts and
+ * what replies say about usage. `paginate` walks lists on top. It knows nothing about conversations or files.
  */
 export class GraphClient {
-  readonly metrics: ClientMetrics = { calls: {}, failures: {}, retries: {}, throttles: 0, throttleWaitMs: 0 };
+  readonly metrics: ClientMetrics = emptyMetrics();
   private readonly budget: CallBudget;
   private readonly origin: string;
-  private consecutiveThrottles = 0;
-  /** The host has answered at least once (any HTTP response): network retries are quiet from then on. */
-  private answered = false;
-  /** Usage headers the host has sent (`ig-export probe` reports them: whether Instagram sends them is a GUESS). */
-  readonly usageHeadersSeen = new Set<string>();
+  private readonly host: HostSignals = {
+    answered: false,
+    usageHeadersSeen: new Set(),
+    consecutiveThrottles: 0,
+  };
   /** The Graph codes (or HTTP 429) the host throttled with. */
   readonly throttleCodesSeen = new Set<number>();
-  /** Set by the first auth failure: the token is dead, so no further call is spent on it. */
-  private authFailure: GraphAuthError | undefined;
+  private readonly send: Send;
 
   constructor(private readonly options: GraphClientOptions) {
     this.origin = new URL(options.baseUrl).origin;
@@ -133,6 +117,37 @@ export class GraphClient {
         });
       },
     });
+    const transport = options.transport ?? sendGet;
+    const wire = wrap<Wire>(
+      (_endpoint, url, method) => transport(url, options.token, options.timeoutMs, options.signal, method),
+      countCalls(this.metrics),
+      readHostSignals(this.budget, options.clock, this.host),
+    );
+    const latch = new AuthLatch(options.tokenSource);
+    const retry = transientRetry<GraphCall, unknown>({
+      rulesFor: graphRetryRules({
+        limits: options,
+        backoff: options.backoff,
+        random: options.random,
+        baseUrl: options.baseUrl,
+        pacing: () => ({ paused: this.budget.paused, consecutiveThrottles: this.host.consecutiveThrottles }),
+        prepare: (decision, call, error) => this.prepareRetry(decision, call, error),
+        onRetry: (retry) => this.onRetry(retry),
+      }),
+      clock: options.clock,
+      signal: options.signal,
+    });
+    this.send = wrap<Send>(
+      graphReply(wire, this.origin, this.metrics, this.throttleCodesSeen),
+      retry,
+      latch.policy,
+      pacing(this.budget, options.signal, () => latch.check()),
+    );
+  }
+
+  /** Usage headers the host has sent (`ig-export probe` reports them: whether Instagram sends them is a GUESS). */
+  get usageHeadersSeen(): ReadonlySet<string> {
+    return this.host.usageHeadersSeen;
   }
 
   /** `/{version}/{path}?{params}` on the base URL. */
@@ -153,12 +168,18 @@ export class GraphClient {
    * `--base-url` (NotGraphApiError) instead of being retried for half a minute.
    */
   async get(endpoint: string, url: URL, options: { firstContact?: boolean } = {}): Promise<unknown> {
-    return this.request(endpoint, () => url, undefined, 'GET', options.firstContact === true);
+    return this.send({
+      endpoint,
+      method: 'GET',
+      build: () => url,
+      page: undefined,
+      firstContact: options.firstContact === true,
+    });
   }
 
   /** One POST with every policy applied (only idempotent ones are sent: retrying them is safe). */
   async post(endpoint: string, url: URL): Promise<unknown> {
-    return this.request(endpoint, () => url, undefined, 'POST');
+    return this.send({ endpoint, method: 'POST', build: () => url, page: undefined, firstContact: false });
   }
 
   /**
@@ -173,12 +194,12 @@ export class GraphClient {
     select: (body: unknown) => unknown = (b) => b,
     follow: FollowPage = followNextLink,
   ): AsyncGenerator<ListPage> {
-    const state: LimitState = { limit: pageSize, requested: pageSize, pagesSinceShrink: 0 };
+    const state: PageSize = { limit: pageSize, requested: pageSize, pagesSinceShrink: 0 };
     let build = first;
     const seen = new Set<string>();
     for (;;) {
       const asked = state.limit;
-      const body = await this.request(endpoint, build, state);
+      const body = await this.send({ endpoint, method: 'GET', build, page: state, firstContact: false });
       if (state.limit < state.requested && ++state.pagesSinceShrink >= RESTORE_AFTER_PAGES) {
         state.limit = Math.min(state.requested, state.limit * 2);
         state.pagesSinceShrink = 0;
@@ -187,7 +208,7 @@ export class GraphClient {
         { data?: unknown; paging?: { next?: unknown; cursors?: { after?: unknown } } } | undefined;
       if (!page || !Array.isArray(page.data)) {
         throw new GraphPagingError(
-          `${endpoint}: the response has no data array (${describe(build(state.limit))})`,
+          `${endpoint}: the response has no data array (${describeUrl(build(state.limit))})`,
         );
       }
       const rawNext = page.paging?.next;
@@ -198,7 +219,7 @@ export class GraphClient {
       yield { items: page.data, more: following !== undefined, after };
       if (following === undefined) return;
       // The same request twice would page forever: the cursor did not move.
-      const key = describe(following(0));
+      const key = describeUrl(following(0));
       if (seen.has(key)) {
         throw new GraphPagingError(
           `${endpoint}: paging returned the same page twice (${key}); stopping instead of looping`,
@@ -207,18 +228,6 @@ export class GraphClient {
       seen.add(key);
       build = following;
     }
-  }
-
-  /**
-   * Meta may announce a block (`estimated_time_to_regain_access`) on any response, errors included; Airbyte's
-   * reading it only on successes made its syncs fail (airbytehq/airbyte#86316).
-   */
-  private honourAnnouncedBlock(regainMinutes: number | undefined): void {
-    if (regainMinutes === undefined || regainMinutes <= 0) return;
-    this.budget.pauseUntil(
-      this.options.clock.now() + regainMinutes * 60_000,
-      `usage headers: regain access in ${regainMinutes} min`,
-    );
   }
 
   /** A `paging.next` URL minus its embedded token; refuses to send our token to another host. */
@@ -237,170 +246,58 @@ export class GraphClient {
     return stripAccessToken(url);
   }
 
-  private async request(
-    endpoint: string,
-    build: (limit: number) => URL,
-    limit: LimitState | undefined,
-    method: 'GET' | 'POST' = 'GET',
-    firstContact = false,
-  ): Promise<unknown> {
-    const { signal } = this.options;
-    const counts: AttemptCounts & { notGraph: number } = {
-      throttles: 0,
-      notFound: 0,
-      transient: 0,
-      notGraph: 0,
-    };
-    const attempt = async (): Promise<unknown> => {
-      if (this.authFailure) throw new AbortError(this.authFailure);
-      await this.budget.acquire(signal);
-      if (this.authFailure) throw new AbortError(this.authFailure);
-      const url = build(limit?.limit ?? 0);
-      const result = await this.send(endpoint, url, method);
-      if (result.ok) return result.body;
-      const classification = classifyFailure(result.facts);
-      // A throttle reply's own wait is applied below; any other reply may still announce a block.
-      if (classification.kind !== 'throttled') this.honourAnnouncedBlock(result.usage?.regainMinutes);
-      const error = new GraphRequestError(
-        classification,
-        method,
-        describe(url),
-        result.facts.status,
-        result.facts.error,
-        {
-          cause: result.cause,
-          origin: this.origin,
-          networkCode: result.facts.networkCode ?? result.facts.network,
-        },
-      );
-      this.metrics.failures[classification.reason] = (this.metrics.failures[classification.reason] ?? 0) + 1;
-      if (firstContact && notGraphAnswer(result.facts)) {
-        // Once may be a proxy's hiccup; twice is the wrong host.
-        if (++counts.notGraph >= 2)
-          throw new AbortError(new NotGraphApiError(this.options.baseUrl, error, result.facts.contentType));
-        throw error;
-      }
-      if (classification.kind === 'auth') throw new AbortError(this.latchAuthFailure(error, classification));
-      if (classification.kind === 'throttled') {
-        this.metrics.throttles++;
-        this.throttleCodesSeen.add(result.facts.error?.code ?? result.facts.status ?? 0);
-      }
-      const decision = retryDecision(classification, counts, this.options, {
-        paused: this.budget.paused,
-        consecutiveThrottles: this.consecutiveThrottles,
-        pageLimit: limit?.limit,
-      });
-      if (classification.kind === 'throttled') counts.throttles++;
-      if (classification.kind === 'transient') counts.transient++;
-      if (classification.kind === 'not_found_or_throttled') counts.notFound++;
-      if (!decision.retry) throw new AbortError(error);
-      this.prepareRetry(decision, endpoint, classification, limit);
-      throw error;
-    };
-    return pRetry(attempt, {
-      // p-retry checks its count before `shouldConsumeRetry`, so the count must leave room for every throttle;
-      // the transient budget (`retries`) is enforced by retryDecision.
-      retries: this.options.retries + this.options.maxThrottles + this.options.notFoundRetries + 1,
-      minTimeout: 0,
-      maxTimeout: 0,
-      factor: 1,
-      randomize: false,
-      ...(signal ? { signal } : {}),
-      // A throttle is paid for by waiting, not by the retry budget.
-      shouldConsumeRetry: ({ error }) => !(error instanceof GraphRequestError && error.kind === 'throttled'),
-      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) =>
-        this.backOff(endpoint, error, attemptNumber, retriesLeft, counts),
-    });
-  }
-
-  /** One call on the wire, counted, with what its answer says about usage and the host. */
-  private async send(endpoint: string, url: URL, method: 'GET' | 'POST'): Promise<TransportResult> {
-    const { signal } = this.options;
-    this.metrics.calls[endpoint] = (this.metrics.calls[endpoint] ?? 0) + 1;
-    const send = this.options.transport ?? sendGet;
-    const result = await send(url, this.options.token, this.options.timeoutMs, signal, method).catch(
-      (e: unknown) => {
-        throw e instanceof GraphConfigError ? new AbortError(e) : e;
-      },
-    );
-    if (result.usage) this.budget.observeUsage(result.usage.maxPercent);
-    if (result.ok || result.facts.status !== undefined) this.answered = true;
-    for (const name of result.usageHeaders ?? []) this.usageHeadersSeen.add(name);
-    if (result.ok) {
-      this.honourAnnouncedBlock(result.usage?.regainMinutes);
-      this.consecutiveThrottles = 0;
-    }
-    return result;
-  }
-
-  /** The token is dead: every later call of this client fails at once with the same error, without a call. */
-  private latchAuthFailure(error: GraphRequestError, classification: Classification): GraphAuthError {
-    this.authFailure ??= new GraphAuthError(
-      error,
-      (classification.hint ?? 'check the token').replace(
-        TOKEN_SOURCE,
-        this.options.tokenSource ?? TOKEN_SOURCE,
-      ),
-    );
-    return this.authFailure;
-  }
-
   /** What a retry needs first: the account paused (a new throttle episode), or a smaller page. */
   private prepareRetry(
     decision: Exclude<RetryDecision, { retry: false }>,
-    endpoint: string,
-    classification: Classification,
-    limit: LimitState | undefined,
+    call: GraphCall,
+    error: GraphRequestError,
   ): void {
     if (decision.after === 'throttle' && decision.pauseMs !== undefined) {
-      this.consecutiveThrottles++;
+      this.host.consecutiveThrottles++;
       this.budget.slowDown();
       this.budget.pauseUntil(
         this.options.clock.now() + decision.pauseMs,
-        `throttled (${classification.reason}) on ${endpoint}`,
+        `throttled (${error.classification.reason}) on ${call.endpoint}`,
       );
     }
-    if (decision.after === 'shrink' && limit) {
-      limit.limit = decision.pageLimit;
-      limit.pagesSinceShrink = 0;
-      this.options.logger.warn(`${endpoint}: Graph asked for less data; page size now ${limit.limit}`);
+    if (decision.after === 'shrink' && call.page) {
+      call.page.limit = decision.pageLimit;
+      call.page.pagesSinceShrink = 0;
+      this.options.logger.warn(
+        `${call.endpoint}: Graph asked for less data; page size now ${call.page.limit}`,
+      );
     }
   }
 
-  /** Before the next attempt: the backoff (throttles are waited out by the budget), said aloud while the host is silent. */
-  private async backOff(
-    endpoint: string,
-    error: Error,
-    attemptNumber: number,
-    retriesLeft: number,
-    counts: AttemptCounts,
-  ): Promise<void> {
-    const { clock, logger, signal } = this.options;
-    if (!(error instanceof GraphRequestError) || retriesLeft <= 0) return;
+  /** Every retry is counted; while the host has never answered, each one is said aloud, so nobody watches a silent terminal. */
+  private onRetry({
+    call,
+    error,
+    counts,
+    attempt,
+    waitMs,
+  }: {
+    call: GraphCall;
+    error: GraphRequestError;
+    counts: AttemptCounts;
+    attempt: number;
+    waitMs: number;
+  }): void {
     this.metrics.retries[error.kind] = (this.metrics.retries[error.kind] ?? 0) + 1;
-    if (error.kind === 'throttled') return; // the budget holds every call until the throttle has passed
-    // Throttles are waited out by the budget: they do not lengthen the backoff of the next failure.
-    const wait = backoffDelay(attemptNumber - counts.throttles, this.options.backoff, this.options.random);
-    const fields = { reason: error.classification.reason, attemptNumber };
-    if (error.status === undefined && !this.answered) {
-      // The host has not answered once yet: say so on every attempt, so nobody watches a silent terminal.
+    if (error.kind === 'throttled') return;
+    const fields = { reason: error.classification.reason, attemptNumber: attempt };
+    if (error.status === undefined && !this.host.answered) {
       const cause = `${error.networkCode ?? error.classification.reason} ${new URL(this.options.baseUrl).host}`;
-      logger.warn(
-        `retrying in ${formatWait(wait)} (${counts.transient}/${this.options.retries}): ${cause}`,
+      this.options.logger.warn(
+        `retrying in ${formatWait(waitMs)} (${counts.transient}/${this.options.retries}): ${cause}`,
         fields,
       );
     } else {
-      logger.debug(`retrying ${endpoint} in ${wait} ms`, fields);
+      this.options.logger.debug(`retrying ${call.endpoint} in ${waitMs} ms`, fields);
     }
-    await clock.sleep(wait, signal);
   }
 }
 
 function formatWait(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
-}
-
-function describe(url: URL): string {
-  const clean = stripAccessToken(url);
-  return `${clean.pathname}${clean.search}`;
 }

@@ -1,4 +1,4 @@
-import type { Classification, GraphErrorBody } from './classify.js';
+import type { Classification, FailureFacts, GraphErrorBody } from './classify.js';
 
 /** A failed Graph call after the retry policy gave up (or decided not to retry). Messages never carry the token. */
 export class GraphRequestError extends Error {
@@ -11,7 +11,7 @@ export class GraphRequestError extends Error {
     readonly path: string,
     readonly status: number | undefined,
     readonly graphError: GraphErrorBody | undefined,
-    options?: { cause?: unknown; origin?: string; networkCode?: string | undefined },
+    options?: { cause?: unknown; origin?: string; networkCode?: string | undefined; facts?: FailureFacts },
   ) {
     const code =
       graphError?.code === undefined
@@ -26,7 +26,11 @@ export class GraphRequestError extends Error {
     );
     this.origin = options?.origin;
     this.networkCode = options?.networkCode;
+    this.facts = options?.facts;
   }
+
+  /** What the reply showed (status, content type, Graph error, network failure), for the retry rules. */
+  readonly facts: FailureFacts | undefined;
 
   /** The host the request went to (no path, no token). */
   readonly origin: string | undefined;

@@ -6,9 +6,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import pLimit from 'p-limit';
-import pRetry, { AbortError } from 'p-retry';
 import type { Clock } from '../../clock.js';
 import { backoffDelay, type BackoffOptions } from '../../graph/backoff.js';
+import { transientRetry, type RetryStep } from '../../graph/policies/transient-retry.js';
 import { ensureDirSync } from '../../output-path.js';
 import type { MediaRow } from '../../schema/tables.js';
 import { MEDIA_DIR } from '../../snapshots/layout.js';
@@ -52,6 +52,13 @@ class Permanent extends Error {
 
 const transientStatus = (s: number): boolean => s >= 500 || s === 429 || s === 408;
 
+/** The CDN's classifier: an expired URL, a refused request or a file too large is final; anything else is transient. */
+function cdnFailureIsFinal(e: unknown): boolean {
+  return e instanceof Permanent || e instanceof TooLarge;
+}
+
+type Fetched = Pick<MediaOutcome, 'http_status' | 'content_type' | 'bytes' | 'sha256' | 'path'>;
+
 /**
  * Media files archived into the open snapshot, content-addressed as `media/<sha256>` (a file sent twice is stored
  * once). Downloads run beside the export with their own concurrency, size and time bounds and retries; they never
@@ -65,11 +72,26 @@ export class MediaArchive {
   constructor(
     private readonly options: MediaOptions,
     private readonly clock: Clock,
-    private readonly random: () => number,
+    random: () => number,
     private readonly signal: AbortSignal | undefined,
   ) {
     this.limit = pLimit(options.concurrency);
+    // The Graph client's retry policy, with the CDN's classifier and the media download's own budget and backoff.
+    this.fetchWithRetries = transientRetry<{ url: URL; dir: string }, Fetched>({
+      rulesFor: () => {
+        let attempt = 0;
+        return (e): RetryStep =>
+          cdnFailureIsFinal(e)
+            ? { retry: false }
+            : { retry: true, waitMs: backoffDelay(++attempt, options.backoff, random), spendsRetry: true };
+      },
+      maxRetries: options.retries,
+      clock,
+      signal,
+    })(({ url, dir }) => this.fetchOnce(url, dir));
   }
+
+  private readonly fetchWithRetries: (request: { url: URL; dir: string }) => Promise<Fetched>;
 
   /**
    * Starts downloading `ref` into `<snapshotDir>/media/`. Waits while the queue is full, so memory stays bounded
@@ -126,27 +148,7 @@ export class MediaArchive {
       return ended({ status: 'failed', error: `not http(s): ${url.protocol}` });
     ensureDirSync(dir);
     try {
-      return await pRetry(
-        async () => {
-          const got = await this.fetchOnce(url, dir);
-          return ended({ status: 'downloaded', ...got });
-        },
-        {
-          retries: this.options.retries,
-          minTimeout: 0,
-          maxTimeout: 0,
-          factor: 1,
-          randomize: false,
-          ...(this.signal ? { signal: this.signal } : {}),
-          onFailedAttempt: async ({ attemptNumber, retriesLeft }) => {
-            if (retriesLeft > 0)
-              await this.clock.sleep(
-                backoffDelay(attemptNumber, this.options.backoff, this.random),
-                this.signal,
-              );
-          },
-        },
-      );
+      return ended({ status: 'downloaded', ...(await this.fetchWithRetries({ url, dir })) });
     } catch (e) {
       if (e instanceof Permanent)
         return ended({ status: e.status, http_status: e.httpStatus, error: e.message });
@@ -157,10 +159,7 @@ export class MediaArchive {
   }
 
   /** One attempt: streams the body to a temporary file while hashing it, then renames it to its hash. */
-  private async fetchOnce(
-    url: URL,
-    dir: string,
-  ): Promise<Pick<MediaOutcome, 'http_status' | 'content_type' | 'bytes' | 'sha256' | 'path'>> {
+  private async fetchOnce(url: URL, dir: string): Promise<Fetched> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
     // No credentials of any kind: the CDN's URL is signed on its own, and the token must never leave for it.
@@ -170,14 +169,12 @@ export class MediaArchive {
       const message = `HTTP ${res.status}`;
       if (transientStatus(res.status)) throw new Error(message);
       // 403/404/410: Meta's CDN answers so once a signed URL has expired.
-      throw new AbortError(new Permanent(message, res.status === 400 ? 'failed' : 'expired', res.status));
+      throw new Permanent(message, res.status === 400 ? 'failed' : 'expired', res.status);
     }
     const declared = Number(res.headers.get('content-length') ?? Number.NaN);
     if (declared > this.options.maxBytes) {
       await res.body?.cancel();
-      throw new AbortError(
-        new TooLarge(`${declared} bytes, above --max-media-bytes ${this.options.maxBytes}`),
-      );
+      throw new TooLarge(`${declared} bytes, above --max-media-bytes ${this.options.maxBytes}`);
     }
     const tmp = join(dir, `.download-${randomUUID()}`);
     const hash = createHash('sha256');
@@ -194,7 +191,6 @@ export class MediaArchive {
       await pipeline(body, createWriteStream(tmp, { flags: 'wx' }));
     } catch (e) {
       await rm(tmp, { force: true });
-      if (e instanceof TooLarge) throw new AbortError(e);
       throw e;
     }
     const sha256 = hash.digest('hex');
