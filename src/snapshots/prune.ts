@@ -1,8 +1,5 @@
-import { refuseLink } from '../output-path.js';
-import { rename, rm } from 'node:fs/promises';
 import { readCurrentView } from './current-view.js';
-import { accountDir as accountDirOf, snapshotDir, snapshotIdsIn, temporarySnapshotDir } from './layout.js';
-import { readManifest } from './manifest.js';
+import { snapshotStoreFor } from './snapshot-store.js';
 
 /**
  * Retention: which snapshots of an account to remove. Only snapshots whose rows the current view already holds
@@ -44,8 +41,8 @@ export async function planPrune(
   retention: Retention,
   nowMs: number,
 ): Promise<PrunePlan> {
-  refuseLink(accountDirOf(outputRoot, accountId));
-  const ids = await snapshotIdsIn(accountDirOf(outputRoot, accountId));
+  const store = snapshotStoreFor(outputRoot);
+  const ids = await store.list(accountId);
   const newestFirst = [...ids].reverse();
   const kept = new Set(
     'keepNewest' in retention
@@ -56,7 +53,7 @@ export async function planPrune(
   const folded = new Set((await readCurrentView(outputRoot, accountId))?.snapshot_ids ?? []);
   let bytes = 0;
   for (const id of remove) {
-    const manifest = await readManifest(snapshotDir(outputRoot, accountId, id));
+    const manifest = await store.readManifest(accountId, id);
     bytes += Object.values(manifest.files).reduce((a, f) => a + f.bytes, 0);
   }
   return {
@@ -68,17 +65,10 @@ export async function planPrune(
   };
 }
 
-/**
- * Removes the planned snapshots. Each is first renamed to a hidden temporary name (one atomic step: readers see it
- * or not), then deleted; a leftover from a killed prune is removed by the next export, like any temporary folder.
- */
+/** Removes the planned snapshots, each whole or not at all (SnapshotStore.remove). */
 export async function pruneSnapshots(outputRoot: string, plan: PrunePlan): Promise<void> {
   if (plan.notCompacted.length > 0)
     throw new Error('refusing to prune snapshots the current view does not hold');
-  const accountDir = accountDirOf(outputRoot, plan.accountId);
-  for (const id of plan.remove) {
-    const hidden = temporarySnapshotDir(accountDir, id, `prune-${process.pid}`);
-    await rename(snapshotDir(outputRoot, plan.accountId, id), hidden);
-    await rm(hidden, { recursive: true, force: true });
-  }
+  const store = snapshotStoreFor(outputRoot);
+  for (const id of plan.remove) await store.remove(plan.accountId, id);
 }

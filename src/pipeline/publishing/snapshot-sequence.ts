@@ -4,6 +4,7 @@ import type { ConversationCommit, StateStore } from '../../state/state-store.js'
 import type { ParquetWriterOptions } from '../../writers/parquet-options.js';
 import type { HydrationReport } from '../hydration-strategy.js';
 import type { ConversationActivity } from '../extensions/loss-report.js';
+import { snapshotStoreFor, type SnapshotStore } from '../../snapshots/snapshot-store.js';
 import { SnapshotWriter } from '../../snapshots/staged-snapshot.js';
 import type { MediaOutcome } from '../extensions/media-archive.js';
 import type { Redactor } from '../redaction.js';
@@ -60,6 +61,7 @@ function cloneMetrics(m: ClientMetrics): ClientMetrics {
  */
 export class SnapshotSequence {
   private writer: SnapshotWriter | undefined;
+  private readonly snapshots: SnapshotStore;
   private index = 0;
   private startedMs = 0;
   private tally = new SnapshotTally();
@@ -71,13 +73,14 @@ export class SnapshotSequence {
   readonly publishedCounts = emptyCounts();
 
   constructor(
-    private readonly outputRoot: string,
+    outputRoot: string,
     private readonly parquet: ParquetWriterOptions,
     private readonly run: RunInfo,
     private readonly metrics: ClientMetrics,
     private readonly store: StateStore | undefined,
     private readonly now: () => number,
   ) {
+    this.snapshots = snapshotStoreFor(outputRoot);
     // The first snapshot also accounts for the calls made before it opened (resolving the account).
     this.metricsAtOpen = { calls: {}, failures: {}, retries: {}, throttles: 0, throttleWaitMs: 0 };
   }
@@ -106,11 +109,10 @@ export class SnapshotSequence {
   async open(): Promise<void> {
     let startedMs = Math.max(this.now(), this.startedMs + 1);
     // Snapshot ids must be unique and increasing, even when two snapshots fall in the same millisecond.
-    while (await SnapshotWriter.exists(this.outputRoot, this.run.accountId, snapshotIdFor(startedMs)))
-      startedMs++;
+    while (await this.snapshots.has(this.run.accountId, snapshotIdFor(startedMs))) startedMs++;
     this.startedMs = startedMs;
     this.writer = SnapshotWriter.open(
-      this.outputRoot,
+      this.snapshots,
       this.run.accountId,
       snapshotIdFor(startedMs),
       this.parquet,
