@@ -18,10 +18,19 @@ const FAST_TARGET = 0.85;
 /** …and then probes slowly towards --max-rps (additive increase), so a lower real limit is met rarely. */
 const PROBE_PER_S = 0.002;
 const MIN_FACTOR = 0.05;
+/** Meta counts an account's calls in a sliding second (the sandbox plays it so). */
+const WINDOW_MS = 1000;
+/**
+ * No call goes out closer than this to the edge of a window that already holds the most calls it may: a time, not a
+ * share of the pace, so timing jitter (a late timer, a slow response's wake-up) cannot put one call too many in
+ * Meta's second.
+ */
+export const WINDOW_MARGIN_MS = 50;
 
 /**
- * One call budget per account, shared by every stage. Calls are spaced evenly (no bursts) at a little under
- * `maxRps`, slow down as Meta's usage percentage nears 100 %, and stop entirely while the account is throttled.
+ * One call budget per account, shared by every stage. Calls are spaced evenly (no bursts) at `maxRps` or a little
+ * under it, and never more than ceil(`maxRps`) of them go out within any second and 50 ms: a late wake-up delays a
+ * call, never bunches it with the next. The pace slows down as Meta's usage percentage nears 100 %, and stop entirely while the account is throttled.
  * Each throttle episode also lowers the pace (`slowDown`), which then recovers on its own: when the account's real
  * limit is below `maxRps`, the pace settles just under it instead of meeting it again and again.
  */
@@ -31,8 +40,8 @@ export class CallBudget {
   private usageFactor = 1;
   /** The last decrease: when, the pace it left, and the pace that was throttled. */
   private decrease: { atMs: number; floor: number; ceiling: number } | undefined;
-  /** Spacing margin: arrival jitter must not squeeze three calls into one second of a 2/s window. */
-  private static readonly MARGIN = 1.03;
+  /** When the last `windowCalls` calls went out, oldest first. */
+  private readonly sent: number[] = [];
 
   constructor(private readonly options: CallBudgetOptions) {}
 
@@ -48,9 +57,24 @@ export class CallBudget {
     return Math.min(1, fastTarget + PROBE_PER_S * probing);
   }
 
+  /** Calls allowed in any window of a second and the margin: 2 for Meta's 2/s (and for a pace of 1.8/s). */
+  get windowCalls(): number {
+    return Math.max(1, Math.ceil(this.options.maxRps - 1e-9));
+  }
+
+  /** Even spacing at `maxRps`, and at least wide enough that `windowCalls` + 1 calls span a second and the margin. */
   get intervalMs(): number {
     if (this.options.maxRps <= 0) return 0;
-    return ((1000 / this.options.maxRps) * CallBudget.MARGIN) / (this.usageFactor * this.paceFactor);
+    const spacing = Math.max(1000 / this.options.maxRps, (WINDOW_MS + WINDOW_MARGIN_MS) / this.windowCalls);
+    return spacing / (this.usageFactor * this.paceFactor);
+  }
+
+  /** The earliest time the next call may go out without one call too many in a sliding second. */
+  private windowEdge(): number {
+    const k = this.windowCalls;
+    const oldest = this.sent[this.sent.length - k];
+    if (this.options.maxRps <= 0 || oldest === undefined) return Number.NEGATIVE_INFINITY;
+    return oldest + WINDOW_MS + WINDOW_MARGIN_MS;
   }
 
   /** A throttle episode began: lower the pace (multiplicative decrease); it recovers by itself. */
@@ -76,9 +100,14 @@ export class CallBudget {
       const slot = Math.max(now, this.lastSlot + this.intervalMs);
       this.lastSlot = slot;
       if (slot > now) await clock.sleep(slot - now, signal);
+      // Checked at the real time of sending, whatever the event loop did while we slept.
+      for (let edge = this.windowEdge(); clock.now() < edge; edge = this.windowEdge())
+        await clock.sleep(edge - clock.now(), signal);
       if (clock.now() < this.pausedUntil) continue; // throttled while we waited: our slot is void
       // A late wake-up (a busy event loop) moves the slot: the calls after it must not catch up in a burst.
       this.lastSlot = Math.max(this.lastSlot, clock.now());
+      this.sent.push(clock.now());
+      if (this.sent.length > this.windowCalls) this.sent.shift();
       return;
     }
   }

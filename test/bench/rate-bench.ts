@@ -21,7 +21,8 @@ export interface RateScenario {
 /**
  * Rate-limit bench: the sandbox throttles above `limit` calls/s (sliding one-second window); the export runs with
  * --max-rps `rps` in real time. Prints the achieved rate against the real limit, the share of throttled calls and
- * the longest pause. Targets: with the limit matched, ≥ 95 % of it and < 1 % throttled; with a real limit below
+ * the longest pause. Targets: with the limit matched, ≥ 93 % of it (the budget's 50 ms margin per window alone leaves
+ * 95.2 %) and no call throttled; with a real limit below
  * --max-rps and no wait named, no pause over a few seconds, most of the limit achieved, few calls throttled.
  */
 export async function rateBench(s: RateScenario): Promise<boolean> {
@@ -66,13 +67,13 @@ export async function rateBench(s: RateScenario): Promise<boolean> {
     const ok =
       summary.status === 'complete' &&
       (matched
-        ? throttledShare < 0.01 && share >= 0.95
+        ? sandbox.stats.throttled === 0 && share >= 0.93
         : throttledShare < 0.03 && share >= 0.7 && longestPauseMs <= 5_000);
     console.log(
       [
         `rate limit: sandbox ${s.limit} calls/s (${s.namedBlock ? 'a throttle blocks for 60 s and says so' : 'no wait named'}), --max-rps ${s.rps}`,
-        `  calls ${calls} in ${seconds.toFixed(1)} s: ${achieved.toFixed(2)} calls/s = ${(100 * share).toFixed(1)} % of the real limit (target ≥ ${matched ? 95 : 70} %)`,
-        `  throttled ${sandbox.stats.throttled} = ${(100 * throttledShare).toFixed(2)} % (target < ${matched ? 1 : 3} %), longest pause ${(longestPauseMs / 1000).toFixed(1)} s`,
+        `  calls ${calls} in ${seconds.toFixed(1)} s: ${achieved.toFixed(2)} calls/s = ${(100 * share).toFixed(1)} % of the real limit (target ≥ ${matched ? 93 : 70} %)`,
+        `  throttled ${sandbox.stats.throttled} = ${(100 * throttledShare).toFixed(2)} % (target ${matched ? '0' : '< 3 %'}), longest pause ${(longestPauseMs / 1000).toFixed(1)} s`,
         `  ${ok ? 'PASS' : 'FAIL'}`,
       ].join('\n'),
     );

@@ -3,7 +3,7 @@ import { CallBudget } from '../../src/graph/call-budget.js';
 import { VirtualClock } from '../helpers/virtual-clock.js';
 
 describe('CallBudget', () => {
-  it('spaces calls evenly just under maxRps, with no burst at the start', async () => {
+  it('spaces calls evenly, a second and 50 ms for every two calls at 2/s, with no burst at the start', async () => {
     const clock = new VirtualClock(0);
     const budget = new CallBudget({ maxRps: 2, slowDownAbovePercent: 80, clock });
     const times: number[] = [];
@@ -11,7 +11,33 @@ describe('CallBudget', () => {
       await budget.acquire();
       times.push(clock.now());
     }
-    expect(times).toEqual([0, 515, 1030, 1545, 2060]);
+    expect(times).toEqual([0, 525, 1050, 1575, 2100]);
+  });
+
+  it('never lets more than ceil(maxRps) calls out within a second and 50 ms, however late the timers fire', async () => {
+    for (const maxRps of [2, 1.8, 10]) {
+      const clock = new VirtualClock(0);
+      // Every other wake-up comes 400 ms late, as on an event loop stalled by other work.
+      let sleeps = 0;
+      const lateClock = {
+        now: () => clock.now(),
+        sleep: (ms: number, signal?: AbortSignal) => clock.sleep(ms + (sleeps++ % 2 === 0 ? 400 : 0), signal),
+      };
+      const budget = new CallBudget({ maxRps, slowDownAbovePercent: 80, clock: lateClock });
+      const sent: number[] = [];
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let i = 0; i < 15; i++) {
+            await budget.acquire();
+            sent.push(clock.now());
+          }
+        }),
+      );
+      sent.sort((a, b) => a - b);
+      const k = Math.ceil(maxRps);
+      const tightest = Math.min(...sent.slice(k).map((t, i) => t - sent[i]!));
+      expect(tightest, `maxRps ${maxRps}`).toBeGreaterThanOrEqual(1050);
+    }
   });
 
   it('holds every caller while the account is throttled, and reports the wait once', async () => {
@@ -39,11 +65,11 @@ describe('CallBudget', () => {
   it('slows down as reported usage passes the threshold', () => {
     const clock = new VirtualClock(0);
     const budget = new CallBudget({ maxRps: 2, slowDownAbovePercent: 80, clock });
-    expect(budget.intervalMs).toBeCloseTo(515);
+    expect(budget.intervalMs).toBeCloseTo(525);
     budget.observeUsage(90);
-    expect(budget.intervalMs).toBeCloseTo(1030);
+    expect(budget.intervalMs).toBeCloseTo(1050);
     budget.observeUsage(50);
-    expect(budget.intervalMs).toBeCloseTo(515);
+    expect(budget.intervalMs).toBeCloseTo(525);
   });
 
   it('stops waiting when the run is cancelled', async () => {
@@ -60,7 +86,7 @@ describe('CallBudget', () => {
     expect(budget.paceFactor).toBe(1);
     budget.slowDown();
     expect(budget.paceFactor).toBeCloseTo(0.7);
-    expect(budget.intervalMs).toBeCloseTo(103 / 0.7);
+    expect(budget.intervalMs).toBeCloseTo(105 / 0.7);
     clock.advance(500);
     expect(budget.paceFactor).toBeCloseTo(0.8); // fast climb: 0.2 of --max-rps per second
     clock.advance(500);
