@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { BackoffOptions } from './backoff.js';
@@ -117,9 +118,10 @@ export class GraphClient {
         });
       },
     });
+    const stop = ownStopSignal(options.signal);
     const transport = options.transport ?? sendGet;
     const wire = wrap<Wire>(
-      (_endpoint, url, method) => transport(url, options.token, options.timeoutMs, options.signal, method),
+      (_endpoint, url, method) => transport(url, options.token, options.timeoutMs, stop, method),
       countCalls(this.metrics),
       readHostSignals(this.budget, options.clock, this.host),
     );
@@ -135,13 +137,13 @@ export class GraphClient {
         onRetry: (retry) => this.onRetry(retry),
       }),
       clock: options.clock,
-      signal: options.signal,
+      signal: stop,
     });
     this.send = wrap<Send>(
       graphReply(wire, this.origin, this.metrics, this.throttleCodesSeen),
       retry,
       latch.policy,
-      pacing(this.budget, options.signal, () => latch.check()),
+      pacing(this.budget, stop, () => latch.check()),
     );
   }
 
@@ -296,6 +298,20 @@ export class GraphClient {
       this.options.logger.debug(`retrying ${call.endpoint} in ${waitMs} ms`, fields);
     }
   }
+}
+
+/**
+ * Every request in flight and every pacing wait listens to the run's stop signal, by design. They listen to the
+ * client's own copy of it, whose listener limit is off: the caller's signal gets one listener however many requests
+ * run, and no MaxListenersExceededWarning.
+ */
+function ownStopSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
+  if (!signal) return undefined;
+  const own = new AbortController();
+  setMaxListeners(0, own.signal);
+  if (signal.aborted) own.abort(signal.reason);
+  else signal.addEventListener('abort', () => own.abort(signal.reason), { once: true });
+  return own.signal;
 }
 
 function formatWait(ms: number): string {

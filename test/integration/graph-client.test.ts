@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -235,5 +236,31 @@ describe('GraphClient over HTTP', () => {
       `retrying in 150 ms (2/3): ECONNREFUSED 127.0.0.1:${port}`,
       `retrying in 300 ms (3/3): ECONNREFUSED 127.0.0.1:${port}`,
     ]);
+  });
+
+  it("gives the caller's stop signal one listener however many requests are in flight (no MaxListenersExceededWarning)", async () => {
+    const { url } = await scriptedServer(() => ({ data: [] }));
+    const caller = new AbortController();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.name);
+    };
+    process.on('warning', onWarning);
+    onTestFinished(() => {
+      process.off('warning', onWarning);
+    });
+    const c = client(url, { signal: caller.signal });
+    const listening: number[] = [];
+    await Promise.all(
+      Array.from({ length: 25 }, async (_, i) => {
+        const body = c.get('conversations', c.url('me/conversations', { n: String(i) }));
+        listening.push(getEventListeners(caller.signal, 'abort').length);
+        await body;
+      }),
+    );
+    // Warnings are emitted on the next tick.
+    await new Promise((r) => setImmediate(r));
+    expect(Math.max(...listening)).toBeLessThanOrEqual(1);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 });
