@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
 import { callsBench } from './calls-bench.js';
+import { fleetBench } from './fleet-bench.js';
 import { rateBench } from './rate-bench.js';
 import { writerBench } from './writer-bench.js';
 
 /**
- * `npm run bench [-- writers|calls|rate] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]` (rate: once with
+ * `npm run bench [-- writers|calls|rate|fleet] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]
+ * [--accounts 10,50]` (rate: once with
  * the sandbox limited to --rps, once to half of it, over 24 × --conversations): prints figures and
  * ratios, exits non-zero when a target is missed. Speed is measured here, never asserted inside tests.
  */
@@ -14,6 +16,7 @@ const { values, positionals } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     rps: { type: 'string', default: '10' },
     conversations: { type: 'string', default: '25' },
+    accounts: { type: 'string', default: '10,50' },
   },
 });
 const which = positionals[0] ?? 'all';
@@ -29,4 +32,7 @@ if (which === 'all' || which === 'rate') {
   // The account's real limit is half of --max-rps and Meta names no wait: the pace must adapt within seconds.
   ok = (await rateBench({ rps, limit: rps / 2, namedBlock: false, conversations })) && ok;
 }
+// Not part of `all`: it needs the CLI bundle and takes a minute or more per fleet size.
+if (which === 'fleet')
+  ok = (await fleetBench(values.accounts.split(',').map(Number), Number(values.conversations))) && ok;
 process.exitCode = ok ? 0 : 1;
