@@ -21,16 +21,23 @@ const MIN_FACTOR = 0.05;
 /** Meta counts an account's calls in a sliding second (the sandbox plays it so). */
 const WINDOW_MS = 1000;
 /**
- * No call goes out closer than this to the edge of a window that already holds the most calls it may: a time, not a
- * share of the pace, so timing jitter (a late timer, a slow response's wake-up) cannot put one call too many in
- * Meta's second.
+ * A time, not a share of the pace: `windowCalls` + 1 evenly spaced calls span a second and this margin, and a call
+ * waits this long beyond the second after its anchor was answered.
  */
 export const WINDOW_MARGIN_MS = 50;
 
+/** One call the window counts: when it was answered (undefined while in flight). */
+interface CallInWindow {
+  answeredAt: number | undefined;
+  answered: Promise<void>;
+}
+
 /**
  * One call budget per account, shared by every stage. Calls are spaced evenly (no bursts) at `maxRps` or a little
- * under it, and never more than ceil(`maxRps`) of them go out within any second and 50 ms: a late wake-up delays a
- * call, never bunches it with the next. The pace slows down as Meta's usage percentage nears 100 %, and stop entirely while the account is throttled.
+ * under it, and a call goes out only a second (and 50 ms) after the call `windowCalls` before it was *answered*: Meta counts
+ * calls when they arrive, somewhere between our sending and its answer, so this is the one rule that keeps
+ * `windowCalls` calls per second at Meta's end whatever delayed them on the way (a busy event loop on either side, a
+ * slow network). It costs a round trip per `windowCalls` calls. The pace slows down as Meta's usage percentage nears 100 %, and stop entirely while the account is throttled.
  * Each throttle episode also lowers the pace (`slowDown`), which then recovers on its own: when the account's real
  * limit is below `maxRps`, the pace settles just under it instead of meeting it again and again.
  */
@@ -40,8 +47,8 @@ export class CallBudget {
   private usageFactor = 1;
   /** The last decrease: when, the pace it left, and the pace that was throttled. */
   private decrease: { atMs: number; floor: number; ceiling: number } | undefined;
-  /** When the last `windowCalls` calls went out, oldest first. */
-  private readonly sent: number[] = [];
+  /** The last `windowCalls` calls, oldest first. */
+  private readonly sent: CallInWindow[] = [];
 
   constructor(private readonly options: CallBudgetOptions) {}
 
@@ -69,12 +76,10 @@ export class CallBudget {
     return spacing / (this.usageFactor * this.paceFactor);
   }
 
-  /** The earliest time the next call may go out without one call too many in a sliding second. */
-  private windowEdge(): number {
-    const k = this.windowCalls;
-    const oldest = this.sent[this.sent.length - k];
-    if (this.options.maxRps <= 0 || oldest === undefined) return Number.NEGATIVE_INFINITY;
-    return oldest + WINDOW_MS + WINDOW_MARGIN_MS;
+  /** The call `windowCalls` back, whose answer the next call waits for (plus a second). */
+  private windowAnchor(): CallInWindow | undefined {
+    if (this.options.maxRps <= 0) return undefined;
+    return this.sent[this.sent.length - this.windowCalls];
   }
 
   /** A throttle episode began: lower the pace (multiplicative decrease); it recovers by itself. */
@@ -86,8 +91,11 @@ export class CallBudget {
       this.options.onWait?.(`pace lowered to ${(this.options.maxRps * floor).toFixed(2)} calls/s`, 0);
   }
 
-  /** Waits until this account may make one more call, and reserves that slot. */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits until this account may make one more call, and reserves that slot. The caller says when the call was
+   * answered (or failed, or was not sent after all) by calling the function it gets back.
+   */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
     const { clock } = this.options;
     for (;;) {
       signal?.throwIfAborted();
@@ -100,15 +108,29 @@ export class CallBudget {
       const slot = Math.max(now, this.lastSlot + this.intervalMs);
       this.lastSlot = slot;
       if (slot > now) await clock.sleep(slot - now, signal);
-      // Checked at the real time of sending, whatever the event loop did while we slept.
-      for (let edge = this.windowEdge(); clock.now() < edge; edge = this.windowEdge())
-        await clock.sleep(edge - clock.now(), signal);
+      await this.windowAllows(signal);
       if (clock.now() < this.pausedUntil) continue; // throttled while we waited: our slot is void
       // A late wake-up (a busy event loop) moves the slot: the calls after it must not catch up in a burst.
       this.lastSlot = Math.max(this.lastSlot, clock.now());
-      this.sent.push(clock.now());
+      let settle!: () => void;
+      const call: CallInWindow = { answeredAt: undefined, answered: new Promise<void>((r) => (settle = r)) };
+      this.sent.push(call);
       if (this.sent.length > this.windowCalls) this.sent.shift();
-      return;
+      return () => {
+        call.answeredAt ??= clock.now();
+        settle();
+      };
+    }
+  }
+
+  /** Checked at the real time of sending, whatever the event loop did meanwhile: waits out the window's anchor. */
+  private async windowAllows(signal: AbortSignal | undefined): Promise<void> {
+    const { clock } = this.options;
+    for (let anchor = this.windowAnchor(); anchor; anchor = this.windowAnchor()) {
+      if (anchor.answeredAt === undefined) await abortable(anchor.answered, signal);
+      else if (clock.now() < anchor.answeredAt + WINDOW_MS + WINDOW_MARGIN_MS)
+        await clock.sleep(anchor.answeredAt + WINDOW_MS + WINDOW_MARGIN_MS - clock.now(), signal);
+      else return;
     }
   }
 
@@ -142,4 +164,18 @@ export class CallBudget {
       );
     }
   }
+}
+
+/** `promise`, or the signal's reason as soon as it is aborted. */
+function abortable(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }

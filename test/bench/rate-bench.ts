@@ -21,8 +21,8 @@ export interface RateScenario {
 /**
  * Rate-limit bench: the sandbox throttles above `limit` calls/s (sliding one-second window); the export runs with
  * --max-rps `rps` in real time. Prints the achieved rate against the real limit, the share of throttled calls and
- * the longest pause. Targets: with the limit matched, ≥ 93 % of it (the budget's 50 ms margin per window alone leaves
- * 95.2 %) and no call throttled; with a real limit below
+ * the longest pause. Targets: with the limit matched, ≥ 90 % of it (the budget's window, a second and 50 ms from the
+ * answer of the call `windowCalls` back, alone leaves 95.2 % less a round trip) and no call throttled; with a real limit below
  * --max-rps and no wait named, no pause over a few seconds, most of the limit achieved, few calls throttled.
  */
 export async function rateBench(s: RateScenario): Promise<boolean> {
@@ -67,12 +67,12 @@ export async function rateBench(s: RateScenario): Promise<boolean> {
     const ok =
       summary.status === 'complete' &&
       (matched
-        ? sandbox.stats.throttled === 0 && share >= 0.93
+        ? sandbox.stats.throttled === 0 && share >= 0.9
         : throttledShare < 0.03 && share >= 0.7 && longestPauseMs <= 5_000);
     console.log(
       [
         `rate limit: sandbox ${s.limit} calls/s (${s.namedBlock ? 'a throttle blocks for 60 s and says so' : 'no wait named'}), --max-rps ${s.rps}`,
-        `  calls ${calls} in ${seconds.toFixed(1)} s: ${achieved.toFixed(2)} calls/s = ${(100 * share).toFixed(1)} % of the real limit (target ≥ ${matched ? 93 : 70} %)`,
+        `  calls ${calls} in ${seconds.toFixed(1)} s: ${achieved.toFixed(2)} calls/s = ${(100 * share).toFixed(1)} % of the real limit (target ≥ ${matched ? 90 : 70} %)`,
         `  throttled ${sandbox.stats.throttled} = ${(100 * throttledShare).toFixed(2)} % (target ${matched ? '0' : '< 3 %'}), longest pause ${(longestPauseMs / 1000).toFixed(1)} s`,
         `  ${ok ? 'PASS' : 'FAIL'}`,
       ].join('\n'),

@@ -8,8 +8,12 @@ import type { Policy, Send } from './send-chain.js';
  */
 export function pacing(budget: CallBudget, signal: AbortSignal | undefined, ready: () => void): Policy<Send> {
   return (next) => async (call) => {
-    await budget.acquire(signal);
-    ready();
-    return next(call);
+    const answered = await budget.acquire(signal);
+    try {
+      ready();
+      return await next(call);
+    } finally {
+      answered();
+    }
   };
 }
