@@ -87,8 +87,8 @@ const RESTORE_AFTER_PAGES = 10;
 
 /**
  * The Graph client: one `send` function with a policy wrapped around it for each concern (octokit-style
- * `(next) => send` wrappers, each in its own file under policies/): auth latch → retry (the ranked, pure
- * `retryDecision`) → pacing (the account's CallBudget) → the reply, classified; below it, on the wire, call counts and
+ * `(next) => send` wrappers, each in its own file under policies/), outermost first: retry (the ranked, pure
+ * `retryDecision`) → auth latch → pacing (the account's CallBudget) → the reply, classified; below it, on the wire, call counts and
  * what replies say about usage. `paginate` walks lists on top. It knows nothing about conversations or files.
  */
 export class GraphClient {

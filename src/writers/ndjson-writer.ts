@@ -13,17 +13,17 @@ const FLUSH_BYTES = 64 * 1024;
  */
 export function ndjsonSerializer(columns: readonly Column[]): (row: Record<string, unknown>) => string {
   const names = columns.map((c) => c.name);
-  const keys = columns.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c.name)}:`);
+  const keys = columns.map((c, i) => `${i === 0 ? '' : ','}${JSON.stringify(c.name)}:`);
   const timestamp = columns.map((c) => c.type === 'timestamp');
   const n = columns.length;
   return (row) => {
-    let line = '';
+    let line = '{';
     for (let i = 0; i < n; i++) {
       const v = row[names[i]!] ?? null;
       line +=
         keys[i]! + JSON.stringify(timestamp[i] && typeof v === 'number' ? new Date(v).toISOString() : v);
     }
-    return n === 0 ? '{}\n' : `${line}}\n`;
+    return `${line}}\n`;
   };
 }
 

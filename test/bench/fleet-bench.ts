@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSandboxFleet, fleetToken } from '../../src/sandbox/sandbox-fleet.js';
+import { writeFleetConfig } from '../helpers/fleet-config.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 /** Meta's limit per account; a throttle blocks the account for a minute, as Meta does. */
@@ -57,20 +58,11 @@ export async function fleetBench(accountCounts: readonly number[], conversations
     );
     const dir = await mkdtemp(join(tmpdir(), 'ig-export-fleet-bench-'));
     try {
-      const config = join(dir, 'fleet.json');
-      await writeFile(
-        config,
-        JSON.stringify({
-          'base-url': fleet.url,
-          output: join(dir, 'archive'),
-          'max-rps': MAX_RPS,
-          'account-concurrency': Math.min(n, MAX_CONCURRENCY),
-          accounts: fleet.accounts.map((s, i) => ({
-            name: `shop${i + 1}`,
-            account: s.data.account.userId,
-            token_env: `IG_FLEET_TOKEN_${i + 1}`,
-          })),
-        }),
+      const config = await writeFleetConfig(
+        dir,
+        fleet,
+        { 'max-rps': MAX_RPS, 'account-concurrency': Math.min(n, MAX_CONCURRENCY) },
+        { name: (i) => `shop${i + 1}`, tokenEnv: (i) => `IG_FLEET_TOKEN_${i + 1}` },
       );
       const env: NodeJS.ProcessEnv = { ...process.env };
       for (let i = 1; i <= n; i++) env[`IG_FLEET_TOKEN_${i}`] = fleetToken(i);

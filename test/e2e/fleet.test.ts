@@ -1,10 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountLockDir } from '../../src/snapshots/layout.js';
 import { createSandboxFleet, type SandboxFleet } from '../../src/sandbox/sandbox-fleet.js';
 import { acquireRunLock } from '../../src/state/run-lock.js';
+import { writeFleetConfig, type FleetNaming } from '../helpers/fleet-config.js';
 import { allFiles, runCli, spawnCli, type RunningCli } from '../helpers/run-cli.js';
 
 interface AccountLine {
@@ -32,6 +33,10 @@ interface FleetLine {
 
 const TOKENS = ['IGAAfleet-one-7c1d9e', 'IGAAfleet-two-4b8a2f', 'IGAAfleet-three-9e5c3d'];
 const NAMES = ['shop-a', 'shop-b', 'shop-c'];
+const FLEET_NAMING: FleetNaming = {
+  name: (i) => NAMES[i] ?? `shop-${i}`,
+  tokenEnv: (i) => `IG_FLEET_TOKEN_${i + 1}`,
+};
 /** Each account's own limit; the export paces each account at 75 % of it. */
 const LIMIT = 20;
 
@@ -63,20 +68,7 @@ describe('many accounts in one command (spawned CLI against a three-account sand
       })),
     );
     out = await mkdtemp(join(tmpdir(), 'ig-export-fleet-'));
-    config = join(out, 'fleet.json');
-    await writeFile(
-      config,
-      JSON.stringify({
-        'base-url': fleet.url,
-        output: join(out, 'archive'),
-        'max-rps': LIMIT * 0.75,
-        accounts: fleet.accounts.map((s, i) => ({
-          name: NAMES[i],
-          account: s.data.account.userId,
-          token_env: `IG_FLEET_TOKEN_${i + 1}`,
-        })),
-      }),
-    );
+    config = await writeFleetConfig(out, fleet, { 'max-rps': LIMIT * 0.75 }, FLEET_NAMING);
   });
   afterAll(async () => {
     await fleet.close();
@@ -207,20 +199,11 @@ describe('many accounts in one command (spawned CLI against a three-account sand
     );
     try {
       const dir = await mkdtemp(join(tmpdir(), 'ig-export-fleet-stop-'));
-      const file = join(dir, 'fleet.json');
-      await writeFile(
-        file,
-        JSON.stringify({
-          'base-url': slow.url,
-          output: join(dir, 'archive'),
-          'max-rps': 10,
-          'account-concurrency': 1,
-          accounts: slow.accounts.map((s, i) => ({
-            name: NAMES[i],
-            account: s.data.account.userId,
-            token_env: `IG_FLEET_TOKEN_${i + 1}`,
-          })),
-        }),
+      const file = await writeFleetConfig(
+        dir,
+        slow,
+        { 'max-rps': 10, 'account-concurrency': 1 },
+        FLEET_NAMING,
       );
       child = spawnCli(['export', '--config', file, '--json'], { env: env() });
       const r = await child.result;
@@ -255,20 +238,11 @@ describe('a fleet of a dozen accounts at once', () => {
     );
     const dir = await mkdtemp(join(tmpdir(), 'ig-export-dozen-'));
     try {
-      const config = join(dir, 'fleet.json');
-      await writeFile(
-        config,
-        JSON.stringify({
-          'base-url': dozen.url,
-          output: join(dir, 'archive'),
-          'max-rps': 100,
-          'account-concurrency': 12,
-          accounts: dozen.accounts.map((s, i) => ({
-            name: `shop-${i}`,
-            account: s.data.account.userId,
-            token_env: `IG_DOZEN_TOKEN_${i}`,
-          })),
-        }),
+      const config = await writeFleetConfig(
+        dir,
+        dozen,
+        { 'max-rps': 100, 'account-concurrency': 12 },
+        { name: (i) => `shop-${i}`, tokenEnv: (i) => `IG_DOZEN_TOKEN_${i}` },
       );
       const env = Object.fromEntries(tokens.map((t, i) => [`IG_DOZEN_TOKEN_${i}`, t]));
       const r = await runCli(['export', '--config', config, '--json'], { env });

@@ -1,4 +1,6 @@
+import type { ManifestInput } from '../../src/pipeline/publishing/manifest-builder.js';
 import type { RunInfo } from '../../src/pipeline/publishing/snapshot-sequence.js';
+import { SnapshotTally } from '../../src/pipeline/publishing/snapshot-tally.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,4 +101,24 @@ export async function exportSandbox(
     custody: TEST_CUSTODY,
     onProgress: deps.onProgress,
   });
+}
+
+/** A manifest's input in unit tests: the final, complete snapshot of TEST_RUN_INFO, with no rows and no calls. */
+export function testManifestInput(over: Partial<ManifestInput> = {}): ManifestInput {
+  const noCalls = () => ({ calls: {}, failures: {}, retries: {}, throttles: 0, throttleWaitMs: 0 });
+  return {
+    run: TEST_RUN_INFO,
+    tally: new SnapshotTally(),
+    snapshotId: '20261202T000000.000Z',
+    index: 1,
+    final: true,
+    stopReason: undefined,
+    startedMs: 1_000,
+    endedMs: 2_000,
+    files: {},
+    metrics: noCalls(),
+    metricsAtOpen: noCalls(),
+    hydration: null,
+    ...over,
+  };
 }

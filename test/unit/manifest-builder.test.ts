@@ -4,7 +4,7 @@ import type { RunInfo } from '../../src/pipeline/publishing/snapshot-sequence.js
 import { SnapshotTally } from '../../src/pipeline/publishing/snapshot-tally.js';
 import { manifestSchema } from '../../src/snapshots/manifest.js';
 import type { MessageRow } from '../../src/schema/tables.js';
-import { TEST_RUN_INFO } from '../helpers/export-options.js';
+import { TEST_RUN_INFO, testManifestInput } from '../helpers/export-options.js';
 
 const run: RunInfo = { ...TEST_RUN_INFO, accountUsername: 'shop' };
 
@@ -17,21 +17,7 @@ const metrics = (calls: number, throttles = 0) => ({
 });
 
 function input(tally: SnapshotTally, over: Partial<ManifestInput> = {}): ManifestInput {
-  return {
-    run,
-    tally,
-    snapshotId: '20261202T000000.000Z',
-    index: 1,
-    final: true,
-    stopReason: undefined,
-    startedMs: 1_000,
-    endedMs: 2_000,
-    files: {},
-    metrics: metrics(10, 3),
-    metricsAtOpen: metrics(4, 1),
-    hydration: null,
-    ...over,
-  };
+  return testManifestInput({ run, tally, metrics: metrics(10, 3), metricsAtOpen: metrics(4, 1), ...over });
 }
 
 const row = (conversation: string, status: MessageRow['hydration_status']): MessageRow =>

@@ -3,28 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildManifest } from '../../src/pipeline/publishing/manifest-builder.js';
-import { SnapshotTally } from '../../src/pipeline/publishing/snapshot-tally.js';
 import { LocalSnapshotStore } from '../../src/snapshots/snapshot-store.js';
-import { TEST_RUN_INFO } from '../helpers/export-options.js';
+import { testManifestInput } from '../helpers/export-options.js';
 
-const noCalls = { calls: {}, failures: {}, retries: {}, throttles: 0, throttleWaitMs: 0 };
-
-function manifestFor(snapshotId: string) {
-  return buildManifest({
-    run: TEST_RUN_INFO,
-    tally: new SnapshotTally(),
-    snapshotId,
-    index: 1,
-    final: true,
-    stopReason: undefined,
-    startedMs: 1_000,
-    endedMs: 2_000,
-    files: {},
-    metrics: noCalls,
-    metricsAtOpen: noCalls,
-    hydration: null,
-  });
-}
+const manifestFor = (snapshotId: string) => buildManifest(testManifestInput({ snapshotId }));
 
 describe('LocalSnapshotStore', () => {
   it('lists a snapshot only once it is published with its manifest, and removes it whole', async () => {
