@@ -5,8 +5,8 @@ class Validity {
   private readonly bitmap: Uint8Array;
   nulls = 0;
 
-  constructor(length: number) {
-    this.bitmap = new Uint8Array((length + 7) >> 3);
+  constructor(length: number, memory: BatchMemory) {
+    this.bitmap = memory.bytes((length + 7) >> 3);
   }
 
   set(i: number, present: boolean): void {
@@ -31,6 +31,64 @@ export class ScratchBuffer {
   }
 }
 
+/** Sets of batch buffers kept for reuse: the encoder holds at most 4 batches at a time. */
+const MAX_KEPT_SETS = 8;
+
+/**
+ * The memory of the batches one writer sends: a scratch buffer to encode strings into, and the column buffers
+ * themselves, which the encoder thread hands back once a batch is encoded. Every batch of a table asks for its
+ * buffers in the same order, so the n-th buffer of a returned set serves the n-th request of a later batch (a
+ * larger one replaces it when it does not fit). Reusing them instead of allocating a fresh set per batch keeps the
+ * process's memory flat: freed buffers wait for a garbage collection, and that sawtooth's peak grew with the length
+ * of the export.
+ */
+export class BatchMemory {
+  readonly scratch = new ScratchBuffer();
+  private readonly kept: ArrayBuffer[][] = [];
+  private reuse: ArrayBuffer[] | undefined;
+  private batch: ArrayBuffer[] = [];
+
+  /** A buffer of at least `size` bytes: the next of the reused set if it fits, or a new one with room to grow. */
+  private buffer(size: number): ArrayBuffer {
+    if (this.batch.length === 0) this.reuse = this.kept.pop();
+    const candidate = this.reuse?.[this.batch.length];
+    const found =
+      candidate !== undefined && candidate.byteLength >= size
+        ? candidate
+        : new ArrayBuffer(Math.max(1024, Math.ceil((size * 1.25) / 1024) * 1024));
+    this.batch.push(found);
+    return found;
+  }
+
+  /** `n` bytes, zeroed unless `zero` is false (the caller overwrites them all). */
+  bytes(n: number, zero = true): Uint8Array {
+    const view = new Uint8Array(this.buffer(n), 0, n);
+    return zero ? view.fill(0) : view;
+  }
+
+  /** `n` 32-bit integers, zeroed. */
+  int32(n: number): Int32Array {
+    return new Int32Array(this.buffer(4 * n), 0, n).fill(0);
+  }
+
+  /** `n` 64-bit integers, each written by the caller. */
+  int64(n: number): BigInt64Array {
+    return new BigInt64Array(this.buffer(8 * n), 0, n);
+  }
+
+  /** The buffers of the batch built since the last call, to transfer to the encoder with it. */
+  takeBatch(): ArrayBuffer[] {
+    const batch = this.batch;
+    this.batch = [];
+    this.reuse = undefined;
+    return batch;
+  }
+
+  /** A batch's buffers back from the encoder, for a later batch. */
+  recycle(buffers: readonly ArrayBuffer[]): void {
+    if (buffers.length > 0 && this.kept.length < MAX_KEPT_SETS) this.kept.push([...buffers]);
+  }
+}
 type Utf8Writer = (target: Buffer, value: string, offset: number) => number;
 /**
  * `Buffer#utf8Write` is what `Buffer#write(…, 'utf8')` calls after checking its arguments; calling it directly
@@ -53,9 +111,10 @@ export interface ColumnBuffers {
 }
 
 /** UTF-8 bytes + offsets of `length` strings (`valueAt(i)` not a string = null). */
-function utf8Buffers(length: number, valueAt: (i: number) => unknown, scratch: ScratchBuffer): ColumnBuffers {
-  const valid = new Validity(length);
-  const offsets = new Int32Array(length + 1);
+function utf8Buffers(length: number, valueAt: (i: number) => unknown, memory: BatchMemory): ColumnBuffers {
+  const scratch = memory.scratch;
+  const valid = new Validity(length, memory);
+  const offsets = memory.int32(length + 1);
   let pos = 0;
   for (let i = 0; i < length; i++) {
     const v = valueAt(i);
@@ -67,8 +126,8 @@ function utf8Buffers(length: number, valueAt: (i: number) => unknown, scratch: S
     }
     offsets[i + 1] = pos;
   }
-  // A fresh, unpooled copy: it is transferred to the encoder thread while the scratch buffer is reused.
-  const data = new Uint8Array(pos);
+  // A copy: it is transferred to the encoder thread while the scratch buffer is reused.
+  const data = memory.bytes(pos, false);
   data.set(scratch.bytes.subarray(0, pos));
   return { nullCount: valid.nulls, nullBitmap: valid.nullBitmap, valueOffsets: offsets, data };
 }
@@ -84,19 +143,19 @@ const jsonText = (v: unknown): string | null =>
 export function buildColumnBuffers(
   columns: readonly Column[],
   rows: readonly Record<string, unknown>[],
-  scratch: ScratchBuffer = new ScratchBuffer(),
+  memory: BatchMemory = new BatchMemory(),
 ): ColumnBuffers[] {
   const length = rows.length;
   return columns.map((c): ColumnBuffers => {
-    const valid = new Validity(length);
+    const valid = new Validity(length, memory);
     const name = c.name;
     switch (c.type) {
       case 'string':
-        return utf8Buffers(length, (i) => rows[i]![name], scratch);
+        return utf8Buffers(length, (i) => rows[i]![name], memory);
       case 'json':
-        return utf8Buffers(length, (i) => jsonText(rows[i]![name]), scratch);
+        return utf8Buffers(length, (i) => jsonText(rows[i]![name]), memory);
       case 'string_list': {
-        const offsets = new Int32Array(length + 1);
+        const offsets = memory.int32(length + 1);
         const items: unknown[] = [];
         for (let i = 0; i < length; i++) {
           const v = rows[i]![name];
@@ -105,7 +164,7 @@ export function buildColumnBuffers(
           if (present) for (const item of v as unknown[]) items.push(item);
           offsets[i + 1] = items.length;
         }
-        const child = { ...utf8Buffers(items.length, (i) => items[i], scratch), length: items.length };
+        const child = { ...utf8Buffers(items.length, (i) => items[i], memory), length: items.length };
         return {
           nullCount: valid.nulls,
           nullBitmap: valid.nullBitmap,
@@ -115,7 +174,7 @@ export function buildColumnBuffers(
         };
       }
       case 'int32': {
-        const data = new Int32Array(length);
+        const data = memory.int32(length);
         for (let i = 0; i < length; i++) {
           const v = rows[i]![name];
           valid.set(i, v !== null && v !== undefined);
@@ -124,7 +183,7 @@ export function buildColumnBuffers(
         return { nullCount: valid.nulls, nullBitmap: valid.nullBitmap, valueOffsets: undefined, data };
       }
       case 'boolean': {
-        const data = new Uint8Array((length + 7) >> 3);
+        const data = memory.bytes((length + 7) >> 3);
         for (let i = 0; i < length; i++) {
           const v = rows[i]![name];
           valid.set(i, v !== null && v !== undefined);
@@ -134,8 +193,8 @@ export function buildColumnBuffers(
       }
       case 'timestamp': {
         // Epoch milliseconds are below 2^53: write the two 32-bit halves instead of a BigInt per value.
-        const data = new BigInt64Array(length);
-        const halves = new Uint32Array(data.buffer);
+        const data = memory.int64(length);
+        const halves = new Uint32Array(data.buffer, 0, 2 * length);
         for (let i = 0; i < length; i++) {
           const v = rows[i]![name];
           valid.set(i, v !== null && v !== undefined);

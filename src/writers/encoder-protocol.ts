@@ -13,7 +13,14 @@ export type EncoderRequest =
       compression: ParquetCompression;
       rowGroupSize: number;
     }
-  | { type: 'batch'; id: number; length: number; columns: ColumnBuffers[] }
+  | {
+      type: 'batch';
+      id: number;
+      length: number;
+      columns: ColumnBuffers[];
+      /** Every buffer the columns are views of (transferred): they come back with 'taken', to be reused. */
+      buffers: ArrayBuffer[];
+    }
   | { type: 'end'; id: number }
   | { type: 'abort'; id: number };
 
@@ -23,4 +30,6 @@ export interface EncoderReply {
   id: number;
   message?: string;
   code?: unknown;
+  /** With 'taken': the batch's buffers, handed back (transferred) once its data is in the encoder. */
+  buffers?: ArrayBuffer[];
 }

@@ -23,8 +23,10 @@ interface Stream {
 }
 
 const port = parentPort!;
-const post = (m: EncoderReply | { type: 'ready' } | { type: 'fatal'; message: string }): void =>
-  port.postMessage(m);
+const post = (
+  m: EncoderReply | { type: 'ready' } | { type: 'fatal'; message: string },
+  transfer: ArrayBuffer[] = [],
+): void => port.postMessage(m, transfer);
 const describe = (e: unknown): string => String((e as Error | undefined)?.stack ?? e);
 
 /** The two libraries, loaded from the paths the pool resolved. */
@@ -119,7 +121,8 @@ function batch(libs: Libraries, m: Extract<EncoderRequest, { type: 'batch' }>): 
   const table = W.Table.fromIPCStream(A.tableToIPC(new A.Table(new A.RecordBatch(s.schema, data)), 'stream'));
   for (const b of table.recordBatches()) s.controller.enqueue(b);
   table.free();
-  post({ type: 'taken', id: m.id });
+  // The data is in the encoder's memory now: the buffers go back to the writer for its next batches.
+  post({ type: 'taken', id: m.id, buffers: m.buffers }, m.buffers);
 }
 
 async function end(id: number): Promise<void> {

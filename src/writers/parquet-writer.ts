@@ -1,5 +1,5 @@
 import type { Column } from '../schema/tables.js';
-import { buildColumnBuffers, ScratchBuffer, type ColumnBuffers } from './arrow-batch.js';
+import { BatchMemory, buildColumnBuffers } from './arrow-batch.js';
 import { encoderPool, type EncoderMessage } from './encoder-pool.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetWriterOptions } from './parquet-options.js';
 import { checkRow } from './row-check.js';
@@ -26,6 +26,7 @@ export function createParquetWriter<Row extends object>(
   options: ParquetWriterOptions = DEFAULT_PARQUET_OPTIONS,
 ): TableWriter<Row> {
   let inFlight = 0;
+  const memory = new BatchMemory();
   let failure: Error | undefined;
   let closed = false;
   let ended = false;
@@ -35,8 +36,10 @@ export function createParquetWriter<Row extends object>(
   };
   const stream = encoderPool.open({
     onMessage(m: EncoderMessage) {
-      if (m.type === 'taken') inFlight--;
-      else if (m.type === 'closed' || m.type === 'aborted') {
+      if (m.type === 'taken') {
+        inFlight--;
+        memory.recycle(m.buffers ?? []);
+      } else if (m.type === 'closed' || m.type === 'aborted') {
         closed = true;
         stream.release();
       } else if (m.type === 'error') {
@@ -68,20 +71,13 @@ export function createParquetWriter<Row extends object>(
 
   let pending: Record<string, unknown>[] = [];
   let rows = 0;
-  const scratch = new ScratchBuffer();
   const send = async (batchRows: readonly Record<string, unknown>[]): Promise<void> => {
-    const columnBuffers = buildColumnBuffers(columns, batchRows, scratch);
+    const columnBuffers = buildColumnBuffers(columns, batchRows, memory);
+    const buffers = memory.takeBatch();
     await until(() => inFlight < MAX_IN_FLIGHT);
     inFlight++;
-    // The buffers move to the encoder thread (transferred, not copied); Arrow assembly and encoding happen there.
-    const buffersOf = (b: ColumnBuffers): ArrayBuffer[] => [
-      ...[b.nullBitmap, b.valueOffsets, b.data].flatMap((a) =>
-        a === undefined ? [] : [a.buffer as ArrayBuffer],
-      ),
-      ...(b.child ? buffersOf(b.child) : []),
-    ];
-    const transfer = columnBuffers.flatMap(buffersOf);
-    stream.post({ type: 'batch', length: batchRows.length, columns: columnBuffers }, [...new Set(transfer)]);
+    // The buffers move to the encoder thread (transferred, not copied) and come back once it has taken the batch.
+    stream.post({ type: 'batch', length: batchRows.length, columns: columnBuffers, buffers }, buffers);
   };
 
   return {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type MessageRow } from '../../src/schema/tables.js';
+import { BatchMemory, buildColumnBuffers } from '../../src/writers/arrow-batch.js';
 import { createParquetWriter } from '../../src/writers/parquet-writer.js';
 import { tempDir } from '../helpers/export-options.js';
 import { duckdbQuery } from '../helpers/parquet-readers.js';
@@ -121,5 +122,25 @@ describe('Parquet writer (apache-arrow + parquet-wasm)', () => {
       `SELECT count(*) AS n FROM '${path}' WHERE list_contains(attachment_types, 'image')`,
     );
     expect(images).toEqual({ n: BigInt(rows.filter((r) => r.attachment_types?.includes('image')).length) });
+  });
+
+  it('reuses the buffers the encoder hands back, zeroed where bits are set, larger where a batch needs more', () => {
+    const memory = new BatchMemory();
+    const first = buildColumnBuffers(MESSAGE_COLUMNS, [row(1, 'hello'), row(2, null)], memory);
+    const firstBuffers = memory.takeBatch();
+    expect(firstBuffers.length).toBeGreaterThan(MESSAGE_COLUMNS.length);
+    // Dirty every buffer, as the encoder leaves them, then hand them back.
+    for (const b of firstBuffers) new Uint8Array(b).fill(0xff);
+    memory.recycle(firstBuffers);
+    const long = 'x'.repeat(5000);
+    const second = buildColumnBuffers(MESSAGE_COLUMNS, [row(3, null), row(4, long)], memory);
+    const secondBuffers = memory.takeBatch();
+    const reused = secondBuffers.filter((b) => firstBuffers.includes(b));
+    expect(reused.length).toBeGreaterThan(secondBuffers.length / 2);
+    const message = MESSAGE_COLUMNS.findIndex((c) => c.name === 'message');
+    // Row 3 has no text: its validity bit is clear although the reused bitmap was all ones.
+    expect(second[message]!.nullBitmap![0]! & 0b11).toBe(0b10);
+    expect(second[message]!.data!.byteLength).toBe(5000);
+    expect(first[message]!.valueOffsets).not.toBe(second[message]!.valueOffsets);
   });
 });
