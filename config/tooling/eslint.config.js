@@ -54,7 +54,7 @@ export default tseslint.config(
   layer('src/snapshots/**', ['pipeline', 'cli', 'sandbox', 'listener', 'graph']),
   layer('src/listener/**', ['pipeline', 'cli', 'sandbox', 'graph', 'writers']),
   {
-    files: ['src/sandbox/**'],
+    files: ['src/sandbox/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -62,6 +62,16 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    files: ['src/sandbox/*/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../../*'], message: 'the sandbox shares no code with the client' }] },
+      ],
+    },
+  },
+  layer('src/archive/**', ['pipeline', 'cli', 'sandbox', 'listener', 'graph', 'writers', 'state', 'snapshots']),
   {
     files: ['config/tooling/*.js'],
     ...tseslint.configs.disableTypeChecked,

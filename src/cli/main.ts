@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     .epilogue(EXIT_CODES_EPILOGUE)
     .demandCommand(
       1,
-      'Name a command: export, demo, verify, compact, prune, doctor, probe, token, listen, webhook, sandbox or schema.',
+      'Name a command: export, demo, verify, compact, import-dyi, prune, doctor, probe, token, listen, webhook, sandbox or schema.',
     )
     .strict()
     .recommendCommands()

@@ -12,6 +12,8 @@ export interface SandboxMessage {
   id: string;
   /** Whole seconds since the epoch, in milliseconds (Graph timestamps have second precision). */
   createdMs: number;
+  /** When it was sent, to the millisecond (what a "Download your information" archive says); set for bursts. */
+  sentMs?: number;
   from: SandboxUser;
   to: SandboxUser;
   /** `""` when the message has no text (shares, media, story mentions). */
@@ -66,6 +68,32 @@ export interface DatasetOptions {
   unsentRate: number;
   /** The account's username (a multi-account sandbox gives each its own). */
   username: string;
+  /**
+   * For archive imports: one conversation gets a burst of 30 messages 300 ms apart beyond the 20-message window
+   * (several in one Graph second). Off by default, so every other dataset stays as it was.
+   */
+  archiveFixtures?: boolean | undefined;
+}
+
+/** Messages of the burst, and how far apart they were sent. */
+export const BURST = { first: 25, count: 30, gapMs: 300 };
+
+/** Re-times messages BURST.first… of the first conversation long enough as a burst; older ones move back to follow. */
+function addBurst(conversations: SandboxConversation[]): void {
+  const c = conversations.find((x) => x.messages.length >= BURST.first + BURST.count + 5);
+  if (!c) return;
+  const before = c.messages[BURST.first - 1]!.createdMs;
+  let sent = before - 1000 + 700;
+  for (let k = BURST.first; k < BURST.first + BURST.count; k++) {
+    const m = c.messages[k]!;
+    m.sentMs = sent;
+    m.createdMs = Math.floor(sent / 1000) * 1000;
+    sent -= BURST.gapMs;
+  }
+  const last = c.messages[BURST.first + BURST.count - 1]!.createdMs;
+  const next = c.messages[BURST.first + BURST.count]!.createdMs;
+  const shift = Math.max(0, next - (last - 60_000));
+  for (let k = BURST.first + BURST.count; k < c.messages.length; k++) c.messages[k]!.createdMs -= shift;
 }
 
 const DAY_MS = 86_400_000;
@@ -186,6 +214,7 @@ export function createDataset(options: DatasetOptions): Dataset {
     }
     conversations.push(c);
   }
+  if (options.archiveFixtures) addBurst(conversations);
   sortConversations(conversations);
   return { account, conversations, newMessage };
 }

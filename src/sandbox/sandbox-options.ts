@@ -19,6 +19,8 @@ export interface SandboxOptions {
   unsentRate: number;
   /** The account's username. */
   username: string;
+  /** A burst of messages for archive imports to match (see dataset.ts); `--dyi-archive` turns it on. */
+  archiveFixtures?: boolean | undefined;
   /**
    * The address clients reach the sandbox at, used in `paging.next` links; defaults to its own. A multi-account
    * sandbox sets it to its front server's, so that paging stays on the host the client was given.

@@ -43,7 +43,8 @@ export const MESSAGE_COLUMNS = [
     name: 'position',
     type: 'int32',
     nullable: false,
-    description: 'Rank in the conversation when listed, 0 = newest. Only positions 0–19 can be hydrated.',
+    description:
+      'Rank in the conversation when listed, 0 = newest. Only positions 0–19 can be hydrated. -1 for archive_only rows (never listed).',
   },
   {
     name: 'created_time',
@@ -56,7 +57,7 @@ export const MESSAGE_COLUMNS = [
     type: 'string',
     nullable: false,
     description:
-      'hydrated | captured (the API could not give it; its content came from a webhook `listen` stored) | outside_window (never readable: beyond the 20 most recent, and not captured) | unavailable (API said deleted) | failed (gave up after retries).',
+      'hydrated | captured (the API could not give it; its content came from a webhook `listen` stored) | imported (its content came from the account\'s "Download your information" archive, `import-dyi`) | archive_only (in that archive, matched to no listed message; its id is synthetic, dyi:…) | outside_window (never readable: beyond the 20 most recent, and not captured) | unavailable (API said deleted) | failed (gave up after retries).',
   },
   {
     name: 'from_id',
@@ -158,7 +159,7 @@ export const MESSAGE_COLUMNS = [
     type: 'string',
     nullable: true,
     description:
-      'Where the content came from: api (hydrated), webhook (captured by `ig-export listen`); null when there is none.',
+      'Where the content came from: api (hydrated), webhook (captured by `ig-export listen`), dyi (imported from the account\'s "Download your information" archive); null when there is none.',
   },
   {
     name: 'deleted_at',
@@ -296,6 +297,8 @@ export type RowOf<C extends readonly Column[]> = {
 export const HYDRATION_STATUSES = [
   'hydrated',
   'captured',
+  'imported',
+  'archive_only',
   'outside_window',
   'unavailable',
   'failed',
@@ -305,12 +308,21 @@ export type HydrationStatus = (typeof HYDRATION_STATUSES)[number];
 /**
  * What the run state remembers of a message's status. Captured content (from a webhook) is final, as hydrated
  * content is: nothing to read again, so both are remembered as `hydrated`, by the live run and by crash recovery alike.
+ * An archive's rows say nothing of what the API can give: to the run state they are what the API left them.
  */
-export type KnownStatus = Exclude<HydrationStatus, 'captured'>;
+export type KnownStatus = Exclude<HydrationStatus, 'captured' | 'imported' | 'archive_only'>;
 
 export function knownStatus(status: HydrationStatus): KnownStatus {
-  return status === 'captured' ? 'hydrated' : status;
+  if (status === 'captured') return 'hydrated';
+  if (status === 'imported' || status === 'archive_only') return 'outside_window';
+  return status;
 }
+
+/**
+ * Which row of a message the current view keeps, best first: content read from the API, then captured by a
+ * webhook, then imported from an archive; a row without content last (the latest snapshot's).
+ */
+export const CONTENT_PREFERENCE: readonly HydrationStatus[] = ['hydrated', 'captured', 'imported'];
 
 export type MessageRow = Omit<RowOf<typeof MESSAGE_COLUMNS>, 'hydration_status'> & {
   hydration_status: HydrationStatus;

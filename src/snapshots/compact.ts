@@ -2,7 +2,7 @@ import { access, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ensureDirSync, refuseLink } from '../output-path.js';
-import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type Column } from '../schema/tables.js';
+import { CONTENT_PREFERENCE, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type Column } from '../schema/tables.js';
 import { digestFile } from '../writers/file-digest.js';
 import { createParquetWriter, type ParquetWriterOptions } from '../writers/parquet-writer.js';
 import {
@@ -214,10 +214,16 @@ async function loadUnsends(
   }
 }
 
-/** One row per message: a row with content beats any other, else the latest snapshot's; captured unsends applied. */
+/** The rank of a row's status in CONTENT_PREFERENCE (0 best), every other status after them. */
+const contentRank = `CASE hydration_status ${CONTENT_PREFERENCE.map((s, i) => `WHEN ${sqlString(s)} THEN ${i}`).join(' ')} ELSE ${CONTENT_PREFERENCE.length} END`;
+
+/**
+ * One row per message: the row with the best content (hydrated, then captured, then imported) beats any other, else
+ * the latest snapshot's; captured unsends applied.
+ */
 function messagesQuery(source: string, columns: Set<string>, bom: boolean): string {
   const folded = `SELECT ${MESSAGE_COLUMNS.map((c) => selectColumn(c, columns, '', bom)).join(', ')} FROM ${source}
-       QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY hydration_status IN ('hydrated', 'captured') DESC, snapshot_id DESC) = 1`;
+       QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY ${contentRank}, snapshot_id DESC) = 1`;
   return `SELECT ${MESSAGE_COLUMNS.map((c) =>
     c.name === 'deleted_at' ? 'coalesce(m.deleted_at, u.unsent_ms) AS deleted_at' : `m.${c.name}`,
   ).join(', ')}

@@ -26,6 +26,10 @@ const byStatus = {
   hydrated: count,
   /** Filled from a captured webhook (absent from manifests written before `listen` existed). */
   captured: count.default(0),
+  /** Filled from a "Download your information" archive (`import-dyi`; absent from manifests written before). */
+  imported: count.default(0),
+  /** Archive messages that match no listed message (`import-dyi`; absent from manifests written before). */
+  archive_only: count.default(0),
   outside_window: count,
   unavailable: count,
   failed: count,
@@ -110,7 +114,7 @@ export const manifestSchema = z.object({
   /** A long run publishes a snapshot at each checkpoint; `final` marks the run's last. */
   checkpoint: z.object({ index: count, final: z.boolean() }),
   /** full: every message of every listed conversation; incremental: changed conversations, new messages only. */
-  mode: z.enum(['full', 'incremental']),
+  mode: z.enum(['full', 'incremental', 'import']),
   /** Set when this run continues a full export an earlier run left unfinished. */
   resumed_from_run_id: z.string().nullable(),
   /** Conversations listed while this snapshot was open that needed no call: archived and unchanged. */
@@ -181,6 +185,17 @@ export const manifestSchema = z.object({
     .nullable(),
   failures_total: count,
   failures: z.array(failureSchema),
+  /** mode `import`: the archive the rows came from, and what matching made of it. */
+  archive: z
+    .object({
+      file_name: z.string(),
+      bytes: count,
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      threads: z.object({ matched: count, unmatched: count }),
+      messages: z.object({ total: count, matched: count, ambiguous: count, unmatched: count }),
+      malformed_files: z.array(z.object({ path: z.string(), reason: z.string() })),
+    })
+    .optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 

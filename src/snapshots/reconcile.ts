@@ -39,8 +39,9 @@ export async function reconcileSnapshots(
       invalid.push({ snapshotId, reason: e.message });
       continue;
     }
-    if (manifest.filters.since !== null || manifest.filters.until !== null) {
-      // A time-window export is not part of the archive's state (its conversations were read only in part).
+    if (manifest.filters.since !== null || manifest.filters.until !== null || manifest.mode === 'import') {
+      // A time-window export is not part of the archive's state (its conversations were read only in part), nor is
+      // an archive's import (it says nothing of what the API gives).
       store.commitSnapshot(snapshotId, manifest.run_id, [], Date.parse(manifest.ended_at));
       committed.push(snapshotId);
       continue;

@@ -156,6 +156,8 @@ ${table(
       num(m.counts.captured),
       'gone from the API, filled from a webhook that ig-export listen captured',
     ],
+    ['imported', num(m.counts.imported), 'content from the account\'s "Download your information" archive'],
+    ['archive_only', num(m.counts.archive_only), 'in the archive, matched to no listed message'],
     ['outside_window', num(m.counts.outside_window), 'beyond the 20 most recent: only id and time exist'],
     ['unavailable', num(m.counts.unavailable), 'the API said deleted or unsupported'],
     ['failed', num(m.counts.failed), 'still failing after retries'],

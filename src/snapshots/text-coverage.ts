@@ -7,7 +7,7 @@ import type { Counts } from './manifest.js';
  */
 export interface TextCoverage {
   messages: number;
-  /** Rows with their content: read in full (hydrated) or filled from a captured webhook. */
+  /** Rows with their content: read in full (hydrated), filled from a captured webhook, or imported from an archive. */
   withContent: number;
   /** Whole percent of `messages`; 100 only when every row has its content; null without messages. */
   percent: number | null;
@@ -21,7 +21,7 @@ export interface TextCoverage {
 }
 
 export function textCoverage(c: Counts): TextCoverage {
-  const withContent = c.hydrated + c.captured;
+  const withContent = c.hydrated + c.captured + c.imported + c.archive_only;
   const percent =
     c.messages === 0
       ? null

@@ -44,6 +44,8 @@ describe('export pipeline against the sandbox over HTTP', () => {
       messages: messages.length,
       hydrated: status('hydrated'),
       captured: 0,
+      imported: 0,
+      archive_only: 0,
       outside_window: status('outside_window'),
       unavailable: status('unavailable'),
       failed: 0,

@@ -1,3 +1,4 @@
+import { writeDyiArchive } from '../../sandbox/dyi/dyi-archive-writer.js';
 import { createSandbox, type SandboxOverrides } from '../../sandbox/create-sandbox.js';
 import { FAULT_KINDS, SLOW_FAULT_KINDS } from '../../sandbox/faults.js';
 import type { PagingLinks } from '../../sandbox/graph-routes.js';
@@ -22,6 +23,24 @@ export interface SandboxArgs {
   'webhook-url'?: string | undefined;
   'webhook-secret': string;
   replay?: string | undefined;
+  'dyi-archive'?: string | undefined;
+}
+
+/** `--dyi-archive`: the sandbox's "Download your information" archive, written once it has its data. */
+async function writeArchive(data: Parameters<typeof writeDyiArchive>[0], path: string): Promise<string> {
+  try {
+    const { threads, messages } = await writeDyiArchive(data, path);
+    return `  its "Download your information" archive (${threads} threads, ${messages} messages) is ${path}: export, then ig-export import-dyi ${path} --output <that folder>\n`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST')
+      throw new UsageError(`${path} already exists: remove it or choose another --dyi-archive path`);
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')
+      throw new UsageError(
+        `cannot write ${path} (${code}): choose a --dyi-archive path in a writable folder`,
+      );
+    throw e;
+  }
 }
 
 /** Starts a server; a port in use (or refused) is one line naming it, exit 2, as for `listen`. */
@@ -55,6 +74,8 @@ export async function sandboxCommand(args: SandboxArgs): Promise<CommandResult> 
   inRange('max-limit', args['max-limit'], { min: 1, max: 10_000, integer: true });
   inRange('fault-rate', args['fault-rate'], { min: 0, max: 1 });
   if (args.replay !== undefined) return replay(args.replay, args);
+  if (args['dyi-archive'] !== undefined && args['account-count'] > 1)
+    throw new UsageError('--dyi-archive writes the archive of one account: leave out --account-count');
   const fastKinds = FAULT_KINDS.filter((k) => !SLOW_FAULT_KINDS.includes(k));
   const perKind = args['fault-rate'] / fastKinds.length;
   const shared: SandboxOverrides = {
@@ -122,6 +143,7 @@ async function serveOne(args: SandboxArgs, shared: SandboxOverrides): Promise<Co
       host: args.host,
       seed: args.seed,
       token: args['accept-token'],
+      archiveFixtures: args['dyi-archive'] !== undefined,
       webhook:
         webhookUrl === undefined
           ? undefined
@@ -135,12 +157,22 @@ async function serveOne(args: SandboxArgs, shared: SandboxOverrides): Promise<Co
             },
     }),
   );
+  let archiveLine = '';
+  if (args['dyi-archive'] !== undefined) {
+    try {
+      archiveLine = await writeArchive(sandbox.data, args['dyi-archive']);
+    } catch (e) {
+      await sandbox.close();
+      throw e;
+    }
+  }
   process.stdout.write(
     `Graph API sandbox listening on ${sandbox.url}\n` +
       `  account ${sandbox.data.account.userId} (@${sandbox.data.account.username}), ${sandbox.data.conversations.length} conversations, seed ${args.seed} (same seed, same data)\n` +
       `  it accepts the token ${sandbox.options.token} (a sandbox value, not a secret; --accept-token changes it); ${limit}\n` +
       '  export it into a folder of its own (another seed or sandbox in the same folder would look like one account):\n' +
       `  IG_ACCESS_TOKEN=${sandbox.options.token} ig-export export --base-url ${sandbox.url} --max-rps ${rps} --output output/sandbox-seed-${args.seed}\n` +
+      archiveLine +
       (webhookUrl === undefined
         ? ''
         : `  every message added (curl -X POST -d '{"count": 60}' ${sandbox.url}/__sandbox/add-messages) is delivered to ${webhookUrl}, signed with --webhook-secret\n`),

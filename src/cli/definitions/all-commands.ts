@@ -3,6 +3,7 @@ import type { RegisteredCommand } from './define-command.js';
 import { demoDefinition } from './demo.js';
 import { doctorDefinition } from './doctor.js';
 import { exportDefinition } from './export.js';
+import { importDyiDefinition } from './import-dyi.js';
 import { listenDefinition } from './listen.js';
 import { probeDefinition } from './probe.js';
 import { pruneDefinition } from './prune.js';
@@ -18,6 +19,7 @@ export const ALL_COMMANDS: readonly RegisteredCommand[] = [
   demoDefinition,
   sandboxDefinition,
   compactDefinition,
+  importDyiDefinition,
   pruneDefinition,
   verifyDefinition,
   doctorDefinition,

@@ -64,6 +64,11 @@ export const sandboxDefinition = defineCommand({
           describe:
             'Serve a recording made by export --record (its folder) instead of synthetic data, for a bug report or a test',
         },
+        'dyi-archive': {
+          type: 'string',
+          describe:
+            'Also write a "Download your information" archive of the sandbox\'s data to this .zip (and add a burst of messages for it to match); try ig-export import-dyi',
+        },
         'webhook-secret': {
           type: 'string',
           default: 'sandbox-app-secret',
@@ -72,7 +77,11 @@ export const sandboxDefinition = defineCommand({
       })
       .example('$0 sandbox --port 8787 --fault-rate 0.1', 'a flaky sandbox for trying the client')
       .example('$0 sandbox --account-count 3', 'three accounts, for trying a fleet config')
-      .example('$0 sandbox --replay ./recording', 'serve what a real account answered (export --record)'),
+      .example('$0 sandbox --replay ./recording', 'serve what a real account answered (export --record)')
+      .example(
+        '$0 sandbox --dyi-archive dyi.zip',
+        'also write the account\'s "Download your information" archive',
+      ),
   handler: async (args) => {
     const { sandboxCommand } = await import('../commands/sandbox.js');
     if (args.accounts !== undefined) warnRenamed('accounts', 'account-count', 'sandbox');

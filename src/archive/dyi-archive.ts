@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+import { z } from 'zod';
+
+/**
+ * Instagram's "Download your information" archive (format JSON), as Meta writes it: a zip, or the folder it unpacks
+ * to. Threads are folders `…/messages/<box>/<slug>_<digits>/` (box: inbox, message_requests, …; newer archives put
+ * them under `your_instagram_activity/`), each with `message_1.json`, `message_2.json`, … (newest first, split when a
+ * thread is long). Every string is written in Meta's broken encoding (each UTF-8 byte as its own `\u00XX`), repaired
+ * here. A zip is read entry by entry from its central directory: nothing is extracted to disk, and one thread at a
+ * time is in memory. See docs/dyi-archive.md for what is known of the format and what is guessed.
+ */
+
+/** One message of an archive thread, its strings repaired. */
+export interface ArchiveMessage {
+  senderName: string | null;
+  timestampMs: number;
+  /** The text, or null when the message has none (media, shares, calls). */
+  content: string | null;
+  /** Media as paths inside the archive (`uri`), with their kind. */
+  media: Array<{ kind: 'image' | 'video' | 'audio' | 'file'; uri: string }>;
+  shareLink: string | null;
+  reactions: Array<{ reaction: string; actor: string }>;
+  /** The message object as the archive holds it (repaired). */
+  raw: Record<string, unknown>;
+}
+
+export interface ArchiveThread {
+  /** `<box>/<folder>`, unique in the archive (e.g. `inbox/anasilva_1234567890`). */
+  key: string;
+  title: string | null;
+  participants: string[];
+  /** Newest first. */
+  messages: ArchiveMessage[];
+}
+
+/** A file of the archive that could not be read; the rest of the archive is read all the same. */
+export interface ArchiveProblem {
+  path: string;
+  reason: string;
+}
+
+const THREAD_FILE = /(?:^|\/)messages\/([^/]+)\/([^/]+)\/message_(\d+)\.json$/;
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Meta's archive writes each UTF-8 byte of a string as one code point (`✨` arrives as `\u00e2\u009c\u00a8`): the code
+ * points are the bytes. A string with a code point above U+00FF, or whose bytes are not UTF-8, was not written that
+ * way and is kept as it is.
+ */
+export function repairText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[\u0080-\u00ff]/.test(s) || /[^\u0000-\u00ff]/.test(s)) return s;
+  try {
+    return decoder.decode(Buffer.from(s, 'latin1'));
+  } catch {
+    return s;
+  }
+}
+
+function repairValue(v: unknown): unknown {
+  if (typeof v === 'string') return repairText(v);
+  if (Array.isArray(v)) return v.map(repairValue);
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, repairValue(x)]));
+  return v;
+}
+
+const mediaList = z.array(z.object({ uri: z.string() }).passthrough()).optional();
+const messageSchema = z
+  .object({
+    sender_name: z.string().optional(),
+    timestamp_ms: z.number().int().nonnegative(),
+    content: z.string().optional(),
+    photos: mediaList,
+    videos: mediaList,
+    audio_files: mediaList,
+    files: mediaList,
+    share: z.object({ link: z.string().optional() }).passthrough().optional(),
+    reactions: z.array(z.object({ reaction: z.string(), actor: z.string() }).passthrough()).optional(),
+  })
+  .passthrough();
+const threadFileSchema = z
+  .object({
+    participants: z.array(z.object({ name: z.string() }).passthrough()).default([]),
+    messages: z.array(z.unknown()),
+    title: z.string().optional(),
+  })
+  .passthrough();
+
+function toMessage(m: z.infer<typeof messageSchema>): ArchiveMessage {
+  const media: ArchiveMessage['media'] = [
+    ...(m.photos ?? []).map((p) => ({ kind: 'image' as const, uri: p.uri })),
+    ...(m.videos ?? []).map((p) => ({ kind: 'video' as const, uri: p.uri })),
+    ...(m.audio_files ?? []).map((p) => ({ kind: 'audio' as const, uri: p.uri })),
+    ...(m.files ?? []).map((p) => ({ kind: 'file' as const, uri: p.uri })),
+  ];
+  return {
+    senderName: m.sender_name ?? null,
+    timestampMs: m.timestamp_ms,
+    content: m.content ?? null,
+    media,
+    shareLink: m.share?.link ?? null,
+    reactions: (m.reactions ?? []).map((r) => ({ reaction: r.reaction, actor: r.actor })),
+    raw: m,
+  };
+}
+
+/** One thread file's participants, title and messages; malformed messages are reported and skipped. */
+function parseThreadFile(
+  text: string,
+  path: string,
+  problems: ArchiveProblem[],
+): { participants: string[]; title: string | null; messages: ArchiveMessage[] } | undefined {
+  let json: unknown;
+  try {
+    json = repairValue(JSON.parse(text));
+  } catch (e) {
+    problems.push({ path, reason: `not JSON: ${(e as Error).message}` });
+    return undefined;
+  }
+  const file = threadFileSchema.safeParse(json);
+  if (!file.success) {
+    problems.push({ path, reason: `not a message file: ${file.error.issues[0]?.message ?? 'invalid'}` });
+    return undefined;
+  }
+  const messages: ArchiveMessage[] = [];
+  file.data.messages.forEach((m, i) => {
+    const parsed = messageSchema.safeParse(m);
+    if (parsed.success) messages.push(toMessage(parsed.data));
+    else
+      problems.push({ path: `${path}#messages[${i}]`, reason: parsed.error.issues[0]?.message ?? 'invalid' });
+  });
+  return {
+    participants: file.data.participants.map((p) => p.name),
+    title: file.data.title ?? null,
+    messages,
+  };
+}
+
+/** Where an archive's files come from: a zip (read entry by entry) or an unpacked folder. */
+interface ArchiveSource {
+  /** Paths inside the archive, `/`-separated. */
+  paths: string[];
+  read(path: string): Promise<Buffer>;
+  close(): void;
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function openZip(file: string): Promise<ArchiveSource> {
+  const zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false });
+  const entries = new Map<string, yauzl.Entry>();
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (e: yauzl.Entry) => {
+      if (THREAD_FILE.test(e.fileName)) entries.set(e.fileName, e);
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve());
+    zip.on('error', reject);
+    zip.readEntry();
+  });
+  return {
+    paths: [...entries.keys()],
+    read: async (path) => collect(await zip.openReadStreamPromise(entries.get(path)!)),
+    close: () => zip.close(),
+  };
+}
+
+async function openFolder(dir: string): Promise<ArchiveSource> {
+  const names = (await readdir(dir, { recursive: true })).map((n) => n.split(sep).join('/'));
+  return {
+    paths: names.filter((n) => THREAD_FILE.test(n)),
+    read: (path) => readFile(join(dir, path)),
+    close: () => undefined,
+  };
+}
+
+/** The archive's identity for custody and idempotence: a zip's bytes; a folder's thread files, path and content. */
+export async function archiveDigest(
+  source: string,
+): Promise<{ fileName: string; bytes: number; sha256: string }> {
+  const info = await stat(source);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  if (info.isDirectory()) {
+    const folder = await openFolder(source);
+    for (const path of folder.paths.sort()) {
+      const content = await folder.read(path);
+      bytes += content.length;
+      hash.update(`${path}\n${createHash('sha256').update(content).digest('hex')}\n`);
+    }
+  } else {
+    for await (const chunk of createReadStream(source)) hash.update(chunk as Buffer);
+    bytes = info.size;
+  }
+  return { fileName: basename(relative('.', source) || source), bytes, sha256: hash.digest('hex') };
+}
+
+/** An open archive: its thread keys, and each thread read on demand (one at a time in memory). */
+export interface DyiArchive {
+  threadKeys: string[];
+  readThread(key: string): Promise<ArchiveThread>;
+  problems: ArchiveProblem[];
+  close(): void;
+}
+
+/**
+ * Opens a zip or folder. Thread files are grouped by thread folder; split files are read in order and merged.
+ * `problems` collects files (and messages) that could not be read: they are skipped, never fatal.
+ */
+export async function openDyiArchive(source: string): Promise<DyiArchive> {
+  const isDir = (await stat(source)).isDirectory();
+  const files = isDir ? await openFolder(source) : await openZip(source);
+  const byThread = new Map<string, Array<{ path: string; n: number }>>();
+  for (const path of files.paths) {
+    const [, box, folder, n] = THREAD_FILE.exec(path)!;
+    const key = `${box}/${folder}`;
+    const list = byThread.get(key) ?? [];
+    list.push({ path, n: Number(n) });
+    byThread.set(key, list);
+  }
+  const problems: ArchiveProblem[] = [];
+  return {
+    threadKeys: [...byThread.keys()].sort(),
+    problems,
+    close: () => files.close(),
+    async readThread(key) {
+      const parts = [...(byThread.get(key) ?? [])].sort((a, b) => a.n - b.n);
+      const thread: ArchiveThread = { key, title: null, participants: [], messages: [] };
+      for (const part of parts) {
+        const parsed = parseThreadFile((await files.read(part.path)).toString('utf8'), part.path, problems);
+        if (!parsed) continue;
+        thread.title ??= parsed.title;
+        for (const p of parsed.participants)
+          if (!thread.participants.includes(p)) thread.participants.push(p);
+        thread.messages.push(...parsed.messages);
+      }
+      // Newest first, as the files hold them; a stable sort keeps the archive's order within one millisecond.
+      thread.messages.sort((a, b) => b.timestampMs - a.timestampMs);
+      return thread;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { defineCommand } from './define-command.js';
+import { JSON_OPTION, outputOptions } from './shared-options.js';
+
+export const importDyiDefinition = defineCommand({
+  command: 'import-dyi <archive>',
+  describe:
+    'Import the account\'s "Download your information" archive (zip or folder): the text of messages beyond the 20-message window',
+  builder: (y) =>
+    y
+      .positional('archive', {
+        type: 'string',
+        demandOption: true,
+        describe: 'The archive Instagram gave (format JSON): the .zip, or the folder it unpacks to',
+      })
+      .options(
+        outputOptions({
+          output: "Output root holding the account's exported snapshots (account=<id>/snapshot=<id>/)",
+          stateDir: 'Run state and locks',
+        }),
+      )
+      .options({
+        account: {
+          type: 'string',
+          describe: 'The account id the archive belongs to (default: the only account under --output)',
+        },
+      })
+      .options(JSON_OPTION)
+      .example(
+        '$0 import-dyi instagram-shop-2026-12-01.zip',
+        'then ig-export compact: the current view holds the texts',
+      ),
+  handler: async (args) => {
+    const { importDyiCommand } = await import('../commands/import-dyi.js');
+    return importDyiCommand(args);
+  },
+});

@@ -1,0 +1,388 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  archiveDigest,
+  openDyiArchive,
+  type ArchiveMessage,
+  type ArchiveProblem,
+  type ArchiveThread,
+} from '../../archive/dyi-archive.js';
+import { alignMessages, TimelineIndex, type ListedMessage } from '../../archive/timeline-match.js';
+import type { MessageRow } from '../../schema/tables.js';
+import { snapshotIdFor } from '../../snapshots/layout.js';
+import {
+  emptyCounts,
+  zeroByStatus,
+  type ConversationAccount,
+  type Custody,
+  type Manifest,
+} from '../../snapshots/manifest.js';
+import { renderReport, REPORT_FILE } from '../../snapshots/report.js';
+import type { SnapshotStore } from '../../snapshots/snapshot-store.js';
+import { SnapshotWriter } from '../../snapshots/staged-snapshot.js';
+import type { ParquetWriterOptions } from '../../writers/parquet-options.js';
+import { readExportedTimelines, type ExportedTimelines } from './listed-timelines.js';
+
+/**
+ * `import-dyi`: the account's "Download your information" archive into a snapshot of its own. Threads are matched to
+ * exported conversations by timeline and messages paired inside each match (archive/timeline-match.ts); matched
+ * messages get the archive's content as `imported` rows under their Graph id, and every other archive message is
+ * kept as an `archive_only` row under a stable synthetic id, so nothing of the archive is lost.
+ */
+
+export interface ImportOptions {
+  store: SnapshotStore;
+  accountId: string;
+  source: string;
+  parquet: ParquetWriterOptions;
+  now: () => number;
+  custody: Custody;
+  toolVersion: string;
+}
+
+export interface ImportResult {
+  status: 'complete' | 'unchanged';
+  accountId: string;
+  snapshotDir: string | null;
+  /** Archive messages paired with a listed message. */
+  matched: number;
+  /** Archive messages next to listed ones they could not be told apart from (kept as archive_only). */
+  ambiguous: number;
+  /** Archive messages with no listed message near their time, or in a thread matched to no conversation. */
+  unmatched: number;
+  threads: { matched: number; unmatched: number };
+  /** Rows the snapshot holds (only what earlier imports and exports did not already give). */
+  rows: { imported: number; archive_only: number };
+  archive: { fileName: string; bytes: number; sha256: string };
+  malformed: ArchiveProblem[];
+}
+
+/** Below this share of its messages in the exported timelines, an archive is taken for another account's. */
+export const MIN_ARCHIVE_SHARE = 0.1;
+
+/** The archive is another account's: almost none of its messages fall in the exported timelines. */
+export class ForeignArchiveError extends Error {
+  override name = 'ForeignArchiveError';
+}
+
+/** No snapshot of the account has a listed message to match against. */
+export class NothingExportedError extends Error {
+  override name = 'NothingExportedError';
+}
+
+/** The owner's display name: the one participant (nearly) every thread has. Undefined when that is not clear. */
+function ownerName(participantsByThread: readonly string[][]): string | undefined {
+  if (participantsByThread.length < 2) return undefined;
+  const count = new Map<string, number>();
+  for (const names of participantsByThread)
+    for (const n of new Set(names)) count.set(n, (count.get(n) ?? 0) + 1);
+  const [first, second] = [...count].sort((a, b) => b[1] - a[1]);
+  if (!first || first[1] < 0.8 * participantsByThread.length) return undefined;
+  return second && second[1] === first[1] ? undefined : first[0];
+}
+
+/** A synthetic id that stays the same across imports of any archive holding the same message. */
+export function archiveMessageId(threadKey: string, m: ArchiveMessage): string {
+  const key = JSON.stringify([threadKey, m.timestampMs, m.senderName, m.content, m.media.map((x) => x.uri)]);
+  return `dyi:${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+}
+
+type Sided = ArchiveMessage & { side: 'account' | 'participant' | null };
+
+function row(
+  base: Pick<MessageRow, 'account_id' | 'snapshot_id' | 'extracted_at'>,
+  m: Sided,
+  at: {
+    conversationId: string;
+    messageId: string;
+    position: number;
+    createdMs: number;
+    participantId: string | null;
+  },
+  status: 'imported' | 'archive_only',
+): MessageRow {
+  const other = at.participantId;
+  const from = m.side === 'account' ? base.account_id : m.side === 'participant' ? other : null;
+  const to = m.side === 'account' ? other : m.side === 'participant' ? base.account_id : null;
+  return {
+    ...base,
+    conversation_id: at.conversationId,
+    message_id: at.messageId,
+    position: at.position,
+    created_time: at.createdMs,
+    hydration_status: status,
+    from_id: from,
+    from_username: null,
+    to_id: to,
+    to_username: null,
+    message: m.content ?? '',
+    attachments:
+      m.media.length > 0 || m.shareLink !== null
+        ? JSON.stringify({
+            archive_media: m.media,
+            share: m.shareLink === null ? null : { link: m.shareLink },
+          })
+        : null,
+    reactions: m.reactions.length > 0 ? JSON.stringify(m.reactions) : null,
+    is_unsupported: false,
+    attachment_types: m.media.map((x) => x.kind),
+    attachment_urls: m.media.map((x) => x.uri),
+    share_links: m.shareLink === null ? [] : [m.shareLink],
+    story_type: null,
+    story_id: null,
+    story_link: null,
+    reaction_emojis: m.reactions.map((r) => r.reaction),
+    reaction_user_ids: null,
+    raw: m.raw,
+    source: 'dyi',
+    deleted_at: null,
+  };
+}
+
+interface ThreadPlan {
+  key: string;
+  conversationId: string | undefined;
+  hits: number;
+  messages: number;
+}
+
+/** Pass 1: each thread's best conversation by timeline; a conversation goes to one thread only (the best hit). */
+async function planThreads(
+  archive: Awaited<ReturnType<typeof openDyiArchive>>,
+  index: TimelineIndex,
+): Promise<{ plans: ThreadPlan[]; owner: string | undefined }> {
+  const plans: ThreadPlan[] = [];
+  const participants: string[][] = [];
+  for (const key of archive.threadKeys) {
+    const t = await archive.readThread(key);
+    participants.push(t.participants);
+    const score = index.score(
+      t.messages.map((m) => m.timestampMs),
+      t.participants,
+    );
+    plans.push({ key, conversationId: score.conversationId, hits: score.hits, messages: t.messages.length });
+  }
+  const claimed = new Set<string>();
+  for (const p of [...plans].sort((a, b) => b.hits - a.hits)) {
+    if (p.conversationId === undefined) continue;
+    if (claimed.has(p.conversationId)) p.conversationId = undefined;
+    else claimed.add(p.conversationId);
+  }
+  return { plans, owner: ownerName(participants) };
+}
+
+/** Imports one archive for one account; publishes a snapshot unless the archive was imported before. */
+export async function importArchive(o: ImportOptions): Promise<ImportResult> {
+  const startedMs = o.now();
+  const digest = await archiveDigest(o.source);
+  const base: ImportResult = {
+    status: 'unchanged',
+    accountId: o.accountId,
+    snapshotDir: null,
+    matched: 0,
+    ambiguous: 0,
+    unmatched: 0,
+    threads: { matched: 0, unmatched: 0 },
+    rows: { imported: 0, archive_only: 0 },
+    archive: digest,
+    malformed: [],
+  };
+  for (const id of await o.store.list(o.accountId)) {
+    const m = await o.store.readManifest(o.accountId, id);
+    if (m.mode === 'import' && m.archive?.sha256 === digest.sha256) {
+      const a = m.archive;
+      return {
+        ...base,
+        snapshotDir: null,
+        matched: a.messages.matched,
+        ambiguous: a.messages.ambiguous,
+        unmatched: a.messages.unmatched,
+        threads: a.threads,
+      };
+    }
+  }
+  const exported = await readExportedTimelines(o.store.root, o.accountId);
+  if (exported.conversations.size === 0)
+    throw new NothingExportedError(
+      `account ${o.accountId} has no exported messages to match the archive against`,
+    );
+  const index = new TimelineIndex(exported.conversations.values());
+  const archive = await openDyiArchive(o.source);
+  try {
+    const { plans, owner } = await planThreads(archive, index);
+    const total = plans.reduce((a, p) => a + p.messages, 0);
+    const hits = plans.reduce((a, p) => a + (p.conversationId === undefined ? 0 : p.hits), 0);
+    if (total > 0 && hits < MIN_ARCHIVE_SHARE * total)
+      throw new ForeignArchiveError(
+        `only ${hits} of the archive's ${total} messages fall in account ${o.accountId}'s exported timelines: ` +
+          "it looks like another account's archive (check --account and the file); nothing was written",
+      );
+    return await writeImport(o, archive, plans, owner, exported, { ...base, status: 'complete' }, startedMs);
+  } finally {
+    archive.close();
+  }
+}
+
+async function writeImport(
+  o: ImportOptions,
+  archive: Awaited<ReturnType<typeof openDyiArchive>>,
+  plans: readonly ThreadPlan[],
+  owner: string | undefined,
+  exported: ExportedTimelines,
+  result: ImportResult,
+  startedMs: number,
+): Promise<ImportResult> {
+  let snapshotMs = startedMs;
+  while (await o.store.has(o.accountId, snapshotIdFor(snapshotMs))) snapshotMs++;
+  const snapshotId = snapshotIdFor(snapshotMs);
+  const writer = SnapshotWriter.open(o.store, o.accountId, snapshotId, o.parquet);
+  const rowBase = { account_id: o.accountId, snapshot_id: snapshotId, extracted_at: startedMs };
+  const accounts = new Map<string, ConversationAccount>();
+  const write = async (r: MessageRow): Promise<void> => {
+    await writer.writeMessage(r);
+    const a = accounts.get(r.conversation_id) ?? {
+      ...zeroByStatus(),
+      conversation_id: r.conversation_id,
+      listed: 0,
+      rows: 0,
+      outside_time_window: 0,
+    };
+    a.rows++;
+    a.listed++;
+    if (r.hydration_status === 'imported') a.imported++;
+    else a.archive_only++;
+    accounts.set(r.conversation_id, a);
+    result.rows[r.hydration_status === 'imported' ? 'imported' : 'archive_only']++;
+  };
+  try {
+    for (const plan of plans) {
+      const thread: ArchiveThread = await archive.readThread(plan.key);
+      const sided: Sided[] = thread.messages.map((m) => ({
+        ...m,
+        side:
+          owner === undefined || m.senderName === null
+            ? null
+            : m.senderName === owner
+              ? 'account'
+              : 'participant',
+      }));
+      const conversation =
+        plan.conversationId === undefined ? undefined : exported.conversations.get(plan.conversationId);
+      result.threads[conversation ? 'matched' : 'unmatched']++;
+      const keepOnly = async (ms: readonly Sided[], conversationId: string, participantId: string | null) => {
+        for (const m of ms) {
+          const id = archiveMessageId(thread.key, m);
+          if (exported.archiveOnly.has(id)) continue;
+          exported.archiveOnly.add(id);
+          await write(
+            row(
+              rowBase,
+              m,
+              { conversationId, messageId: id, position: -1, createdMs: m.timestampMs, participantId },
+              'archive_only',
+            ),
+          );
+        }
+      };
+      if (!conversation) {
+        result.unmatched += sided.length;
+        await keepOnly(sided, `dyi:${thread.key}`, null);
+        continue;
+      }
+      const aligned = alignMessages<Sided>(conversation.messages, sided);
+      result.matched += aligned.pairs.length;
+      result.ambiguous += aligned.ambiguous.length;
+      result.unmatched += aligned.archiveOnly.length;
+      for (const { listed, archived } of aligned.pairs) {
+        const status = exported.statusOf.get(listed.id);
+        if (status === 'hydrated' || status === 'captured' || status === 'imported') continue;
+        await write(
+          row(rowBase, archived, importedAt(conversation.id, listed, conversation.participantId), 'imported'),
+        );
+      }
+      await keepOnly(
+        [...aligned.ambiguous, ...aligned.archiveOnly],
+        conversation.id,
+        conversation.participantId,
+      );
+    }
+    result.malformed = [...new Map(archive.problems.map((p) => [p.path, p])).values()];
+    const files = await writer.close();
+    const manifest = importManifest(o, snapshotId, startedMs, files, [...accounts.values()], result);
+    manifest.files[REPORT_FILE] = await writer.writeFile(REPORT_FILE, renderReport(manifest, new Map()));
+    result.snapshotDir = await writer.publish(manifest);
+    return result;
+  } catch (e) {
+    await writer.discard();
+    throw e;
+  }
+}
+
+const importedAt = (conversationId: string, l: ListedMessage, participantId: string | null) => ({
+  conversationId,
+  messageId: l.id,
+  position: l.position,
+  createdMs: l.createdSec * 1000,
+  participantId,
+});
+
+function importManifest(
+  o: ImportOptions,
+  snapshotId: string,
+  startedMs: number,
+  files: Manifest['files'],
+  conversations: ConversationAccount[],
+  r: ImportResult,
+): Manifest {
+  const started = new Date(startedMs).toISOString();
+  const counts = emptyCounts();
+  counts.imported = r.rows.imported;
+  counts.archive_only = r.rows.archive_only;
+  counts.messages = r.rows.imported + r.rows.archive_only;
+  return {
+    manifest_version: 2,
+    status: 'complete',
+    stop_reason: null,
+    run_id: randomUUID(),
+    snapshot_id: snapshotId,
+    checkpoint: { index: 0, final: true },
+    mode: 'import',
+    resumed_from_run_id: null,
+    skipped_conversations: 0,
+    account_id: o.accountId,
+    account_username: null,
+    run_started_at: started,
+    started_at: started,
+    ended_at: new Date(o.now()).toISOString(),
+    tool: { name: 'ig-export', version: o.toolVersion },
+    api: { base_url: 'none (Download your information archive)', version: 'none' },
+    custody: o.custody,
+    filters: { user_id: null, since: null, until: null },
+    redaction: null,
+    window_savings: null,
+    options: { source: r.archive.fileName },
+    files,
+    counts,
+    media: null,
+    conversations,
+    calls: { total: 0, by_endpoint: {} },
+    retries: { by_kind: {}, failed_calls_by_reason: {} },
+    throttles: { count: 0, wait_ms: 0 },
+    window_loss: { lost: 0, worst: [], recommended_interval_minutes: null, busiest: [] },
+    hydration: null,
+    failures_total: 0,
+    failures: [],
+    archive: {
+      file_name: r.archive.fileName,
+      bytes: r.archive.bytes,
+      sha256: r.archive.sha256,
+      threads: r.threads,
+      messages: {
+        total: r.matched + r.ambiguous + r.unmatched,
+        matched: r.matched,
+        ambiguous: r.ambiguous,
+        unmatched: r.unmatched,
+      },
+      malformed_files: r.malformed,
+    },
+  };
+}
