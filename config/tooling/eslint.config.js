@@ -71,7 +71,16 @@ export default tseslint.config(
       ],
     },
   },
-  layer('src/archive/**', ['pipeline', 'cli', 'sandbox', 'listener', 'graph', 'writers', 'state', 'snapshots']),
+  layer('src/archive/**', [
+    'pipeline',
+    'cli',
+    'sandbox',
+    'listener',
+    'graph',
+    'writers',
+    'state',
+    'snapshots',
+  ]),
   {
     files: ['config/tooling/*.js'],
     ...tseslint.configs.disableTypeChecked,

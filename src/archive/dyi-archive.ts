@@ -12,7 +12,7 @@ import { z } from 'zod';
  * them under `your_instagram_activity/`), each with `message_1.json`, `message_2.json`, … (newest first, split when a
  * thread is long). Every string is written in Meta's broken encoding (each UTF-8 byte as its own `\u00XX`), repaired
  * here. A zip is read entry by entry from its central directory: nothing is extracted to disk, and one thread at a
- * time is in memory. See docs/dyi-archive.md for what is known of the format and what is guessed.
+ * time is in memory. What is known of the format and what is guessed: dyi-archive-facts.md beside this file.
  */
 
 /** One message of an archive thread, its strings repaired. */

@@ -88,6 +88,8 @@ function addBurst(conversations: SandboxConversation[]): void {
     const m = c.messages[k]!;
     m.sentMs = sent;
     m.createdMs = Math.floor(sent / 1000) * 1000;
+    // Every message of the burst is in the archive: pairing it message by message is what the burst is for.
+    delete m.unsent;
     sent -= BURST.gapMs;
   }
   const last = c.messages[BURST.first + BURST.count - 1]!.createdMs;

@@ -135,6 +135,11 @@ function olderMessages(
   }));
 }
 
+/** The two conversations whose people share a display name in the archive. */
+export function sameNamePair(data: Dataset): SandboxConversation[] {
+  return [...data.conversations].sort((a, b) => b.messages.length - a.messages.length).slice(0, 2);
+}
+
 /** Writes the archive of `data` to `path` (a zip); returns how many messages it holds. */
 export async function writeDyiArchive(
   data: Dataset,
@@ -145,8 +150,9 @@ export async function writeDyiArchive(
   const owner = ownerName(data.account.username);
   const names = new Map<string, string>([[data.account.userId, owner]]);
   data.conversations.forEach((c) => names.set(c.participant.id, displayName(c.participant)));
-  // Two people with the same display name, each in a conversation of their own.
-  const [first, second] = data.conversations;
+  // Two people with the same display name, each in a conversation of their own: the two longest, so that both
+  // have messages beyond the window for the import to place.
+  const [first, second] = sameNamePair(data);
   if (first && second) names.set(second.participant.id, names.get(first.participant.id)!);
   const root = options.layout === 'current' ? 'your_instagram_activity/messages' : 'messages';
   const mtime = new Date(Date.UTC(2026, 0, 1));
@@ -156,7 +162,8 @@ export async function writeDyiArchive(
     const box = hashOf(`box:${c.id}`) % 10 === 0 ? 'message_requests' : 'inbox';
     const folder = `${root}/${box}/${slug(name) || 'instagramuser'}_${1_000_000_000 + (hashOf(c.id) % 8_999_999_999)}`;
     const kept = c.messages.filter(
-      (m) => !m.unsent && hashOf(`drop:${m.id}`) / 2 ** 32 >= options.missingShare,
+      (m) =>
+        !m.unsent && (m.sentMs !== undefined || hashOf(`drop:${m.id}`) / 2 ** 32 >= options.missingShare),
     );
     const messages = [
       ...kept.map((m) => archiveMessage(m, names, folder, options.clockSkewMs)),

@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import yauzl from 'yauzl';
+import { describe, expect, it } from 'vitest';
+import {
+  ForeignArchiveError,
+  importArchive,
+  type ImportOptions,
+} from '../../src/pipeline/archive-import/import-archive.js';
+import type { Sandbox } from '../../src/sandbox/create-sandbox.js';
+import { BURST } from '../../src/sandbox/dataset.js';
+import {
+  DEFAULT_DYI_ARCHIVE,
+  sameNamePair,
+  writeDyiArchive,
+} from '../../src/sandbox/dyi/dyi-archive-writer.js';
+import { compactAccount } from '../../src/snapshots/compact.js';
+import { readManifest } from '../../src/snapshots/manifest.js';
+import { snapshotStoreFor } from '../../src/snapshots/snapshot-store.js';
+import { verifyCurrentView, verifySnapshot } from '../../src/snapshots/verify.js';
+import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-options.js';
+import { exportSandbox, TEST_CUSTODY, tempDir } from '../helpers/export-options.js';
+import { duckdbQuery } from '../helpers/parquet-readers.js';
+import { startSandbox } from '../helpers/sandbox-fixture.js';
+
+const options = (out: string, accountId: string, source: string): ImportOptions => ({
+  store: snapshotStoreFor(out),
+  accountId,
+  source,
+  parquet: DEFAULT_PARQUET_OPTIONS,
+  now: () => Date.UTC(2026, 11, 1),
+  custody: TEST_CUSTODY,
+  toolVersion: 'test',
+});
+
+interface ViewRow {
+  conversation_id: string;
+  message_id: string;
+  hydration_status: string;
+  message: string | null;
+  raw: string | null;
+}
+
+async function currentView(out: string, accountId: string): Promise<ViewRow[]> {
+  await compactAccount(out, accountId, DEFAULT_PARQUET_OPTIONS, () => Date.UTC(2026, 11, 1, 1));
+  return (await duckdbQuery(
+    `SELECT conversation_id, message_id, hydration_status, message, raw::VARCHAR AS raw
+     FROM '${join(out, 'current', `account=${accountId}`, 'messages.parquet')}'`,
+  )) as unknown as ViewRow[];
+}
+
+/** Every text the sandbox has (unsent messages have none anywhere) against the current view's. */
+function compareTexts(sandbox: Sandbox, rows: readonly ViewRow[]) {
+  const byId = new Map(rows.map((r) => [r.message_id, r]));
+  let total = 0;
+  let held = 0;
+  const differing: string[] = [];
+  const misplaced: string[] = [];
+  for (const c of sandbox.data.conversations)
+    for (const m of c.messages) {
+      if (m.unsent) continue;
+      total++;
+      const row = byId.get(m.id);
+      if (row?.message === null || row?.message === undefined) continue;
+      held++;
+      if (row.message !== m.text) differing.push(m.id);
+      if (row.conversation_id !== c.id) misplaced.push(m.id);
+    }
+  return { total, held, differing, misplaced };
+}
+
+async function exported(seed: number, clockSkewMs = 0) {
+  const sandbox = await startSandbox({ seed, conversations: 40, archiveFixtures: true });
+  const out = await tempDir();
+  const summary = await exportSandbox(sandbox, out);
+  const zip = join(await tempDir(), 'instagram-dyi.zip');
+  await writeDyiArchive(sandbox.data, zip, { ...DEFAULT_DYI_ARCHIVE, clockSkewMs });
+  return { sandbox, out, accountId: summary.accountId, zip };
+}
+
+describe('import-dyi: the "Download your information" archive fills texts beyond the window', () => {
+  it('matches ≥ 99 % of texts with none different, a burst message by message, same-name people apart', async () => {
+    const { sandbox, out, accountId, zip } = await exported(11);
+    const r = await importArchive(options(out, accountId, zip));
+    expect(r.status).toBe('complete');
+    expect(r.threads.unmatched).toBe(0);
+    expect(r.ambiguous).toBe(0);
+    const rows = await currentView(out, accountId);
+    const t = compareTexts(sandbox, rows);
+    expect(t.differing).toEqual([]);
+    expect(t.misplaced).toEqual([]);
+    expect(t.held / t.total).toBeGreaterThanOrEqual(0.99);
+
+    // The burst: 30 messages 300 ms apart, several per Graph second, each paired with its own archive message.
+    const burst = sandbox.data.conversations.flatMap((c) => c.messages.filter((m) => m.sentMs !== undefined));
+    expect(burst).toHaveLength(BURST.count);
+    const byId = new Map(rows.map((row) => [row.message_id, row]));
+    for (const m of burst) {
+      const row = byId.get(m.id)!;
+      expect(row.hydration_status).toBe('imported');
+      expect((JSON.parse(row.raw!) as { timestamp_ms: number }).timestamp_ms).toBe(m.sentMs);
+    }
+
+    // The two people who share a display name each keep their own conversation's texts.
+    for (const c of sameNamePair(sandbox.data)) {
+      const imported = rows.filter(
+        (row) => row.conversation_id === c.id && row.hydration_status === 'imported',
+      );
+      expect(imported.length).toBeGreaterThan(0);
+      const own = new Set(c.messages.map((m) => m.id));
+      expect(imported.every((row) => own.has(row.message_id))).toBe(true);
+    }
+
+    // Archive messages older than anything listed are kept, under stable synthetic ids.
+    const archiveOnly = rows.filter((row) => row.hydration_status === 'archive_only');
+    expect(archiveOnly.length).toBe(r.unmatched);
+    expect(archiveOnly.every((row) => row.message_id.startsWith('dyi:') && row.message !== null)).toBe(true);
+  });
+
+  it('records the archive digest; a second import changes nothing; verify passes', async () => {
+    const { out, accountId, zip } = await exported(12);
+    const first = await importArchive(options(out, accountId, zip));
+    const manifest = await readManifest(first.snapshotDir!);
+    expect(manifest.mode).toBe('import');
+    expect(manifest.archive?.sha256).toBe(
+      createHash('sha256')
+        .update(await readFile(zip))
+        .digest('hex'),
+    );
+    expect(manifest.counts.imported).toBe(first.rows.imported);
+    expect((await verifySnapshot(first.snapshotDir!)).intact).toBe(true);
+    const before = await snapshotStoreFor(out).list(accountId);
+    const again = await importArchive(options(out, accountId, zip));
+    expect(again.status).toBe('unchanged');
+    expect(again.matched).toBe(first.matched);
+    expect(await snapshotStoreFor(out).list(accountId)).toEqual(before);
+    await currentView(out, accountId);
+    expect((await verifyCurrentView(join(out, 'current', `account=${accountId}`))).intact).toBe(true);
+  });
+
+  it("refuses another account's archive and writes nothing", async () => {
+    const { out, accountId } = await exported(13);
+    const other = await startSandbox({ seed: 14, conversations: 40 });
+    const foreign = join(await tempDir(), 'other.zip');
+    await writeDyiArchive(other.data, foreign);
+    const before = await snapshotStoreFor(out).list(accountId);
+    await expect(importArchive(options(out, accountId, foreign))).rejects.toBeInstanceOf(ForeignArchiveError);
+    expect(await snapshotStoreFor(out).list(accountId)).toEqual(before);
+  });
+
+  it('matches as well when the two clocks are a second apart (the guess of ±1 s)', async () => {
+    const { sandbox, out, accountId, zip } = await exported(15, 1000);
+    const r = await importArchive(options(out, accountId, zip));
+    expect(r.threads.unmatched).toBe(0);
+    const t = compareTexts(sandbox, await currentView(out, accountId));
+    expect(t.differing).toEqual([]);
+    expect(t.held / t.total).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('reads the unpacked folder too, reporting a malformed file by path and importing the rest', async () => {
+    const { sandbox, out, accountId, zip } = await exported(16);
+    const folder = join(await tempDir(), 'unpacked');
+    const names = await unzip(zip, folder);
+    const broken = names.find((n) => n.endsWith('message_1.json'))!;
+    await writeFile(join(folder, broken), '{"participants": [], "messages": [');
+    const r = await importArchive(options(out, accountId, folder));
+    expect(r.malformed).toEqual([{ path: broken, reason: expect.stringMatching(/^not JSON/) as unknown }]);
+    expect(r.status).toBe('complete');
+    const t = compareTexts(sandbox, await currentView(out, accountId));
+    expect(t.differing).toEqual([]);
+    expect(t.held / t.total).toBeGreaterThan(0.5);
+  });
+});
+
+/** Extracts a zip into `dir`; returns the entry names. */
+async function unzip(zip: string, dir: string): Promise<string[]> {
+  const file = await yauzl.openPromise(zip, { lazyEntries: true });
+  const names: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    file.on('entry', (entry: yauzl.Entry) => {
+      names.push(entry.fileName);
+      void (async () => {
+        const chunks: Buffer[] = [];
+        for await (const c of await file.openReadStreamPromise(entry)) chunks.push(c as Buffer);
+        await mkdir(dirname(join(dir, entry.fileName)), { recursive: true });
+        await writeFile(join(dir, entry.fileName), Buffer.concat(chunks));
+        file.readEntry();
+      })().catch(reject);
+    });
+    file.on('end', () => resolve());
+    file.on('error', reject);
+    file.readEntry();
+  });
+  return names;
+}
