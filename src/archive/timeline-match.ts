@@ -53,11 +53,15 @@ const letters = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]/gu
 export class TimelineIndex {
   private readonly bySecond = new Map<number, string[]>();
   private readonly sizes = new Map<string, number>();
+  /** Each conversation's oldest and newest listed second. */
+  private readonly spans = new Map<string, [number, number]>();
   private readonly usernames = new Map<string, string | null>();
 
   constructor(conversations: Iterable<ListedConversation>) {
     for (const c of conversations) {
       this.sizes.set(c.id, c.messages.length);
+      const secs = c.messages.map((m) => m.createdSec);
+      if (secs.length > 0) this.spans.set(c.id, [Math.min(...secs), Math.max(...secs)]);
       this.usernames.set(c.id, c.participantUsername);
       for (const m of c.messages) {
         const list = this.bySecond.get(m.createdSec) ?? [];
@@ -75,7 +79,8 @@ export class TimelineIndex {
    * Scores a thread against every conversation: hits = archive messages whose second, give or take one (the guess of
    * how the two clocks relate), one of the conversation's messages has. The best is taken only when it holds ≥ 90 %
    * of the shorter timeline and the runner-up at most half as many hits; when two are close, the participant's name
-   * decides if exactly one of them has it (a tie-breaker, never the key).
+   * decides if exactly one of them has it (a tie-breaker, never the key). The thread's timeline counts only its
+   * messages within the conversation's listed span: older ones (or newer than the export) have no listed message.
    */
   score(timestampsMs: readonly number[], participantNames: readonly string[]): ThreadScore {
     const hits = new Map<string, number>();
@@ -88,7 +93,15 @@ export class TimelineIndex {
     const ranked = [...hits].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     const [best, second] = ranked;
     if (!best) return { conversationId: undefined, hits: 0, runnerUpHits: 0 };
-    const shorter = Math.min(timestampsMs.length, this.sizes.get(best[0]) ?? 0);
+    const shorterFor = (id: string): number => {
+      const [oldest, newest] = this.spans.get(id) ?? [0, 0];
+      const within = timestampsMs.filter((ms) => {
+        const s = Math.floor(ms / 1000);
+        return s >= oldest - 1 && s <= newest + 1;
+      }).length;
+      return Math.min(within, this.sizes.get(id) ?? 0);
+    };
+    const shorter = shorterFor(best[0]);
     const enough = best[1] >= MIN_SHARE * shorter;
     const clear = !second || second[1] <= RUNNER_UP_SHARE * best[1];
     let chosen: string | undefined = enough && clear ? best[0] : undefined;
@@ -96,7 +109,7 @@ export class TimelineIndex {
       const names = new Set(participantNames.map(letters).filter((n) => n !== ''));
       const close = ranked.filter(([, h]) => h > RUNNER_UP_SHARE * best[1]);
       const named = close.filter(([id]) => names.has(letters(this.usernames.get(id) ?? '')));
-      if (named.length === 1 && named[0]![1] >= MIN_SHARE * shorter) chosen = named[0]![0];
+      if (named.length === 1 && named[0]![1] >= MIN_SHARE * shorterFor(named[0]![0])) chosen = named[0]![0];
     }
     return {
       conversationId: chosen,

@@ -139,6 +139,27 @@ describe('import-dyi: the "Download your information" archive fills texts beyond
     expect((await verifyCurrentView(join(out, 'current', `account=${accountId}`))).intact).toBe(true);
   });
 
+  it('a newer archive adds what the earlier one lacked, and nothing twice', async () => {
+    const { sandbox, out, accountId } = await exported(17);
+    const dir = await tempDir();
+    const older = join(dir, 'older.zip');
+    await writeDyiArchive(sandbox.data, older, { ...DEFAULT_DYI_ARCHIVE, missingShare: 0.3 });
+    const newer = join(dir, 'newer.zip');
+    await writeDyiArchive(sandbox.data, newer);
+    const first = await importArchive(options(out, accountId, older));
+    const second = await importArchive(options(out, accountId, newer));
+    expect(second.status).toBe('complete');
+    expect(second.rows.imported).toBeGreaterThan(0);
+    // The older archive's messages (and its archive_only ones) are not written again.
+    expect(second.rows.imported).toBeLessThan(first.rows.imported);
+    expect(second.rows.archive_only).toBe(0);
+    const rows = await currentView(out, accountId);
+    expect(new Set(rows.map((r) => r.message_id)).size).toBe(rows.length);
+    const t = compareTexts(sandbox, rows);
+    expect(t.differing).toEqual([]);
+    expect(t.held / t.total).toBeGreaterThanOrEqual(0.99);
+  });
+
   it("refuses another account's archive and writes nothing", async () => {
     const { out, accountId } = await exported(13);
     const other = await startSandbox({ seed: 14, conversations: 40 });

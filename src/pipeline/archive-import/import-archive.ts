@@ -80,9 +80,19 @@ function ownerName(participantsByThread: readonly string[][]): string | undefine
   return second && second[1] === first[1] ? undefined : first[0];
 }
 
-/** A synthetic id that stays the same across imports of any archive holding the same message. */
-export function archiveMessageId(threadKey: string, m: ArchiveMessage): string {
-  const key = JSON.stringify([threadKey, m.timestampMs, m.senderName, m.content, m.media.map((x) => x.uri)]);
+/**
+ * A synthetic id that stays the same across imports of any archive holding the same message: its conversation (or,
+ * in a thread matched to none, the thread's folder), time, sender (by side when known: display names change) and
+ * content.
+ */
+export function archiveMessageId(scope: string, m: Sided): string {
+  const key = JSON.stringify([
+    scope,
+    m.timestampMs,
+    m.side ?? m.senderName,
+    m.content,
+    m.media.map((x) => x.uri),
+  ]);
   return `dyi:${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 }
 
@@ -270,7 +280,7 @@ async function writeImport(
       result.threads[conversation ? 'matched' : 'unmatched']++;
       const keepOnly = async (ms: readonly Sided[], conversationId: string, participantId: string | null) => {
         for (const m of ms) {
-          const id = archiveMessageId(thread.key, m);
+          const id = archiveMessageId(conversationId, m);
           if (exported.archiveOnly.has(id)) continue;
           exported.archiveOnly.add(id);
           await write(
