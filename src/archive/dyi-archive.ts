@@ -63,13 +63,8 @@ export function repairText(s: string): string {
   }
 }
 
-function repairValue(v: unknown): unknown {
-  if (typeof v === 'string') return repairText(v);
-  if (Array.isArray(v)) return v.map(repairValue);
-  if (v !== null && typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, repairValue(x)]));
-  return v;
-}
+/** Repairs every string value as JSON.parse meets it (no second copy of the file's objects; keys are ASCII). */
+const repairing = (_key: string, v: unknown): unknown => (typeof v === 'string' ? repairText(v) : v);
 
 const mediaList = z.array(z.object({ uri: z.string() }).passthrough()).optional();
 const messageSchema = z
@@ -119,7 +114,7 @@ function parseThreadFile(
 ): { participants: string[]; title: string | null; messages: ArchiveMessage[] } | undefined {
   let json: unknown;
   try {
-    json = repairValue(JSON.parse(text));
+    json = JSON.parse(text, repairing);
   } catch (e) {
     problems.push({ path, reason: `not JSON: ${(e as Error).message}` });
     return undefined;

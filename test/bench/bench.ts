@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { callsBench } from './calls-bench.js';
+import { dyiBench } from './dyi-bench.js';
 import { fleetBench } from './fleet-bench.js';
 import { rateBench } from './rate-bench.js';
 import { writerBench } from './writer-bench.js';
 
 /**
  * `npm run bench [-- writers|calls|rate|fleet] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]
- * [--accounts 10,50]` (rate: once with
+ * [--accounts 10,50] [--messages 25000,100000]` (rate: once with
  * the sandbox limited to --rps, once to half of it, over 24 × --conversations): prints figures and
  * ratios, exits non-zero when a target is missed. Speed is measured here, never asserted inside tests.
  */
@@ -17,6 +18,7 @@ const { values, positionals } = parseArgs({
     rps: { type: 'string', default: '10' },
     conversations: { type: 'string', default: '25' },
     accounts: { type: 'string', default: '10,50' },
+    messages: { type: 'string', default: '25000,100000' },
   },
 });
 const which = positionals[0] ?? 'all';
@@ -35,4 +37,6 @@ if (which === 'all' || which === 'rate') {
 // Not part of `all`: it needs the CLI bundle and takes a minute or more per fleet size.
 if (which === 'fleet')
   ok = (await fleetBench(values.accounts.split(',').map(Number), Number(values.conversations))) && ok;
+// Not part of `all` either: `npm run bench -- dyi` imports the sandbox's archive of 25k and 100k messages.
+if (which === 'dyi') ok = (await dyiBench(values.messages.split(',').map(Number))) && ok;
 process.exitCode = ok ? 0 : 1;

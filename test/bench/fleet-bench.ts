@@ -1,43 +1,18 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSandboxFleet, fleetToken } from '../../src/sandbox/sandbox-fleet.js';
 import { writeFleetConfig } from '../helpers/fleet-config.js';
+import { runSampled } from './process-sample.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 /** Meta's limit per account; a throttle blocks the account for a minute, as Meta does. */
 const LIMIT = 2;
 /** The pace of the fleet config, as an agency would set it. */
 const MAX_RPS = 1.8;
-const CLOCK_TICKS = 100;
 /** The CLI's cap on `--account-concurrency` today (issue #22 asks for 1,000). */
 const MAX_CONCURRENCY = 64;
-
-interface Sample {
-  rssMb: number;
-  fds: number;
-  cpuSeconds: number;
-}
-
-/** RSS, open file descriptors and CPU time of a running process, from /proc (Linux). */
-async function sample(pid: number): Promise<Sample | undefined> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    // Fields 14 and 15 of /proc/<pid>/stat (user and system ticks), counted after the command name.
-    const ticks = Number(stat[11] ?? 0) + Number(stat[12] ?? 0);
-    return {
-      rssMb: rssKb / 1024,
-      fds: (await readdir(`/proc/${pid}/fd`)).length,
-      cpuSeconds: ticks / CLOCK_TICKS,
-    };
-  } catch {
-    return undefined; // the process has ended
-  }
-}
 
 /**
  * Fleet bench: one `ig-export export --config` over N accounts of the multi-account sandbox (each limited to 2 calls
@@ -66,34 +41,10 @@ export async function fleetBench(accountCounts: readonly number[], conversations
       );
       const env: NodeJS.ProcessEnv = { ...process.env };
       for (let i = 1; i <= n; i++) env[`IG_FLEET_TOKEN_${i}`] = fleetToken(i);
-      const started = performance.now();
-      const child = spawn(
-        process.execPath,
+      const { code, stdout, wall, peak } = await runSampled(
         [CLI, 'export', '--config', config, '--json', '--log-level', 'error'],
-        {
-          env,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
+        env,
       );
-      let stdout = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.resume();
-      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-      let peak: Sample = { rssMb: 0, fds: 0, cpuSeconds: 0 };
-      let running = true;
-      void exited.then(() => (running = false));
-      while (running) {
-        const s = child.pid === undefined ? undefined : await sample(child.pid);
-        if (s)
-          peak = {
-            rssMb: Math.max(peak.rssMb, s.rssMb),
-            fds: Math.max(peak.fds, s.fds),
-            cpuSeconds: Math.max(peak.cpuSeconds, s.cpuSeconds),
-          };
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const code = await exited;
-      const wall = (performance.now() - started) / 1000;
       const calls = fleet.accounts.map((s) => s.stats.requests.length);
       const busiest = Math.max(...calls);
       // Accounts run in waves of the concurrency; each wave takes at least its busiest account's calls at 1.8/s.

@@ -41,7 +41,7 @@ export async function readExportedTimelines(
   const result: ExportedTimelines = { conversations: new Map(), statusOf: new Map(), archiveOnly: new Set() };
   const messageFiles = await files('messages');
   if (messageFiles.length === 0) return result;
-  const db = await DuckDBInstance.create(':memory:', { memory_limit: '256MB', threads: '2' });
+  const db = await DuckDBInstance.create(':memory:', { memory_limit: '64MB', threads: '1' });
   const c = await db.connect();
   try {
     const source = (list: string[]): string =>
