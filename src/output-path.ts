@@ -58,7 +58,7 @@ export function asOutputPathError(e: unknown): OutputPathError | undefined {
  * Writes a whole new file (`wx`: never through an existing name, a planted link included). Node's write errors (a
  * full disk) carry no path: the error gets this one, so the failure names the file (exit 8, not "unexpected").
  */
-export async function writeNewFile(path: string, content: string): Promise<void> {
+export async function writeNewFile(path: string, content: string | Buffer): Promise<void> {
   try {
     await writeFile(path, content, { flag: 'wx' });
   } catch (e) {

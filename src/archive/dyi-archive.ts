@@ -157,7 +157,7 @@ async function openZip(file: string): Promise<ArchiveSource> {
   const entries = new Map<string, yauzl.Entry>();
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (e: yauzl.Entry) => {
-      if (THREAD_FILE.test(e.fileName)) entries.set(e.fileName, e);
+      if (!e.fileName.endsWith('/')) entries.set(e.fileName, e);
       zip.readEntry();
     });
     zip.on('end', () => resolve());
@@ -165,8 +165,12 @@ async function openZip(file: string): Promise<ArchiveSource> {
     zip.readEntry();
   });
   return {
-    paths: [...entries.keys()],
-    read: async (path) => collect(await zip.openReadStreamPromise(entries.get(path)!)),
+    paths: [...entries.keys()].filter((p) => THREAD_FILE.test(p)),
+    read: async (path) => {
+      const entry = entries.get(path);
+      if (!entry) throw Object.assign(new Error(`${path} is not in the archive`), { code: 'ENOENT' });
+      return collect(await zip.openReadStreamPromise(entry));
+    },
     close: () => zip.close(),
   };
 }
@@ -175,7 +179,11 @@ async function openFolder(dir: string): Promise<ArchiveSource> {
   const names = (await readdir(dir, { recursive: true })).map((n) => n.split(sep).join('/'));
   return {
     paths: names.filter((n) => THREAD_FILE.test(n)),
-    read: (path) => readFile(join(dir, path)),
+    // A media uri is a path inside the archive: never let one reach outside the folder.
+    read: (path) =>
+      path.split('/').includes('..')
+        ? Promise.reject(Object.assign(new Error(`${path} leaves the archive`), { code: 'ENOENT' }))
+        : readFile(join(dir, path)),
     close: () => undefined,
   };
 }
@@ -205,6 +213,8 @@ export async function archiveDigest(
 export interface DyiArchive {
   threadKeys: string[];
   readThread(key: string): Promise<ArchiveThread>;
+  /** A file of the archive by its path inside it (a media `uri`); rejects with code ENOENT when it has none. */
+  readFile(path: string): Promise<Buffer>;
   problems: ArchiveProblem[];
   close(): void;
 }
@@ -229,6 +239,7 @@ export async function openDyiArchive(source: string): Promise<DyiArchive> {
     threadKeys: [...byThread.keys()].sort(),
     problems,
     close: () => files.close(),
+    readFile: (path) => files.read(path),
     async readThread(key) {
       const parts = [...(byThread.get(key) ?? [])].sort((a, b) => a.n - b.n);
       const thread: ArchiveThread = { key, title: null, participants: [], messages: [] };

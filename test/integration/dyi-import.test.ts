@@ -160,6 +160,30 @@ describe('import-dyi: the "Download your information" archive fills texts beyond
     expect(t.held / t.total).toBeGreaterThanOrEqual(0.99);
   });
 
+  it("--copy-media stores the archive's media files content-addressed, one media row per reference", async () => {
+    const { out, accountId, zip } = await exported(18);
+    const r = await importArchive({ ...options(out, accountId, zip), copyMedia: true });
+    expect(r.media!.downloaded).toBeGreaterThan(0);
+    // The sandbox leaves one file in ten out of its archive: those references are failed rows, not errors.
+    expect(r.media!.failed).toBeGreaterThan(0);
+    expect((await verifySnapshot(r.snapshotDir!)).intact).toBe(true);
+    const rows = (await duckdbQuery(
+      `SELECT message_id, url, status, path, sha256 FROM '${join(r.snapshotDir!, 'media.parquet')}'`,
+    )) as Array<{
+      url: string;
+      status: string;
+      path: string | null;
+      sha256: string | null;
+      message_id: string;
+    }>;
+    expect(rows.length).toBe(r.media!.downloaded + r.media!.failed);
+    for (const m of rows.filter((x) => x.status === 'downloaded')) {
+      const bytes = await readFile(join(r.snapshotDir!, m.path!));
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(m.sha256);
+      expect(bytes.toString()).toMatch(/^sandbox media of /);
+    }
+  });
+
   it("refuses another account's archive and writes nothing", async () => {
     const { out, accountId } = await exported(13);
     const other = await startSandbox({ seed: 14, conversations: 40 });

@@ -20,6 +20,7 @@ export interface ImportDyiArgs {
   output: string;
   'state-dir'?: string | undefined;
   account?: string | undefined;
+  'copy-media': boolean;
   json: boolean;
 }
 
@@ -53,6 +54,7 @@ export async function importDyiCommand(args: ImportDyiArgs): Promise<CommandResu
           now: () => systemClock.now(),
           custody: collectCustody(process.argv.slice(2), []),
           toolVersion: toolVersion(),
+          copyMedia: args['copy-media'],
         }),
     );
   } catch (e) {
@@ -92,6 +94,7 @@ export async function importDyiCommand(args: ImportDyiArgs): Promise<CommandResu
       snapshotDir: r.snapshotDir,
       archive: { file: r.archive.fileName, bytes: r.archive.bytes, sha256: r.archive.sha256 },
       malformed: r.malformed,
+      media: r.media,
     },
   };
 }

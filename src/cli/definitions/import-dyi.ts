@@ -23,6 +23,12 @@ export const importDyiDefinition = defineCommand({
           type: 'string',
           describe: 'The account id the archive belongs to (default: the only account under --output)',
         },
+        'copy-media': {
+          type: 'boolean',
+          default: false,
+          describe:
+            "Copy the photos, videos and audio messages refer to into the snapshot's media/<sha256> store, with a media row each (else rows keep their paths inside the archive)",
+        },
       })
       .options(JSON_OPTION)
       .example(

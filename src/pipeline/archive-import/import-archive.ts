@@ -20,6 +20,7 @@ import { renderReport, REPORT_FILE } from '../../snapshots/report.js';
 import type { SnapshotStore } from '../../snapshots/snapshot-store.js';
 import { SnapshotWriter } from '../../snapshots/staged-snapshot.js';
 import type { ParquetWriterOptions } from '../../writers/parquet-options.js';
+import { ArchiveMedia } from './archive-media.js';
 import { readExportedTimelines, type ExportedTimelines } from './listed-timelines.js';
 
 /**
@@ -37,6 +38,8 @@ export interface ImportOptions {
   now: () => number;
   custody: Custody;
   toolVersion: string;
+  /** Copy the media files messages refer to into the snapshot's `media/` store (else rows keep their archive paths). */
+  copyMedia?: boolean;
 }
 
 export interface ImportResult {
@@ -54,6 +57,8 @@ export interface ImportResult {
   rows: { imported: number; archive_only: number };
   archive: { fileName: string; bytes: number; sha256: string };
   malformed: ArchiveProblem[];
+  /** With `copyMedia`: files copied and references the archive could not serve. */
+  media: Manifest['media'];
 }
 
 /** Below this share of its messages in the exported timelines, an archive is taken for another account's. */
@@ -195,6 +200,7 @@ export async function importArchive(o: ImportOptions): Promise<ImportResult> {
     rows: { imported: 0, archive_only: 0 },
     archive: digest,
     malformed: [],
+    media: null,
   };
   for (const id of await o.store.list(o.accountId)) {
     const m = await o.store.readManifest(o.accountId, id);
@@ -232,6 +238,81 @@ export async function importArchive(o: ImportOptions): Promise<ImportResult> {
   }
 }
 
+/** What writing one import snapshot needs at hand, thread after thread. */
+interface ImportContext {
+  exported: ExportedTimelines;
+  owner: string | undefined;
+  result: ImportResult;
+  write(r: MessageRow, m: ArchiveMessage): Promise<void>;
+  rowBase: Pick<MessageRow, 'account_id' | 'snapshot_id' | 'extracted_at'>;
+}
+
+/** Archive messages no listed message takes: kept under their synthetic ids, each once across imports. */
+async function keepOnly(
+  ctx: ImportContext,
+  ms: readonly Sided[],
+  conversationId: string,
+  participantId: string | null,
+): Promise<void> {
+  for (const m of ms) {
+    const id = archiveMessageId(conversationId, m);
+    if (ctx.exported.archiveOnly.has(id)) continue;
+    ctx.exported.archiveOnly.add(id);
+    const at = { conversationId, messageId: id, position: -1, createdMs: m.timestampMs, participantId };
+    await ctx.write(row(ctx.rowBase, m, at, 'archive_only'), m);
+  }
+}
+
+/** Pass 2 for one thread: align it with its conversation (if any) and write what earlier runs did not give. */
+async function importThread(ctx: ImportContext, plan: ThreadPlan, thread: ArchiveThread): Promise<void> {
+  const { owner, result, exported } = ctx;
+  const sided: Sided[] = thread.messages.map((m) => ({
+    ...m,
+    side:
+      owner === undefined || m.senderName === null
+        ? null
+        : m.senderName === owner
+          ? 'account'
+          : 'participant',
+  }));
+  const conversation =
+    plan.conversationId === undefined ? undefined : exported.conversations.get(plan.conversationId);
+  result.threads[conversation ? 'matched' : 'unmatched']++;
+  if (!conversation) {
+    result.unmatched += sided.length;
+    await keepOnly(ctx, sided, `dyi:${thread.key}`, null);
+    return;
+  }
+  const aligned = alignMessages<Sided>(conversation.messages, sided);
+  result.matched += aligned.pairs.length;
+  result.ambiguous += aligned.ambiguous.length;
+  result.unmatched += aligned.archiveOnly.length;
+  for (const { listed, archived } of aligned.pairs) {
+    const status = exported.statusOf.get(listed.id);
+    if (status === 'hydrated' || status === 'captured' || status === 'imported') continue;
+    const at = importedAt(conversation.id, listed, conversation.participantId);
+    await ctx.write(row(ctx.rowBase, archived, at, 'imported'), archived);
+  }
+  const rest = [...aligned.ambiguous, ...aligned.archiveOnly];
+  await keepOnly(ctx, rest, conversation.id, conversation.participantId);
+}
+
+/** One conversation's accounting in the manifest, counted as rows are written. */
+function tallyRow(accounts: Map<string, ConversationAccount>, r: MessageRow): void {
+  const a = accounts.get(r.conversation_id) ?? {
+    ...zeroByStatus(),
+    conversation_id: r.conversation_id,
+    listed: 0,
+    rows: 0,
+    outside_time_window: 0,
+  };
+  a.rows++;
+  a.listed++;
+  if (r.hydration_status === 'imported') a.imported++;
+  else a.archive_only++;
+  accounts.set(r.conversation_id, a);
+}
+
 async function writeImport(
   o: ImportOptions,
   archive: Awaited<ReturnType<typeof openDyiArchive>>,
@@ -244,80 +325,28 @@ async function writeImport(
   let snapshotMs = startedMs;
   while (await o.store.has(o.accountId, snapshotIdFor(snapshotMs))) snapshotMs++;
   const snapshotId = snapshotIdFor(snapshotMs);
-  const writer = SnapshotWriter.open(o.store, o.accountId, snapshotId, o.parquet);
-  const rowBase = { account_id: o.accountId, snapshot_id: snapshotId, extracted_at: startedMs };
+  const writer = SnapshotWriter.open(o.store, o.accountId, snapshotId, o.parquet, o.copyMedia === true);
+  const media = o.copyMedia === true ? new ArchiveMedia(archive, writer.tmpDir) : undefined;
   const accounts = new Map<string, ConversationAccount>();
-  const write = async (r: MessageRow): Promise<void> => {
-    await writer.writeMessage(r);
-    const a = accounts.get(r.conversation_id) ?? {
-      ...zeroByStatus(),
-      conversation_id: r.conversation_id,
-      listed: 0,
-      rows: 0,
-      outside_time_window: 0,
-    };
-    a.rows++;
-    a.listed++;
-    if (r.hydration_status === 'imported') a.imported++;
-    else a.archive_only++;
-    accounts.set(r.conversation_id, a);
-    result.rows[r.hydration_status === 'imported' ? 'imported' : 'archive_only']++;
+  const ctx: ImportContext = {
+    exported,
+    owner,
+    result,
+    rowBase: { account_id: o.accountId, snapshot_id: snapshotId, extracted_at: startedMs },
+    async write(r, m) {
+      await writer.writeMessage(r);
+      if (media) for (const mediaRow of await media.rowsFor(r, m.media)) await writer.writeMedia(mediaRow);
+      tallyRow(accounts, r);
+      result.rows[r.hydration_status === 'imported' ? 'imported' : 'archive_only']++;
+    },
   };
   try {
-    for (const plan of plans) {
-      const thread: ArchiveThread = await archive.readThread(plan.key);
-      const sided: Sided[] = thread.messages.map((m) => ({
-        ...m,
-        side:
-          owner === undefined || m.senderName === null
-            ? null
-            : m.senderName === owner
-              ? 'account'
-              : 'participant',
-      }));
-      const conversation =
-        plan.conversationId === undefined ? undefined : exported.conversations.get(plan.conversationId);
-      result.threads[conversation ? 'matched' : 'unmatched']++;
-      const keepOnly = async (ms: readonly Sided[], conversationId: string, participantId: string | null) => {
-        for (const m of ms) {
-          const id = archiveMessageId(conversationId, m);
-          if (exported.archiveOnly.has(id)) continue;
-          exported.archiveOnly.add(id);
-          await write(
-            row(
-              rowBase,
-              m,
-              { conversationId, messageId: id, position: -1, createdMs: m.timestampMs, participantId },
-              'archive_only',
-            ),
-          );
-        }
-      };
-      if (!conversation) {
-        result.unmatched += sided.length;
-        await keepOnly(sided, `dyi:${thread.key}`, null);
-        continue;
-      }
-      const aligned = alignMessages<Sided>(conversation.messages, sided);
-      result.matched += aligned.pairs.length;
-      result.ambiguous += aligned.ambiguous.length;
-      result.unmatched += aligned.archiveOnly.length;
-      for (const { listed, archived } of aligned.pairs) {
-        const status = exported.statusOf.get(listed.id);
-        if (status === 'hydrated' || status === 'captured' || status === 'imported') continue;
-        await write(
-          row(rowBase, archived, importedAt(conversation.id, listed, conversation.participantId), 'imported'),
-        );
-      }
-      await keepOnly(
-        [...aligned.ambiguous, ...aligned.archiveOnly],
-        conversation.id,
-        conversation.participantId,
-      );
-    }
+    for (const plan of plans) await importThread(ctx, plan, await archive.readThread(plan.key));
     result.malformed = [...new Map(archive.problems.map((p) => [p.path, p])).values()];
-    const files = await writer.close();
+    const files = { ...(await writer.close()), ...media?.files() };
     const manifest = importManifest(o, snapshotId, startedMs, files, [...accounts.values()], result);
+    manifest.media = result.media = media?.summary() ?? null;
+    manifest.options = { ...manifest.options, copy_media: o.copyMedia === true };
     manifest.files[REPORT_FILE] = await writer.writeFile(REPORT_FILE, renderReport(manifest, new Map()));
     result.snapshotDir = await writer.publish(manifest);
     return result;

@@ -17,6 +17,28 @@ export interface ExportedTimelines {
 
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
+type Connection = Awaited<ReturnType<DuckDBInstance['connect']>>;
+
+/** Who each conversation is with, as its latest row says. */
+async function participantsOf(
+  c: Connection,
+  conversationFiles: string[],
+  source: (list: string[]) => string,
+): Promise<Map<string, { id: string | null; username: string | null }>> {
+  const people = new Map<string, { id: string | null; username: string | null }>();
+  if (conversationFiles.length === 0) return people;
+  const reader = await c.runAndReadAll(
+    `SELECT conversation_id, participant_id, participant_username FROM ${source(conversationFiles)}
+     QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY updated_time DESC, snapshot_id DESC) = 1`,
+  );
+  for (const r of reader.getRowObjectsJS())
+    people.set(r['conversation_id'] as string, {
+      id: (r['participant_id'] as string | null) ?? null,
+      username: (r['participant_username'] as string | null) ?? null,
+    });
+  return people;
+}
+
 /**
  * Reads the message timelines of every snapshot of the account (and of the current view, which holds the rows of
  * pruned snapshots) with DuckDB: one row per message id, the one with the best content.
@@ -47,19 +69,7 @@ export async function readExportedTimelines(
     const source = (list: string[]): string =>
       `read_parquet([${list.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
     const rank = `CASE hydration_status ${CONTENT_PREFERENCE.map((s, i) => `WHEN ${sqlString(s)} THEN ${i}`).join(' ')} ELSE ${CONTENT_PREFERENCE.length} END`;
-    const people = new Map<string, { id: string | null; username: string | null }>();
-    const conversationFiles = await files('conversations');
-    if (conversationFiles.length > 0) {
-      const reader = await c.runAndReadAll(
-        `SELECT conversation_id, participant_id, participant_username FROM ${source(conversationFiles)}
-         QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY updated_time DESC, snapshot_id DESC) = 1`,
-      );
-      for (const r of reader.getRowObjectsJS())
-        people.set(r['conversation_id'] as string, {
-          id: (r['participant_id'] as string | null) ?? null,
-          username: (r['participant_username'] as string | null) ?? null,
-        });
-    }
+    const people = await participantsOf(c, await files('conversations'), source);
     const stream = await c.stream(
       `SELECT conversation_id, message_id, epoch(created_time)::BIGINT AS sec, position, from_id, hydration_status, message
        FROM ${source(messageFiles)}

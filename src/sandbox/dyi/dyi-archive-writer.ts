@@ -90,11 +90,15 @@ export function metaJson(value: unknown): string {
   );
 }
 
+/** A media file of the archive: fake bytes, distinct per message (one in ten is left out, as a broken download). */
+type MediaFiles = Array<{ uri: string; bytes: Buffer }>;
+
 function archiveMessage(
   m: SandboxMessage,
   names: Map<string, string>,
   folder: string,
   skewMs: number,
+  media: MediaFiles,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {
     sender_name: names.get(m.from.id) ?? m.from.id,
@@ -106,6 +110,8 @@ function archiveMessage(
   for (const a of m.attachments?.data ?? []) {
     const uri = `${folder}/${'video_data' in a ? 'videos' : 'photos'}/${hashOf(m.id)}.${'video_data' in a ? 'mp4' : 'jpg'}`;
     ('video_data' in a ? videos : photos).push({ uri, creation_timestamp: Math.floor(m.createdMs / 1000) });
+    if (hashOf(`file:${m.id}`) % 10 !== 0)
+      media.push({ uri, bytes: Buffer.from(`sandbox media of ${m.id}`) });
   }
   if (photos.length > 0) out['photos'] = photos;
   if (videos.length > 0) out['videos'] = videos;
@@ -157,6 +163,7 @@ export async function writeDyiArchive(
   const root = options.layout === 'current' ? 'your_instagram_activity/messages' : 'messages';
   const mtime = new Date(Date.UTC(2026, 0, 1));
   let total = 0;
+  const media: MediaFiles = [];
   data.conversations.forEach((c, i) => {
     const name = names.get(c.participant.id)!;
     const box = hashOf(`box:${c.id}`) % 10 === 0 ? 'message_requests' : 'inbox';
@@ -166,7 +173,7 @@ export async function writeDyiArchive(
         !m.unsent && (m.sentMs !== undefined || hashOf(`drop:${m.id}`) / 2 ** 32 >= options.missingShare),
     );
     const messages = [
-      ...kept.map((m) => archiveMessage(m, names, folder, options.clockSkewMs)),
+      ...kept.map((m) => archiveMessage(m, names, folder, options.clockSkewMs, media)),
       ...(i % options.olderEvery === 0 ? olderMessages(c, names, options.clockSkewMs) : []),
     ];
     total += messages.length;
@@ -182,6 +189,7 @@ export async function writeDyiArchive(
       zip.addBuffer(Buffer.from(metaJson(file)), `${folder}/message_${part + 1}.json`, { mtime });
     }
   });
+  for (const f of media) zip.addBuffer(f.bytes, f.uri, { mtime });
   zip.end();
   await pipeline(zip.outputStream, createWriteStream(path, { flags: 'wx' }));
   return { threads: data.conversations.length, messages: total };
