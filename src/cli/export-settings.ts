@@ -65,6 +65,16 @@ const settingsShape = {
   'backoff-max-ms': z.number().int().min(0).max(HOUR_MS),
   'throttle-wait-ms': z.number().int().min(0).max(HOUR_MS),
   compression: z.enum(['zstd', 'snappy', 'gzip', 'none']),
+  formats: z
+    .string()
+    .transform((s) => [...new Set(s.split(',').map((f) => f.trim()))])
+    .pipe(
+      z
+        .array(z.enum(['ndjson', 'parquet']), { error: 'formats are ndjson and parquet' })
+        .refine((fs) => fs.includes('parquet'), {
+          error: 'must include parquet (compact and import-dyi read it): parquet or ndjson,parquet',
+        }),
+    ),
   full: z.boolean(),
   'state-dir': z.string().min(1).optional(),
   'checkpoint-minutes': z.number().min(0.1).max(1440),
@@ -270,6 +280,7 @@ export function toExportOptions(
       account: s.account,
       userId: s['user-id'],
       outputRoot: s.output,
+      formats: s.formats,
       stateDir: stateDirOf(s),
       mode: s.full ? 'full' : 'auto',
       rebuildState: s['rebuild-state'],

@@ -1,3 +1,4 @@
+import type { TableFormat } from '../snapshots/formats.js';
 import type { Clock } from '../clock.js';
 import type { ClientMetrics, GraphClientSettings } from '../graph/client.js';
 import type { Transport } from '../graph/transport.js';
@@ -30,6 +31,8 @@ export interface RunOptions {
   /** Export only the conversation with this Instagram-scoped user id. */
   userId?: string | undefined;
   outputRoot: string;
+  /** The formats each table is written in (`--formats`; default every format: NDJSON and Parquet). */
+  formats?: readonly TableFormat[] | undefined;
   /** Run state (SQLite) and the account's lock live here. */
   stateDir: string;
   /** `auto`: incremental once state exists for the account; `full`: list and write everything again. */

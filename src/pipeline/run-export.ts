@@ -303,6 +303,7 @@ function openSequence(
         ? { ...deps.custody, command_line: deps.custody.command_line.map((a) => redactor.text(a, userId)) }
         : deps.custody,
       media: options.run.media !== undefined,
+      formats: options.run.formats,
       redactor,
       filters: {
         user_id: userId === undefined ? null : (redactor?.id(userId) ?? userId),

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { knownStatus, type HydrationStatus } from '../schema/tables.js';
@@ -11,6 +11,43 @@ async function* lines(path: string): AsyncGenerator<Record<string, unknown>> {
   for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
     if (line !== '') yield JSON.parse(line) as Record<string, unknown>;
   }
+}
+
+/** A Parquet table's rows through DuckDB, timestamps as epoch milliseconds, chunk by chunk. */
+async function* parquetRows(path: string): AsyncGenerator<Record<string, unknown>> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:', { memory_limit: '64MB', threads: '1' });
+  const c = await db.connect();
+  try {
+    const file = `'${path.replace(/'/g, "''")}'`;
+    const timestamps = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${file})`))
+      .getRowObjectsJS()
+      .filter((r) => (r['column_type'] as string).startsWith('TIMESTAMP'))
+      .map((r) => r['column_name'] as string);
+    const ms = timestamps.map((n) => `epoch_ms(${n})::DOUBLE AS ${n}`);
+    const replace = ms.length === 0 ? '' : ` REPLACE (${ms.join(', ')})`;
+    const result = await c.stream(`SELECT *${replace} FROM read_parquet(${file})`);
+    for await (const rows of result.yieldRowObjectJs()) yield* rows;
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+/** A time as NDJSON holds it (ISO 8601) or as read from Parquet (epoch milliseconds). */
+const timeMs = (v: unknown): number => (typeof v === 'number' ? v : Date.parse(String(v)));
+
+/** A table of a snapshot: its NDJSON file, or its Parquet file when the snapshot was written without NDJSON. */
+async function* tableRows(
+  dir: string,
+  table: 'messages' | 'conversations',
+): AsyncGenerator<Record<string, unknown>> {
+  const ndjson = join(dir, tableFile(table, 'ndjson'));
+  const present = await access(ndjson).then(
+    () => true,
+    () => false,
+  );
+  yield* present ? lines(ndjson) : parquetRows(join(dir, tableFile(table, 'parquet')));
 }
 
 /**
@@ -51,25 +88,25 @@ export async function reconcileSnapshots(
     );
     const checkedMs = Date.parse(manifest.ended_at);
     const messages = new Map<string, ConversationCommit['messages']>();
-    for await (const row of lines(join(dir, tableFile('messages', 'ndjson')))) {
+    for await (const row of tableRows(dir, 'messages')) {
       const position = Number(row['position']);
       if (position >= KNOWN_PER_CONVERSATION) continue;
       const conversationId = String(row['conversation_id']);
       const list = messages.get(conversationId) ?? [];
       list.push({
         messageId: String(row['message_id']),
-        createdMs: Date.parse(String(row['created_time'])),
+        createdMs: timeMs(row['created_time']),
         status: knownStatus(row['hydration_status'] as HydrationStatus),
         position,
       });
       messages.set(conversationId, list);
     }
     const commits: ConversationCommit[] = [];
-    for await (const row of lines(join(dir, tableFile('conversations', 'ndjson')))) {
+    for await (const row of tableRows(dir, 'conversations')) {
       const conversationId = String(row['conversation_id']);
       commits.push({
         conversationId,
-        updatedMs: Date.parse(String(row['updated_time'])),
+        updatedMs: timeMs(row['updated_time']),
         checkedMs,
         complete: !incomplete.has(conversationId),
         // Snapshots of earlier versions held this snapshot's rows in message_count, not the total.

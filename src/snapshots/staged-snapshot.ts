@@ -13,7 +13,7 @@ import { digestFile } from '../writers/file-digest.js';
 import type { ParquetWriterOptions } from '../writers/parquet-writer.js';
 import type { TableWriter } from '../writers/table-writer.js';
 import { tableFile, type SnapshotTable } from './layout.js';
-import { FORMATS } from './formats.js';
+import { FORMATS, type TableFormat } from './formats.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import type { SnapshotStore, StagedSnapshot } from './snapshot-store.js';
 
@@ -33,10 +33,11 @@ export class SnapshotWriter {
     readonly snapshotId: string,
     parquet: ParquetWriterOptions,
     withMedia: boolean,
+    formats: readonly TableFormat[],
   ) {
     this.staged = store.stage(accountId, snapshotId);
     const open = <Row extends object>(table: SnapshotTable, columns: readonly Column[]) =>
-      FORMATS.map((f): [string, TableWriter<Row>] => {
+      FORMATS.filter((f) => formats.includes(f.name)).map((f): [string, TableWriter<Row>] => {
         const name = tableFile(table, f.name);
         return [name, f.open<Row>(join(this.staged.dir, name), columns, parquet)];
       });
@@ -51,8 +52,10 @@ export class SnapshotWriter {
     snapshotId: string,
     parquet: ParquetWriterOptions,
     withMedia = false,
+    /** The formats each table is written in: every format unless asked (`--formats`). */
+    formats: readonly TableFormat[] = FORMATS.map((f) => f.name),
   ): SnapshotWriter {
-    return new SnapshotWriter(store, accountId, snapshotId, parquet, withMedia);
+    return new SnapshotWriter(store, accountId, snapshotId, parquet, withMedia, formats);
   }
 
   /** The staging folder (files beside the tables, such as media, go there too). */

@@ -75,6 +75,12 @@ export const EXPORT_FLAGS = {
     describe:
       'Pause after a throttle that names no wait (the pace is also lowered); doubles while throttles repeat with no success between',
   },
+  formats: {
+    type: 'string',
+    default: 'ndjson,parquet',
+    describe:
+      'Formats of each table, comma-separated: parquet (always: compact and import-dyi read it) and ndjson; parquet alone halves what a run writes',
+  },
   compression: {
     type: 'string',
     default: 'zstd',
@@ -208,6 +214,7 @@ const GROUPS: Record<ExportFlag, string> = {
   output: 'Output:',
   'state-dir': 'Output:',
   compression: 'Output:',
+  formats: 'Output:',
   compact: 'Output:',
   'fail-on-loss': 'Output:',
   quiet: 'Output:',

@@ -1,3 +1,4 @@
+import type { TableFormat } from '../../snapshots/formats.js';
 import type { ClientMetrics } from '../../graph/client.js';
 import type { ConversationRow, MessageRow } from '../../schema/tables.js';
 import type { ConversationCommit, StateStore } from '../../state/state-store.js';
@@ -40,6 +41,8 @@ export interface RunInfo {
   filters: Manifest['filters'];
   /** Snapshots hold a media table and media/ files (--download-media). */
   media: boolean;
+  /** The formats each table is written in (default: every format). */
+  formats?: readonly TableFormat[] | undefined;
   /** --redact: rows pass through it before they are written. */
   redactor: Redactor | undefined;
 }
@@ -117,6 +120,7 @@ export class SnapshotSequence {
       snapshotIdFor(startedMs),
       this.parquet,
       this.run.media,
+      this.run.formats,
     );
     this.tally = new SnapshotTally();
     if (this.index > 0) this.metricsAtOpen = cloneMetrics(this.metrics);
