@@ -10,6 +10,8 @@ export async function withStopSignals<T>(
   logger: Logger,
   json: boolean,
   fn: (signal: AbortSignal) => Promise<T>,
+  /** What the first signal does, as the warning says it. */
+  firstSignal = 'finishing in-flight work and publishing a partial snapshot',
 ): Promise<T> {
   const controller = new AbortController();
   // Every request in flight, every pacing wait and every account of a fleet listens to this one signal (and stops
@@ -28,9 +30,7 @@ export async function withStopSignals<T>(
       }
       process.exit(ExitCode.Interrupted);
     }
-    logger.warn(
-      `${name} received: finishing in-flight work and publishing a partial snapshot (send again to exit now)`,
-    );
+    logger.warn(`${name} received: ${firstSignal} (send again to exit now)`);
     controller.abort(new Error(`${name} received`));
   };
   process.on('SIGINT', onSignal);

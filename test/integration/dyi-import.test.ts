@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import yauzl from 'yauzl';
 import { describe, expect, it } from 'vitest';
@@ -186,6 +186,26 @@ describe('import-dyi: the "Download your information" archive fills texts beyond
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(m.sha256);
       expect(bytes.toString()).toMatch(/^sandbox media of /);
     }
+  });
+
+  it('stopped by a signal while writing: the staged snapshot is removed and nothing is published', async () => {
+    const { out, accountId, zip } = await exported(19);
+    const store = snapshotStoreFor(out);
+    const before = await store.list(accountId);
+    const stop = new AbortController();
+    // The signal arrives once the import has planned every thread and is about to write its snapshot.
+    const stopping = Object.assign(Object.create(store) as typeof store, {
+      has: async (account: string, id: string) => {
+        stop.abort(new Error('SIGINT received'));
+        return store.has(account, id);
+      },
+    });
+    await expect(
+      importArchive({ ...options(out, accountId, zip), store: stopping, signal: stop.signal }),
+    ).rejects.toThrow('SIGINT received');
+    expect(await store.list(accountId)).toEqual(before);
+    const leftovers = (await readdir(join(out, `account=${accountId}`))).filter((n) => n.includes('.tmp-'));
+    expect(leftovers).toEqual([]);
   });
 
   it("refuses another account's archive and writes nothing", async () => {

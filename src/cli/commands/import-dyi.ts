@@ -11,7 +11,9 @@ import { withRunLock } from '../../state/run-lock.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../writers/parquet-options.js';
 import { collectCustody } from '../custody.js';
 import { stateDirOf } from '../definitions/shared-options.js';
-import { UsageError, type CommandResult } from '../exit-codes.js';
+import { createCliLogger, type LogLevel } from '../cli-logger.js';
+import { InterruptedError, UsageError, type CommandResult } from '../exit-codes.js';
+import { withStopSignals } from '../stop-signals.js';
 import { toolVersion } from '../tool-version.js';
 import { selectAccounts } from './compact.js';
 
@@ -21,6 +23,7 @@ export interface ImportDyiArgs {
   'state-dir'?: string | undefined;
   account?: string | undefined;
   'copy-media': boolean;
+  'log-level': LogLevel;
   json: boolean;
 }
 
@@ -41,23 +44,36 @@ export async function importDyiCommand(args: ImportDyiArgs): Promise<CommandResu
   });
   const accountId = await accountOf(args);
   let r;
+  const logger = createCliLogger(args['log-level'], () => []);
+  let stopped: AbortSignal | undefined;
   try {
-    r = await withRunLock(
-      accountLockDir(stateDirOf(args), accountId),
-      () => systemClock.now(),
-      () =>
-        importArchive({
-          store: snapshotStoreFor(args.output),
-          accountId,
-          source: args.archive,
-          parquet: DEFAULT_PARQUET_OPTIONS,
-          now: () => systemClock.now(),
-          custody: collectCustody(process.argv.slice(2), []),
-          toolVersion: toolVersion(),
-          copyMedia: args['copy-media'],
-        }),
+    r = await withStopSignals(
+      logger,
+      args.json,
+      (signal) => {
+        stopped = signal;
+        return withRunLock(
+          accountLockDir(stateDirOf(args), accountId),
+          () => systemClock.now(),
+          () =>
+            importArchive({
+              signal,
+              store: snapshotStoreFor(args.output),
+              accountId,
+              source: args.archive,
+              parquet: DEFAULT_PARQUET_OPTIONS,
+              now: () => systemClock.now(),
+              custody: collectCustody(process.argv.slice(2), []),
+              toolVersion: toolVersion(),
+              copyMedia: args['copy-media'],
+            }),
+        );
+      },
+      'stopping after the thread being read; nothing will be published',
     );
   } catch (e) {
+    if (stopped?.aborted)
+      throw new InterruptedError('import-dyi was stopped by a signal before publishing; nothing was written');
     if (e instanceof ForeignArchiveError) throw new UsageError(e.message);
     if (e instanceof NothingExportedError) throw new UsageError(`${e.message}: run ig-export export first`);
     if (/central directory|not a zip|signature/i.test(String((e as Error).message)))

@@ -40,6 +40,8 @@ export interface ImportOptions {
   toolVersion: string;
   /** Copy the media files messages refer to into the snapshot's `media/` store (else rows keep their archive paths). */
   copyMedia?: boolean;
+  /** Stops the import between two threads: nothing is published (the staged snapshot is removed). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface ImportResult {
@@ -164,10 +166,12 @@ interface ThreadPlan {
 async function planThreads(
   archive: Awaited<ReturnType<typeof openDyiArchive>>,
   index: TimelineIndex,
+  signal: AbortSignal | undefined,
 ): Promise<{ plans: ThreadPlan[]; owner: string | undefined }> {
   const plans: ThreadPlan[] = [];
   const participants: string[][] = [];
   for (const key of archive.threadKeys) {
+    signal?.throwIfAborted();
     const t = await archive.readThread(key);
     participants.push(t.participants);
     const score = index.score(
@@ -224,7 +228,7 @@ export async function importArchive(o: ImportOptions): Promise<ImportResult> {
   const index = new TimelineIndex(exported.conversations.values());
   const archive = await openDyiArchive(o.source);
   try {
-    const { plans, owner } = await planThreads(archive, index);
+    const { plans, owner } = await planThreads(archive, index, o.signal);
     const total = plans.reduce((a, p) => a + p.messages, 0);
     const hits = plans.reduce((a, p) => a + (p.conversationId === undefined ? 0 : p.hits), 0);
     if (total > 0 && hits < MIN_ARCHIVE_SHARE * total)
@@ -341,7 +345,10 @@ async function writeImport(
     },
   };
   try {
-    for (const plan of plans) await importThread(ctx, plan, await archive.readThread(plan.key));
+    for (const plan of plans) {
+      o.signal?.throwIfAborted();
+      await importThread(ctx, plan, await archive.readThread(plan.key));
+    }
     result.malformed = [...new Map(archive.problems.map((p) => [p.path, p])).values()];
     const files = { ...(await writer.close()), ...media?.files() };
     const manifest = importManifest(o, snapshotId, startedMs, files, [...accounts.values()], result);
