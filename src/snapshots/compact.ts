@@ -31,7 +31,8 @@ export interface CompactResult {
   dropped: number;
 }
 
-const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+/** A SQL string literal. */
+export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * One column of the select list, with timestamps as epoch milliseconds (what our writer takes); a column that no file
@@ -215,7 +216,7 @@ async function loadUnsends(
 }
 
 /** The rank of a row's status in CONTENT_PREFERENCE (0 best), every other status after them. */
-const contentRank = `CASE hydration_status ${CONTENT_PREFERENCE.map((s, i) => `WHEN ${sqlString(s)} THEN ${i}`).join(' ')} ELSE ${CONTENT_PREFERENCE.length} END`;
+export const contentRank = `CASE hydration_status ${CONTENT_PREFERENCE.map((s, i) => `WHEN ${sqlString(s)} THEN ${i}`).join(' ')} ELSE ${CONTENT_PREFERENCE.length} END`;
 
 /**
  * One row per message: the row with the best content (hydrated, then captured, then imported) beats any other, else

@@ -2,7 +2,8 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ListedConversation } from '../../archive/timeline-match.js';
-import { CONTENT_PREFERENCE, type HydrationStatus } from '../../schema/tables.js';
+import type { HydrationStatus } from '../../schema/tables.js';
+import { contentRank, sqlString } from '../../snapshots/compact.js';
 import { accountDir, currentViewDir, snapshotDir, snapshotIdsIn, tableFile } from '../../snapshots/layout.js';
 
 /** What the export already holds of an account, as the import needs it. */
@@ -14,8 +15,6 @@ export interface ExportedTimelines {
   /** Synthetic ids of archive messages already kept (`archive_only`). */
   archiveOnly: Set<string>;
 }
-
-const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 type Connection = Awaited<ReturnType<DuckDBInstance['connect']>>;
 
@@ -68,12 +67,11 @@ export async function readExportedTimelines(
   try {
     const source = (list: string[]): string =>
       `read_parquet([${list.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
-    const rank = `CASE hydration_status ${CONTENT_PREFERENCE.map((s, i) => `WHEN ${sqlString(s)} THEN ${i}`).join(' ')} ELSE ${CONTENT_PREFERENCE.length} END`;
     const people = await participantsOf(c, await files('conversations'), source);
     const stream = await c.stream(
       `SELECT conversation_id, message_id, epoch(created_time)::BIGINT AS sec, position, from_id, hydration_status, message
        FROM ${source(messageFiles)}
-       QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY ${rank}, snapshot_id DESC) = 1
+       QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY ${contentRank}, snapshot_id DESC) = 1
        ORDER BY conversation_id, created_time DESC, position, message_id`,
     );
     for await (const rows of stream.yieldRowObjectJs()) {
