@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../logger.js';
 import { ExitCode } from './exit-codes.js';
@@ -50,13 +51,32 @@ export async function withStopSignals<T>(
  * Run directly (node_modules/.bin/ig-export, a global install, systemd) nothing is watched, so `nohup … &` keeps
  * working.
  */
-export function stopWhenLauncherGone(env: NodeJS.ProcessEnv = process.env, everyMs = 500): void {
+export function stopWhenLauncherGone(
+  env: NodeJS.ProcessEnv = process.env,
+  everyMs = 500,
+  initCommand: () => string | undefined = readInitCommand,
+): void {
   if (env['npm_command'] !== 'exec' && env['npm_lifecycle_event'] !== 'npx') return;
   const parent = process.ppid;
+  // Killed while this process was still starting, the launcher is gone already and this process was handed to init:
+  // stop now. (In a container whose first process is npx itself, that is the parent, not init taking an orphan.)
+  if (parent === 1 && !/\b(npm|npx|sh|bash|dash)\b/.test(initCommand() ?? 'npm')) {
+    setImmediate(() => process.kill(process.pid, 'SIGTERM'));
+    return;
+  }
   const timer = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(timer);
     process.kill(process.pid, 'SIGTERM');
   }, everyMs);
   timer.unref();
+}
+
+/** PID 1's command line (Linux), or undefined where it cannot be read. */
+function readInitCommand(): string | undefined {
+  try {
+    return readFileSync('/proc/1/cmdline', 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return undefined;
+  }
 }

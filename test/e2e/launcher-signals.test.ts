@@ -48,8 +48,9 @@ describe('a signal to npx reaches ig-export', () => {
       IG_APP_SECRET: 'an-app-secret-for-tests',
       IG_WEBHOOK_VERIFY_TOKEN: 'a-verify-token-for-tests',
     });
-    // Until ig-export itself runs (npx → sh → node …/ig-export listen).
-    const running = (): boolean => processesWith(out).some((l) => /node .*ig-export listen/.test(l));
+    // Until ig-export itself runs (npx → sh → node …/ig-export listen). npx is a node process too, shown as
+    // `node /usr/bin/npx ig-export listen …` until npm renames it: only a path ending in ig-export is ig-export.
+    const running = (): boolean => processesWith(out).some((l) => /node \S*ig-export listen/.test(l));
     // npx may first install the project into its cache: slow on a loaded machine, so wait up to a minute.
     for (let i = 0; i < 600 && !running(); i++) await new Promise((r) => setTimeout(r, 100));
     expect(running()).toBe(true);
