@@ -56,7 +56,7 @@ const settingsShape = {
   'max-rps': z.number().min(0.01).max(1000),
   'page-size': positiveInt.max(1000),
   'conversation-concurrency': positiveInt.max(64),
-  'account-concurrency': positiveInt.max(64),
+  'account-concurrency': positiveInt.max(1000),
   'hydrate-concurrency': positiveInt.max(64),
   retries: z.number().int().min(0).max(50),
   // Times are bounded by an hour: Node's timers overflow (and fire at once) beyond 2^31 ms.

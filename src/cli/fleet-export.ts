@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { withLogFields, type Logger } from '../logger.js';
 import { readAccessToken, knownSecrets } from './access-token.js';
-import { ExitCode, worstExitCode, type CommandResult } from './exit-codes.js';
+import { ExitCode, UsageError, worstExitCode, type CommandResult } from './exit-codes.js';
 import { exportAccount } from './export-account.js';
 import { accountSettings, type ExportSettings, type FleetAccount } from './export-settings.js';
 import { describeFailure } from './failure-report.js';
@@ -27,6 +28,31 @@ interface AccountOutcome {
   calls: number;
 }
 
+/** Open files a running account holds at most (state database, WAL and shared memory, connections, table files). */
+const FILES_PER_ACCOUNT = 8;
+/** The process's own (standard streams, event loops, encoder threads, the lock files). */
+const BASE_FILES = 64;
+
+/** The soft limit on open files (Linux's /proc/self/limits), or undefined where it cannot be read. */
+function openFileLimit(): number | undefined {
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    return line === undefined || line === 'unlimited' ? undefined : Number(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuses, before any account starts, a concurrency the open-file limit cannot carry (it would fail mid-run). */
+function checkOpenFileLimit(atOnce: number, limit = openFileLimit()): void {
+  const needed = BASE_FILES + FILES_PER_ACCOUNT * atOnce;
+  if (limit !== undefined && needed > limit)
+    throw new UsageError(
+      `${atOnce} accounts at once need about ${needed} open files and this process may open ${limit}: ` +
+        `raise the limit (ulimit -n ${needed}, or LimitNOFILE= in a systemd unit) or lower --account-concurrency to ${Math.max(1, Math.floor((limit - BASE_FILES) / FILES_PER_ACCOUNT))}`,
+    );
+}
+
 /**
  * Exports the accounts of a fleet config, `account-concurrency` at a time. Each account is a run of its own — its
  * token, its call budget (`--max-rps` each: Meta's limit is per account), its lock, state and snapshots — tagged
@@ -39,6 +65,7 @@ export async function exportFleet(
   accounts: readonly FleetAccount[],
   ctx: FleetContext,
 ): Promise<CommandResult> {
+  checkOpenFileLimit(Math.min(settings['account-concurrency'], accounts.length));
   const limit = pLimit(settings['account-concurrency']);
   // Each account's text summary as it ends; behind the live display, once it has stopped (a frame redrawn on the
   // terminal would erase lines printed under it).

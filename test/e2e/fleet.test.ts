@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { accountLockDir } from '../../src/snapshots/layout.js';
 import { createSandboxFleet, type SandboxFleet } from '../../src/sandbox/sandbox-fleet.js';
 import { acquireRunLock } from '../../src/state/run-lock.js';
 import { writeFleetConfig, type FleetNaming } from '../helpers/fleet-config.js';
-import { allFiles, runCli, spawnCli, type RunningCli } from '../helpers/run-cli.js';
+import { allFiles, REPO_ROOT, runCli, spawnCli, type RunningCli } from '../helpers/run-cli.js';
 
 interface AccountLine {
   account: string;
@@ -250,6 +251,43 @@ describe('a fleet of a dozen accounts at once', () => {
       expect(r.stderr).not.toContain('MaxListenersExceededWarning');
     } finally {
       await dozen.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a fleet larger than the open-file limit allows', () => {
+  it('is refused before any account starts, naming the limit and the concurrency that fits', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ig-export-fdlimit-'));
+    try {
+      const accounts = Array.from({ length: 30 }, (_, i) => ({
+        name: `shop${i}`,
+        account: `178414000000${String(i).padStart(5, '0')}`,
+        token_env: `IG_FLEET_TOKEN_${i}`,
+      }));
+      const config = join(dir, 'fleet.json');
+      await writeFile(
+        config,
+        JSON.stringify({ 'base-url': 'http://127.0.0.1:9', output: join(dir, 'out'), accounts }),
+      );
+      // The limit a user's shell (or systemd's LimitNOFILE=) would set, lowered for this one run.
+      const cli = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        execFile(
+          'sh',
+          [
+            '-c',
+            `ulimit -n 200; exec "${process.execPath}" "${cli}" export --config "${config}" --account-concurrency 30`,
+          ],
+          (error, _stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
+        );
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(
+        'ig-export: 30 accounts at once need about 304 open files and this process may open 200: raise the limit (ulimit -n 304, or LimitNOFILE= in a systemd unit) or lower --account-concurrency to 17',
+      );
+      await expect(readdir(join(dir, 'out'))).rejects.toThrow(/ENOENT/);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
