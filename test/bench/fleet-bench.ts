@@ -16,7 +16,7 @@ const MAX_CONCURRENCY = 1000;
 
 /**
  * Fleet bench: one `ig-export export --config` over N accounts of the multi-account sandbox (each limited to 2 calls
- * per second, a throttle blocking it for 60 s), up to 64 at once, paced at 1.8 calls/s each. The sandbox runs in this
+ * per second, a throttle blocking it for 60 s), all at once (up to 1,000), paced at 1.8 calls/s each. The sandbox runs in this
  * process, so the machine's two cores serve both sides, as in the issue's measurements. Prints the wall time
  * against the ideal (the busiest account's calls at 1.8/s), the accounts throttled, peak RSS, open files and CPU per
  * account. Targets (issue #22, for 50 accounts): wall ≤ 1.5 × ideal + 15 s, no account throttled, peak RSS ≤ 750 MB.
