@@ -1,5 +1,5 @@
 import { lstatSync, mkdirSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -53,6 +53,13 @@ export function asOutputPathError(e: unknown): OutputPathError | undefined {
     err.syscall === 'mkdir' ? 'create' : err.syscall === 'open' ? 'write' : (err.syscall ?? 'use');
   return new OutputPathError(err.path, err.code, action);
 }
+
+/** Whether something is at `path` (a missing file, or one that cannot be reached, is not). */
+export const pathExists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Writes a whole new file (`wx`: never through an existing name, a planted link included). Node's write errors (a

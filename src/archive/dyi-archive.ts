@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { z } from 'zod';
@@ -110,26 +110,25 @@ function toMessage(m: z.infer<typeof messageSchema>): ArchiveMessage {
 function parseThreadFile(
   text: string,
   path: string,
-  problems: ArchiveProblem[],
+  report: (problem: ArchiveProblem) => void,
 ): { participants: string[]; title: string | null; messages: ArchiveMessage[] } | undefined {
   let json: unknown;
   try {
     json = JSON.parse(text, repairing);
   } catch (e) {
-    problems.push({ path, reason: `not JSON: ${(e as Error).message}` });
+    report({ path, reason: `not JSON: ${(e as Error).message}` });
     return undefined;
   }
   const file = threadFileSchema.safeParse(json);
   if (!file.success) {
-    problems.push({ path, reason: `not a message file: ${file.error.issues[0]?.message ?? 'invalid'}` });
+    report({ path, reason: `not a message file: ${file.error.issues[0]?.message ?? 'invalid'}` });
     return undefined;
   }
   const messages: ArchiveMessage[] = [];
   file.data.messages.forEach((m, i) => {
     const parsed = messageSchema.safeParse(m);
     if (parsed.success) messages.push(toMessage(parsed.data));
-    else
-      problems.push({ path: `${path}#messages[${i}]`, reason: parsed.error.issues[0]?.message ?? 'invalid' });
+    else report({ path: `${path}#messages[${i}]`, reason: parsed.error.issues[0]?.message ?? 'invalid' });
   });
   return {
     participants: file.data.participants.map((p) => p.name),
@@ -206,7 +205,7 @@ export async function archiveDigest(
     for await (const chunk of createReadStream(source)) hash.update(chunk as Buffer);
     bytes = info.size;
   }
-  return { fileName: basename(relative('.', source) || source), bytes, sha256: hash.digest('hex') };
+  return { fileName: basename(source), bytes, sha256: hash.digest('hex') };
 }
 
 /** An open archive: its thread keys, and each thread read on demand (one at a time in memory). */
@@ -215,6 +214,7 @@ export interface DyiArchive {
   readThread(key: string): Promise<ArchiveThread>;
   /** A file of the archive by its path inside it (a media `uri`); rejects with code ENOENT when it has none. */
   readFile(path: string): Promise<Buffer>;
+  /** Each file (or message) that could not be read, once however often its thread is read. */
   problems: ArchiveProblem[];
   close(): void;
 }
@@ -235,6 +235,12 @@ export async function openDyiArchive(source: string): Promise<DyiArchive> {
     byThread.set(key, list);
   }
   const problems: ArchiveProblem[] = [];
+  const reported = new Set<string>();
+  const report = (p: ArchiveProblem): void => {
+    if (reported.has(p.path)) return;
+    reported.add(p.path);
+    problems.push(p);
+  };
   return {
     threadKeys: [...byThread.keys()].sort(),
     problems,
@@ -244,7 +250,7 @@ export async function openDyiArchive(source: string): Promise<DyiArchive> {
       const parts = [...(byThread.get(key) ?? [])].sort((a, b) => a.n - b.n);
       const thread: ArchiveThread = { key, title: null, participants: [], messages: [] };
       for (const part of parts) {
-        const parsed = parseThreadFile((await files.read(part.path)).toString('utf8'), part.path, problems);
+        const parsed = parseThreadFile((await files.read(part.path)).toString('utf8'), part.path, report);
         if (!parsed) continue;
         thread.title ??= parsed.title;
         for (const p of parsed.participants)

@@ -60,19 +60,18 @@ export class TimelineIndex {
   constructor(conversations: Iterable<ListedConversation>) {
     for (const c of conversations) {
       this.sizes.set(c.id, c.messages.length);
-      const secs = c.messages.map((m) => m.createdSec);
-      if (secs.length > 0) this.spans.set(c.id, [Math.min(...secs), Math.max(...secs)]);
       this.usernames.set(c.id, c.participantUsername);
+      let oldest = Infinity;
+      let newest = -Infinity;
       for (const m of c.messages) {
+        oldest = Math.min(oldest, m.createdSec);
+        newest = Math.max(newest, m.createdSec);
         const list = this.bySecond.get(m.createdSec) ?? [];
         if (list[list.length - 1] !== c.id) list.push(c.id);
         this.bySecond.set(m.createdSec, list);
       }
+      if (c.messages.length > 0) this.spans.set(c.id, [oldest, newest]);
     }
-  }
-
-  get conversations(): number {
-    return this.sizes.size;
   }
 
   /**
@@ -188,12 +187,16 @@ function pairCluster<A extends TimedMessage>(
     out.pairs.push(...whole);
     return;
   }
-  const newest = (xs: number[]): number => Math.max(...xs);
-  const aligned =
-    newest(l.map((x) => x.createdSec)) === newest(a.map((x) => Math.floor(x.timestampMs / 1000)));
-  for (const sec of [...new Set(cluster.map((i) => i.sec))]) {
-    const ls = l.filter((x) => x.createdSec === sec);
-    const as = a.filter((x) => Math.floor(x.timestampMs / 1000) === sec);
+  // The cluster is newest first: its first listed and first archived message start it on each side.
+  const aligned = l[0]!.createdSec === Math.floor(a[0]!.timestampMs / 1000);
+  const bySecond = new Map<number, { ls: ListedMessage[]; as: A[] }>();
+  for (const i of cluster) {
+    const group = bySecond.get(i.sec) ?? { ls: [], as: [] };
+    if (i.listed) group.ls.push(i.listed);
+    if (i.archived) group.as.push(i.archived);
+    bySecond.set(i.sec, group);
+  }
+  for (const { ls, as } of bySecond.values()) {
     const pairs = aligned && ls.length > 0 ? pairInOrder(ls, as) : undefined;
     if (pairs) out.pairs.push(...pairs);
     else out.ambiguous.push(...as);

@@ -1,8 +1,9 @@
-import { access, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ensureDirSync, refuseLink } from '../output-path.js';
-import { CONTENT_PREFERENCE, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type Column } from '../schema/tables.js';
+import { ensureDirSync, pathExists, refuseLink } from '../output-path.js';
+import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type Column } from '../schema/tables.js';
+import { contentRank, sqlString } from './duckdb-sql.js';
 import { digestFile } from '../writers/file-digest.js';
 import { createParquetWriter, type ParquetWriterOptions } from '../writers/parquet-writer.js';
 import {
@@ -30,9 +31,6 @@ export interface CompactResult {
   /** With `rebuild`: snapshots the previous view held rows of that are gone (pruned); their rows are not in the view. */
   dropped: number;
 }
-
-/** A SQL string literal. */
-export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * One column of the select list, with timestamps as epoch milliseconds (what our writer takes); a column that no file
@@ -107,7 +105,7 @@ export async function compactAccount(
         join(snapshotDir(outputRoot, accountId, id), tableFile(table, 'parquet')),
       );
       const carried = join(dir, tableFile(table, 'parquet'));
-      if (previous && (await exists(carried))) files.push(carried);
+      if (previous && (await pathExists(carried))) files.push(carried);
       if (files.length === 0) throw new Error(`account ${accountId} has no snapshot to compact`);
       return `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
     };
@@ -163,12 +161,6 @@ export async function compactAccount(
   }
 }
 
-const exists = (path: string): Promise<boolean> =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
 /**
  * The view folder, made ready: no link, no leftovers, and the previous view folded in only when it is what its
  * manifest says (a flipped byte must not be laundered into a fresh manifest). A view whose manifest cannot be read
@@ -214,9 +206,6 @@ async function loadUnsends(
     await connection.run(`INSERT OR IGNORE INTO unsends VALUES ${values}`);
   }
 }
-
-/** The rank of a row's status in CONTENT_PREFERENCE (0 best), every other status after them. */
-export const contentRank = `CASE hydration_status ${CONTENT_PREFERENCE.map((s, i) => `WHEN ${sqlString(s)} THEN ${i}`).join(' ')} ELSE ${CONTENT_PREFERENCE.length} END`;
 
 /**
  * One row per message: the row with the best content (hydrated, then captured, then imported) beats any other, else

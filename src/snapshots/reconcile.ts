@@ -1,10 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { access, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { pathExists } from '../output-path.js';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { knownStatus, type HydrationStatus } from '../schema/tables.js';
 import { KNOWN_PER_CONVERSATION, type ConversationCommit, type StateStore } from '../state/state-store.js';
 import { snapshotDirIn, snapshotIdsIn, tableFile, temporarySnapshotsIn } from './layout.js';
+import { sqlString } from './duckdb-sql.js';
 import { ManifestError, readManifest } from './manifest.js';
 
 async function* lines(path: string): AsyncGenerator<Record<string, unknown>> {
@@ -19,7 +21,7 @@ async function* parquetRows(path: string): AsyncGenerator<Record<string, unknown
   const db = await DuckDBInstance.create(':memory:', { memory_limit: '64MB', threads: '1' });
   const c = await db.connect();
   try {
-    const file = `'${path.replace(/'/g, "''")}'`;
+    const file = sqlString(path);
     const timestamps = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${file})`))
       .getRowObjectsJS()
       .filter((r) => (r['column_type'] as string).startsWith('TIMESTAMP'))
@@ -43,11 +45,7 @@ async function* tableRows(
   table: 'messages' | 'conversations',
 ): AsyncGenerator<Record<string, unknown>> {
   const ndjson = join(dir, tableFile(table, 'ndjson'));
-  const present = await access(ndjson).then(
-    () => true,
-    () => false,
-  );
-  yield* present ? lines(ndjson) : parquetRows(join(dir, tableFile(table, 'parquet')));
+  yield* (await pathExists(ndjson)) ? lines(ndjson) : parquetRows(join(dir, tableFile(table, 'parquet')));
 }
 
 /**

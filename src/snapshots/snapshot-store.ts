@@ -1,7 +1,14 @@
-import { access, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDirSync, refuseLink } from '../output-path.js';
-import { accountDir, accountsIn, snapshotDir, snapshotIdsIn, temporarySnapshotDir } from './layout.js';
+import { ensureDirSync, pathExists, refuseLink } from '../output-path.js';
+import {
+  accountDir,
+  accountsIn,
+  snapshotDir,
+  snapshotIdFor,
+  snapshotIdsIn,
+  temporarySnapshotDir,
+} from './layout.js';
 import { readManifest, writeManifest, type Manifest } from './manifest.js';
 
 /** One snapshot being written: invisible to every reader until it is published. */
@@ -53,10 +60,7 @@ export class LocalSnapshotStore implements SnapshotStore {
   }
 
   has(accountId: string, snapshotId: string): Promise<boolean> {
-    return access(snapshotDir(this.root, accountId, snapshotId)).then(
-      () => true,
-      () => false,
-    );
+    return pathExists(snapshotDir(this.root, accountId, snapshotId));
   }
 
   stage(accountId: string, snapshotId: string): StagedSnapshot {
@@ -98,4 +102,15 @@ export class LocalSnapshotStore implements SnapshotStore {
 /** The store `--output` names: a local folder today; an object store would be chosen here by the URL's scheme. */
 export function snapshotStoreFor(output: string): SnapshotStore {
   return new LocalSnapshotStore(output);
+}
+
+/** The first millisecond from `fromMs` whose snapshot id the account has not used (two runs may share a millisecond). */
+export async function unusedSnapshotMs(
+  store: SnapshotStore,
+  accountId: string,
+  fromMs: number,
+): Promise<number> {
+  let ms = fromMs;
+  while (await store.has(accountId, snapshotIdFor(ms))) ms++;
+  return ms;
 }

@@ -141,6 +141,7 @@ describe('Parquet writer (apache-arrow + parquet-wasm)', () => {
     // Row 3 has no text: its validity bit is clear although the reused bitmap was all ones.
     expect(second[message]!.nullBitmap![0]! & 0b11).toBe(0b10);
     expect(second[message]!.data!.byteLength).toBe(5000);
-    expect(first[message]!.valueOffsets).not.toBe(second[message]!.valueOffsets);
+    // The same column asks for the same buffer in the same place of its batch: the offsets come back as they went.
+    expect(second[message]!.valueOffsets!.buffer).toBe(first[message]!.valueOffsets!.buffer);
   });
 });

@@ -5,9 +5,10 @@ import {
   type ArchiveMessage,
   type ArchiveProblem,
   type ArchiveThread,
+  type DyiArchive,
 } from '../../archive/dyi-archive.js';
 import { alignMessages, TimelineIndex, type ListedMessage } from '../../archive/timeline-match.js';
-import type { MessageRow } from '../../schema/tables.js';
+import { CONTENT_PREFERENCE, type MessageRow } from '../../schema/tables.js';
 import { snapshotIdFor } from '../../snapshots/layout.js';
 import {
   emptyCounts,
@@ -17,7 +18,7 @@ import {
   type Manifest,
 } from '../../snapshots/manifest.js';
 import { renderReport, REPORT_FILE } from '../../snapshots/report.js';
-import type { SnapshotStore } from '../../snapshots/snapshot-store.js';
+import { unusedSnapshotMs, type SnapshotStore } from '../../snapshots/snapshot-store.js';
 import { SnapshotWriter } from '../../snapshots/staged-snapshot.js';
 import type { ParquetWriterOptions } from '../../writers/parquet-options.js';
 import { ArchiveMedia } from './archive-media.js';
@@ -164,7 +165,7 @@ interface ThreadPlan {
 
 /** Pass 1: each thread's best conversation by timeline; a conversation goes to one thread only (the best hit). */
 async function planThreads(
-  archive: Awaited<ReturnType<typeof openDyiArchive>>,
+  archive: DyiArchive,
   index: TimelineIndex,
   signal: AbortSignal | undefined,
 ): Promise<{ plans: ThreadPlan[]; owner: string | undefined }> {
@@ -212,7 +213,6 @@ export async function importArchive(o: ImportOptions): Promise<ImportResult> {
       const a = m.archive;
       return {
         ...base,
-        snapshotDir: null,
         matched: a.messages.matched,
         ambiguous: a.messages.ambiguous,
         unmatched: a.messages.unmatched,
@@ -292,8 +292,9 @@ async function importThread(ctx: ImportContext, plan: ThreadPlan, thread: Archiv
   result.ambiguous += aligned.ambiguous.length;
   result.unmatched += aligned.archiveOnly.length;
   for (const { listed, archived } of aligned.pairs) {
+    // Content the export or an earlier import already holds is not written again.
     const status = exported.statusOf.get(listed.id);
-    if (status === 'hydrated' || status === 'captured' || status === 'imported') continue;
+    if (status !== undefined && CONTENT_PREFERENCE.includes(status)) continue;
     const at = importedAt(conversation.id, listed, conversation.participantId);
     await ctx.write(row(ctx.rowBase, archived, at, 'imported'), archived);
   }
@@ -319,16 +320,14 @@ function tallyRow(accounts: Map<string, ConversationAccount>, r: MessageRow): vo
 
 async function writeImport(
   o: ImportOptions,
-  archive: Awaited<ReturnType<typeof openDyiArchive>>,
+  archive: DyiArchive,
   plans: readonly ThreadPlan[],
   owner: string | undefined,
   exported: ExportedTimelines,
   result: ImportResult,
   startedMs: number,
 ): Promise<ImportResult> {
-  let snapshotMs = startedMs;
-  while (await o.store.has(o.accountId, snapshotIdFor(snapshotMs))) snapshotMs++;
-  const snapshotId = snapshotIdFor(snapshotMs);
+  const snapshotId = snapshotIdFor(await unusedSnapshotMs(o.store, o.accountId, startedMs));
   const writer = SnapshotWriter.open(o.store, o.accountId, snapshotId, o.parquet, o.copyMedia === true);
   const media = o.copyMedia === true ? new ArchiveMedia(archive, writer.tmpDir) : undefined;
   const accounts = new Map<string, ConversationAccount>();
@@ -349,11 +348,10 @@ async function writeImport(
       o.signal?.throwIfAborted();
       await importThread(ctx, plan, await archive.readThread(plan.key));
     }
-    result.malformed = [...new Map(archive.problems.map((p) => [p.path, p])).values()];
+    result.malformed = archive.problems;
+    result.media = media?.summary() ?? null;
     const files = { ...(await writer.close()), ...media?.files() };
     const manifest = importManifest(o, snapshotId, startedMs, files, [...accounts.values()], result);
-    manifest.media = result.media = media?.summary() ?? null;
-    manifest.options = { ...manifest.options, copy_media: o.copyMedia === true };
     manifest.files[REPORT_FILE] = await writer.writeFile(REPORT_FILE, renderReport(manifest, new Map()));
     result.snapshotDir = await writer.publish(manifest);
     return result;
@@ -405,10 +403,10 @@ function importManifest(
     filters: { user_id: null, since: null, until: null },
     redaction: null,
     window_savings: null,
-    options: { source: r.archive.fileName },
+    options: { source: r.archive.fileName, copy_media: o.copyMedia === true },
     files,
     counts,
-    media: null,
+    media: r.media,
     conversations,
     calls: { total: 0, by_endpoint: {} },
     retries: { by_kind: {}, failed_calls_by_reason: {} },

@@ -1,9 +1,9 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ListedConversation } from '../../archive/timeline-match.js';
 import type { HydrationStatus } from '../../schema/tables.js';
-import { contentRank, sqlString } from '../../snapshots/compact.js';
+import { contentRank, sqlString } from '../../snapshots/duckdb-sql.js';
+import { pathExists } from '../../output-path.js';
 import { accountDir, currentViewDir, snapshotDir, snapshotIdsIn, tableFile } from '../../snapshots/layout.js';
 
 /** What the export already holds of an account, as the import needs it. */
@@ -50,13 +50,7 @@ export async function readExportedTimelines(
     const ids = await snapshotIdsIn(accountDir(outputRoot, accountId));
     const list = ids.map((id) => join(snapshotDir(outputRoot, accountId, id), tableFile(table, 'parquet')));
     const carried = join(currentViewDir(outputRoot, accountId), tableFile(table, 'parquet'));
-    if (
-      await access(carried).then(
-        () => true,
-        () => false,
-      )
-    )
-      list.push(carried);
+    if (await pathExists(carried)) list.push(carried);
     return list;
   };
   const result: ExportedTimelines = { conversations: new Map(), statusOf: new Map(), archiveOnly: new Set() };

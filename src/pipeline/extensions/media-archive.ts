@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import type { Clock } from '../../clock.js';
 import { backoffDelay, type BackoffOptions } from '../../graph/backoff.js';
 import { transientRetry, type RetryStep } from '../../graph/policies/transient-retry.js';
-import { ensureDirSync } from '../../output-path.js';
+import { ensureDirSync, pathExists } from '../../output-path.js';
 import type { MediaRow } from '../../schema/tables.js';
 import { MEDIA_DIR } from '../../snapshots/layout.js';
 
@@ -196,11 +196,7 @@ export class MediaArchive {
     const sha256 = hash.digest('hex');
     const path = `${MEDIA_DIR}/${sha256}`;
     const target = join(dir, sha256);
-    const exists = await access(target).then(
-      () => true,
-      () => false,
-    );
-    if (exists) await rm(tmp, { force: true });
+    if (await pathExists(target)) await rm(tmp, { force: true });
     else await rename(tmp, target);
     return {
       http_status: res.status,

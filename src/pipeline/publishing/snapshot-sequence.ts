@@ -5,7 +5,7 @@ import type { ConversationCommit, StateStore } from '../../state/state-store.js'
 import type { ParquetWriterOptions } from '../../writers/parquet-options.js';
 import type { HydrationReport } from '../hydration-strategy.js';
 import type { ConversationActivity } from '../extensions/loss-report.js';
-import { snapshotStoreFor, type SnapshotStore } from '../../snapshots/snapshot-store.js';
+import { snapshotStoreFor, unusedSnapshotMs, type SnapshotStore } from '../../snapshots/snapshot-store.js';
 import { SnapshotWriter } from '../../snapshots/staged-snapshot.js';
 import type { MediaOutcome } from '../extensions/media-archive.js';
 import type { Redactor } from '../redaction.js';
@@ -110,9 +110,12 @@ export class SnapshotSequence {
   }
 
   async open(): Promise<void> {
-    let startedMs = Math.max(this.now(), this.startedMs + 1);
     // Snapshot ids must be unique and increasing, even when two snapshots fall in the same millisecond.
-    while (await this.snapshots.has(this.run.accountId, snapshotIdFor(startedMs))) startedMs++;
+    const startedMs = await unusedSnapshotMs(
+      this.snapshots,
+      this.run.accountId,
+      Math.max(this.now(), this.startedMs + 1),
+    );
     this.startedMs = startedMs;
     this.writer = SnapshotWriter.open(
       this.snapshots,
