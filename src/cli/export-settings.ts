@@ -155,9 +155,12 @@ const configFileSchema = z.strictObject({
 });
 
 export type ExportSettings = z.infer<typeof settingsSchema>;
+/** Settings as a config file or the flags give them (`formats` a comma-separated string, not yet a list). */
+export type GivenSettings = Partial<z.input<typeof settingsSchema>>;
 
 export interface ConfigFile {
-  settings: Partial<ExportSettings>;
+  /** As the file gives them: validated here, parsed once merged with the flags. */
+  settings: GivenSettings;
   /** The fleet, when the file lists accounts. */
   accounts: FleetAccount[] | undefined;
 }
@@ -205,7 +208,8 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
   const parsed = configFileSchema.safeParse(json);
   if (!parsed.success)
     throw new UsageError(`config file ${path} is invalid: ${issuesLine(parsed.error, '')}`);
-  const { accounts, ...settings } = parsed.data;
+  const { accounts } = parsed.data;
+  const { accounts: _, ...settings } = json as GivenSettings & { accounts?: unknown };
   if (accounts !== undefined) {
     const single = (['account', 'token-file', 'user-id'] as const).filter((k) => settings[k] !== undefined);
     if (single.length > 0)
@@ -214,14 +218,11 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
           'each entry names its own account and token',
       );
   }
-  return { settings: settings as Partial<ExportSettings>, accounts };
+  return { settings, accounts };
 }
 
 /** Defaults, then the config file, then flags given on the command line; the result is validated. */
-export function mergeSettings(
-  config: Partial<ExportSettings>,
-  flags: Record<string, unknown>,
-): ExportSettings {
+export function mergeSettings(config: GivenSettings, flags: Record<string, unknown>): ExportSettings {
   const given = Object.fromEntries(
     Object.keys(EXPORT_FLAGS).flatMap((k) => (flags[k] === undefined ? [] : [[k, flags[k]]])),
   );

@@ -9,6 +9,8 @@ import { describeFailure } from './failure-report.js';
 import { writeJsonLine } from './json-output.js';
 import type { ProgressDisplay } from './progress-display.js';
 import { redactText } from '../graph/redact.js';
+import { APPENDS_AT_ONCE } from '../writers/append-only-file.js';
+import { MAX_ENCODER_THREADS } from '../writers/encoder-pool.js';
 
 export interface FleetContext {
   logger: Logger;
@@ -28,10 +30,14 @@ interface AccountOutcome {
   calls: number;
 }
 
-/** Open files a running account holds at most (state database, WAL and shared memory, connections, table files). */
-const FILES_PER_ACCOUNT = 8;
-/** The process's own (standard streams, event loops, encoder threads, the lock files). */
-const BASE_FILES = 64;
+/**
+ * Open files a running account holds: its state database and its connection, and one more for a second connection
+ * (a media download, a token refresh). Table files are open only while a chunk is appended, a bounded number at once
+ * in the whole process (see writers/append-only-file.ts); the state's journal only while a commit writes.
+ */
+const FILES_PER_ACCOUNT = 3;
+/** The process's own (standard streams, event loops, lock files) and the table files being appended at once. */
+const BASE_FILES = 64 + APPENDS_AT_ONCE * (1 + MAX_ENCODER_THREADS);
 
 /** The soft limit on open files (Linux's /proc/self/limits), or undefined where it cannot be read. */
 function openFileLimit(): number | undefined {

@@ -7,7 +7,12 @@ import { refuseLink } from '../output-path.js';
 import { reconcileSnapshots } from '../snapshots/reconcile.js';
 import { accountDir, accountLockDir, accountStatePath, snapshotIdOfDir } from '../snapshots/layout.js';
 import { acquireRunLock } from '../state/run-lock.js';
-import { asStateFileError, StateFileCorruptError, StateStore } from '../state/state-store.js';
+import {
+  asStateFileError,
+  STATE_FILE_SUFFIXES,
+  StateFileCorruptError,
+  StateStore,
+} from '../state/state-store.js';
 import { accountForToken, rememberAccountForToken } from '../state/token-accounts.js';
 import { CheckpointCoordinator } from './publishing/checkpoint-coordinator.js';
 import { mergeConcurrent } from './concurrency.js';
@@ -146,7 +151,7 @@ async function openState(options: ExportOptions, deps: ExportDeps, statePath: st
   try {
     if (options.run.rebuildState === true) {
       // Under the lock: nothing else uses the file. Snapshots are the source of truth; the state is an index.
-      for (const suffix of ['', '-wal', '-shm']) await rm(`${statePath}${suffix}`, { force: true });
+      for (const suffix of STATE_FILE_SUFFIXES) await rm(`${statePath}${suffix}`, { force: true });
       deps.logger.warn(
         `run state ${statePath} removed (--rebuild-state): it is rebuilt from the published snapshots`,
       );

@@ -13,6 +13,12 @@ import type { KnownStatus } from '../schema/tables.js';
 /** How many of a conversation's newest messages are remembered: more than the window, so a page always meets one. */
 export const KNOWN_PER_CONVERSATION = 50;
 
+/**
+ * The files SQLite may keep beside the database: the rollback journal it uses now, and the WAL and shared-memory
+ * files of state written by earlier versions (converted, and removed, on open).
+ */
+export const STATE_FILE_SUFFIXES = ['', '-journal', '-wal', '-shm'] as const;
+
 export type { KnownStatus };
 
 export interface KnownMessage {
@@ -146,10 +152,14 @@ export class StateStore {
 
   static open(path: string): StateStore {
     ensureDirSync(dirname(path));
-    // SQLite follows links: a planted one would put the state (and its -wal file) outside the state folder.
-    for (const suffix of ['', '-wal', '-shm']) refuseLink(`${path}${suffix}`);
+    // SQLite follows links: a planted one would put the state (or its journal) outside the state folder.
+    for (const suffix of STATE_FILE_SUFFIXES) refuseLink(`${path}${suffix}`);
     const db = new Database(path);
-    db.pragma('journal_mode = WAL');
+    // A rollback journal, not WAL: one open file per running account instead of three (WAL keeps -wal and -shm
+    // open), which is what lets hundreds of accounts run at once; the journal is open only while a commit writes.
+    // Only the run holding the account's lock writes the file, so WAL's concurrent readers buy nothing here. A
+    // state file left in WAL mode by an earlier version is checkpointed and converted.
+    db.pragma('journal_mode = DELETE');
     db.pragma('synchronous = FULL');
     db.exec(SCHEMA);
     // Added after the first release: state files written before it lack the column.

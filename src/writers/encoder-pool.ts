@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type * as TypeScript from 'typescript';
 import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
@@ -15,27 +16,51 @@ import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
  * does not keep the process alive. The thread itself is encoder-thread.ts; the messages, encoder-protocol.ts.
  */
 
+/** The thread's own files (its other imports of our files are types only). */
+const THREAD_MODULES = ['encoder-thread', 'append-only-file'];
+
 /**
- * The thread's script: the compiled file beside this one; when the TypeScript sources run (the tests), the source
- * transpiled once per process into a temporary module (its imports of our own files are types only).
+ * The thread's sources transpiled, for when the TypeScript sources run (the tests): into a folder under the
+ * package's node_modules (so the thread's imports of packages, p-limit, resolve from there) named after the sources'
+ * digest, written once and renamed into place (test workers start at once).
  */
+function transpiledThread(sourceDir: string): string {
+  const ts = createRequire(import.meta.url)('typescript') as typeof TypeScript;
+  const sources = THREAD_MODULES.map((name) => readFileSync(join(sourceDir, `${name}.ts`), 'utf8'));
+  const digest = createHash('sha256').update(sources.join('\0')).digest('hex').slice(0, 16);
+  const pLimitMain = createRequire(import.meta.url).resolve('p-limit');
+  const cache = join(pLimitMain.slice(0, pLimitMain.lastIndexOf(`${sep}p-limit${sep}`)), '.cache');
+  const dir = join(cache, `ig-export-encoder-${digest}`);
+  const file = join(dir, 'encoder-thread.js');
+  if (existsSync(file)) return file;
+  mkdirSync(cache, { recursive: true });
+  const staging = mkdtempSync(`${dir}.tmp-`);
+  writeFileSync(join(staging, 'package.json'), '{"type":"module"}');
+  THREAD_MODULES.forEach((name, i) => {
+    const js = ts.transpileModule(sources[i]!, {
+      compilerOptions: {
+        module: ts.ModuleKind.ES2022,
+        target: ts.ScriptTarget.ES2023,
+        verbatimModuleSyntax: true,
+      },
+    }).outputText;
+    writeFileSync(join(staging, `${name}.js`), js);
+  });
+  try {
+    renameSync(staging, dir);
+  } catch {
+    rmSync(staging, { recursive: true, force: true }); // another process put the same files in place first
+  }
+  return file;
+}
+
+/** The thread's script: the compiled file beside this one, or the sources transpiled (the tests). */
 let threadScript: URL | undefined;
 function encoderThreadScript(): URL {
   if (threadScript) return threadScript;
   const here = fileURLToPath(import.meta.url);
   if (!here.endsWith('.ts')) return (threadScript = new URL('./encoder-thread.js', import.meta.url));
-  const ts = createRequire(import.meta.url)('typescript') as typeof TypeScript;
-  const source = readFileSync(join(dirname(here), 'encoder-thread.ts'), 'utf8');
-  const js = ts.transpileModule(source, {
-    compilerOptions: {
-      module: ts.ModuleKind.ES2022,
-      target: ts.ScriptTarget.ES2023,
-      verbatimModuleSyntax: true,
-    },
-  }).outputText;
-  const file = join(mkdtempSync(join(tmpdir(), 'ig-export-encoder-')), 'encoder-thread.mjs');
-  writeFileSync(file, js);
-  return (threadScript = pathToFileURL(file));
+  return (threadScript = pathToFileURL(transpiledThread(dirname(here))));
 }
 
 const resolve = createRequire(import.meta.url).resolve;
@@ -136,4 +161,9 @@ class EncoderPool {
 }
 
 /** The process's pool: two threads at most (the pipeline thread builds batches while they encode). */
-export const encoderPool = new EncoderPool(Math.max(1, Math.min(2, availableParallelism())));
+/** How many encoder threads the process starts at most (fewer on a machine with fewer cores). */
+export const MAX_ENCODER_THREADS = 2;
+
+export const encoderPool = new EncoderPool(
+  Math.max(1, Math.min(MAX_ENCODER_THREADS, availableParallelism())),
+);

@@ -1,14 +1,14 @@
-import { createWriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { pipeline } from 'node:stream/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as Arrow from 'apache-arrow';
 import type * as ParquetWasm from 'parquet-wasm';
 import type { Column } from '../schema/tables.js';
 import type { ColumnBuffers } from './arrow-batch.js';
+import { AppendOnlyFile } from './append-only-file.js';
 import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
+
+const APPEND_BYTES = 64 * 1024;
 
 /**
  * The Parquet encoder thread (started by encoder-pool.ts): Arrow IPC-ready column buffers in, parquet-wasm (arrow-rs)
@@ -83,6 +83,21 @@ function toData(libs: Libraries, type: Arrow.DataType, n: number, c: ColumnBuffe
   });
 }
 
+/** The encoder's output, appended as it comes, small pieces gathered to 64 KiB (the file is opened per append). */
+async function appendAll(file: AppendOnlyFile, bytes: WebReadableStream<Uint8Array>): Promise<void> {
+  let pending: Uint8Array[] = [];
+  let size = 0;
+  for await (const piece of bytes) {
+    pending.push(piece);
+    size += piece.length;
+    if (size < APPEND_BYTES) continue;
+    await file.append(pending.length === 1 ? piece : Buffer.concat(pending));
+    pending = [];
+    size = 0;
+  }
+  if (size > 0) await file.append(Buffer.concat(pending));
+}
+
 function open(libs: Libraries, m: Extract<EncoderRequest, { type: 'open' }>): void {
   const { W } = libs;
   const codecs = {
@@ -101,8 +116,8 @@ function open(libs: Libraries, m: Extract<EncoderRequest, { type: 'open' }>): vo
     .build();
   let controller!: ReadableStreamDefaultController<ParquetWasm.RecordBatch>;
   const batches = new ReadableStream<ParquetWasm.RecordBatch>({ start: (c) => (controller = c) });
-  const done = W.transformParquetStream(batches, props).then((bytes) =>
-    pipeline(Readable.fromWeb(bytes as WebReadableStream), createWriteStream(m.path, { flags: 'wx' })),
+  const done = W.transformParquetStream(batches, props).then(async (bytes) =>
+    appendAll(await AppendOnlyFile.create(m.path), bytes as WebReadableStream<Uint8Array>),
   );
   streams.set(m.id, { schema, controller, done });
   done.catch((e: unknown) => {

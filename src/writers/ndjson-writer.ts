@@ -1,6 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
 import type { Column } from '../schema/tables.js';
+import { AppendOnlyFile } from './append-only-file.js';
 import { checkRow } from './row-check.js';
 import type { TableWriter } from './table-writer.js';
 
@@ -28,54 +27,41 @@ export function ndjsonSerializer(columns: readonly Column[]): (row: Record<strin
 }
 
 /**
- * Newline-delimited JSON, streamed with backpressure; memory stays at one 64 KiB chunk (or one line, when longer). A write error (a full disk,
- * an I/O error) is kept and thrown by the next `write` or `close`; nothing ever waits on an event the stream has
- * already emitted (a full disk once ended a run with exit 0 that way: the event loop emptied while it waited).
+ * Newline-delimited JSON, appended in 64 KiB chunks: one chunk fills while the one before it is written, and the
+ * file is open only during that write (see append-only-file.ts), so a running account holds no descriptor for its
+ * tables between writes. Memory stays at two chunks (or one line, when longer). A failure to create or write the
+ * file (it exists, a link, a full disk, an I/O error) is kept and thrown by the next `write` or `close`.
  */
 export function createNdjsonWriter<Row extends object>(
   path: string,
   columns: readonly Column[],
 ): TableWriter<Row> {
-  const stream = createWriteStream(path, { flags: 'wx' });
+  const file = AppendOnlyFile.create(path);
   let failure: Error | undefined;
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    // fs write errors carry no path: add it, so the failure names the file (exit 8, not "unexpected").
-    failure ??= Object.assign(e, { path: e.path ?? path, syscall: e.syscall ?? 'write' });
-  });
+  const keep = (e: unknown): void => void (failure ??= e instanceof Error ? e : new Error(String(e)));
+  file.catch(keep);
   const serialise = ndjsonSerializer(columns);
   // Each line is encoded into the chunk as it comes: one long string of concatenated lines would be flattened and
   // encoded in one piece at every flush, which cost more than serialising the rows.
   let chunk = Buffer.allocUnsafe(FLUSH_BYTES);
+  /** The chunk being written, filled again once that write is done. */
+  let spare = Buffer.allocUnsafe(FLUSH_BYTES);
   let used = 0;
   let rows = 0;
-  /** The stream's error, set by its listener at any await. */
+  let writing: Promise<void> = Promise.resolve();
   const throwIfFailed = (): void => {
     if (failure) throw failure;
   };
   const flush = async (): Promise<void> => {
+    await writing;
     throwIfFailed();
     if (used === 0) return;
     const full = chunk.subarray(0, used);
-    chunk = Buffer.allocUnsafe(FLUSH_BYTES);
+    writing = file.then((f) => f.append(full)).catch(keep);
+    // A chunk grown for one long line is not kept: the next one is the usual size again.
+    [chunk, spare] = [spare, chunk.length > FLUSH_BYTES ? Buffer.allocUnsafe(FLUSH_BYTES) : chunk];
     used = 0;
-    if (!stream.write(full)) await drained();
-    throwIfFailed();
   };
-  /** Resolves on `drain`; rejects as soon as the stream fails or closes instead. */
-  const drained = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      if (failure) return reject(failure);
-      if (stream.destroyed) return reject(new Error(`${path} was closed while being written`));
-      const settle = (e?: Error): void => {
-        stream.off('drain', onDrain).off('error', onError).off('close', onClose);
-        if (e) reject(e);
-        else resolve();
-      };
-      const onDrain = (): void => settle();
-      const onError = (e: Error): void => settle(e);
-      const onClose = (): void => settle(failure ?? new Error(`${path} was closed while being written`));
-      stream.on('drain', onDrain).on('error', onError).on('close', onClose);
-    });
   return {
     async write(row) {
       throwIfFailed();
@@ -91,15 +77,13 @@ export function createNdjsonWriter<Row extends object>(
     },
     async close() {
       await flush();
-      stream.end();
-      // `finished` settles even when the stream ended or failed before it was called.
-      await finished(stream);
+      await writing;
+      await file;
       throwIfFailed();
       return { rows };
     },
     async abort() {
-      stream.destroy();
-      await finished(stream).catch(() => undefined);
+      await writing;
     },
   };
 }

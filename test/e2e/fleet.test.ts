@@ -277,14 +277,14 @@ describe('a fleet larger than the open-file limit allows', () => {
           'sh',
           [
             '-c',
-            `ulimit -n 200; exec "${process.execPath}" "${cli}" export --config "${config}" --account-concurrency 30`,
+            `ulimit -n 150; exec "${process.execPath}" "${cli}" export --config "${config}" --account-concurrency 30`,
           ],
           (error, _stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
         );
       });
       expect(r.code).toBe(2);
       expect(r.stderr.split('\n')[0]).toBe(
-        'ig-export: 30 accounts at once need about 304 open files and this process may open 200: raise the limit (ulimit -n 304, or LimitNOFILE= in a systemd unit) or lower --account-concurrency to 17',
+        'ig-export: 30 accounts at once need about 202 open files and this process may open 150: raise the limit (ulimit -n 202, or LimitNOFILE= in a systemd unit) or lower --account-concurrency to 12',
       );
       await expect(readdir(join(dir, 'out'))).rejects.toThrow(/ENOENT/);
     } finally {

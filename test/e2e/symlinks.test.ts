@@ -36,16 +36,19 @@ describe('nothing is written through a link planted where ig-export writes', () 
     expect(await readFile(victim, 'utf8')).toBe(VICTIM);
   });
 
-  it.each(['', '-wal'])('the state database%s: exit 8 naming it, nothing created outside', async (suffix) => {
-    const { out, outside, id, exportCli } = await setup();
-    await mkdir(join(out, '_state'), { recursive: true });
-    const link = join(out, '_state', `account=${id}.sqlite${suffix}`);
-    await symlink(join(outside, 'state.sqlite'), link); // dangling: SQLite would create it there
-    const result = await exportCli();
-    expect(result.code).toBe(8);
-    expect(failure(result.stdout).error.message).toContain(`${link}: ESYMLINK, it is a symbolic link`);
-    expect(await readdir(outside)).toEqual(['victim']);
-  });
+  it.each(['', '-journal', '-wal'])(
+    'the state database%s: exit 8 naming it, nothing created outside',
+    async (suffix) => {
+      const { out, outside, id, exportCli } = await setup();
+      await mkdir(join(out, '_state'), { recursive: true });
+      const link = join(out, '_state', `account=${id}.sqlite${suffix}`);
+      await symlink(join(outside, 'state.sqlite'), link); // dangling: SQLite would create it there
+      const result = await exportCli();
+      expect(result.code).toBe(8);
+      expect(failure(result.stdout).error.message).toContain(`${link}: ESYMLINK, it is a symbolic link`);
+      expect(await readdir(outside)).toEqual(['victim']);
+    },
+  );
 
   it('an account folder that is a link is refused by export, verify, compact and prune alike', async () => {
     const { out, outside, id, exportCli } = await setup();

@@ -27,6 +27,17 @@ describe('export settings', () => {
     await expect(loadConfigFile(secret)).rejects.toThrow(/must not hold the token/);
   });
 
+  it('takes every setting from a config file as a flag gives it, formats included', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'config.json');
+    await writeFile(path, JSON.stringify({ formats: 'parquet', 'max-rps': 1.5 }));
+    const { settings } = await loadConfigFile(path);
+    expect(mergeSettings(settings, {}).formats).toEqual(['parquet']);
+    expect(mergeSettings(settings, { formats: 'ndjson,parquet' }).formats).toEqual(['ndjson', 'parquet']);
+    await writeFile(path, JSON.stringify({ formats: 'csv' }));
+    await expect(loadConfigFile(path)).rejects.toThrow(/formats/);
+  });
+
   it('validates merged flag values', () => {
     expect(() => mergeSettings({}, { account: 'someone' })).toThrow(UsageError);
     expect(() => mergeSettings({}, { 'api-version': '23' })).toThrow(/api-version/);

@@ -1,6 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { OutputPathError } from '../../src/output-path.js';
 import {
@@ -95,6 +96,29 @@ describe('the run state', () => {
     store.finishRun(5_000, 10_000);
     store.finishRun(undefined, 9_000);
     expect(store.account()).toEqual({ watermarkMs: 5_000, lastRunStartedMs: 10_000 });
+    store.close();
+  });
+
+  it('holds one open file: a rollback journal, and state an earlier version left in WAL mode is converted', async () => {
+    const { path } = await openStore();
+    // An earlier version's state: WAL mode, a commit still in the -wal file (the process was killed).
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.pragma('wal_autocheckpoint = 0');
+    old.prepare('UPDATE account SET watermark_ms = 4000 WHERE id = 1').run();
+    const walFiles = (await readdir(dirname(path))).filter((f) => /-(wal|shm)$/.test(f));
+    expect(walFiles.length).toBeGreaterThan(0);
+    // Copied while still open, as a killed process leaves it (closing would checkpoint the WAL into the file).
+    const copy = join(await mkdtemp(join(tmpdir(), 'ig-state-')), 'account=1.sqlite');
+    for (const suffix of ['', '-wal']) await copyFile(`${path}${suffix}`, `${copy}${suffix}`);
+    old.close();
+    const store = StateStore.open(copy);
+    expect(store.account().watermarkMs).toBe(4000);
+    store.commitSnapshot('s1', 'r1', [commit()], 7_000);
+    expect(await readdir(dirname(copy))).toEqual(['account=1.sqlite']);
+    const fds = await readdir('/proc/self/fd');
+    const open = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+    expect(open.filter((target) => target.startsWith(copy))).toEqual([copy]);
     store.close();
   });
 

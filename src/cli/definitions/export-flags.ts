@@ -46,7 +46,7 @@ export const EXPORT_FLAGS = {
     type: 'number',
     default: 4,
     describe:
-      'With an "accounts" list in --config: accounts exported at once, up to 1000 (each keeps its own --max-rps budget; about 8 open files each)',
+      'With an "accounts" list in --config: accounts exported at once, up to 1000 (each keeps its own --max-rps budget; 3 open files each)',
   },
   'hydrate-concurrency': {
     type: 'number',
