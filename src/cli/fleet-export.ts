@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { withLogFields, type Logger } from '../logger.js';
 import { readAccessToken, knownSecrets } from './access-token.js';
@@ -38,6 +39,9 @@ interface AccountOutcome {
 const FILES_PER_ACCOUNT = 3;
 /** The process's own (standard streams, event loops, lock files) and the table files being appended at once. */
 const BASE_FILES = 64 + APPENDS_AT_ONCE * (1 + MAX_ENCODER_THREADS);
+
+/** Between the starts of the first wave's accounts: 500 accounts start within 5 s. */
+const START_STAGGER_MS = 10;
 
 /** The soft limit on open files (Linux's /proc/self/limits), or undefined where it cannot be read. */
 function openFileLimit(): number | undefined {
@@ -127,7 +131,18 @@ export async function exportFleet(
     };
   };
 
-  const outcomes = await Promise.all(accounts.map((entry) => limit(() => exportOne(entry))));
+  // The first wave starts staggered: accounts that start at once load their state and make their first calls at
+  // once, and a stall of the event loop then delays them all together.
+  const atOnce = settings['account-concurrency'];
+  const outcomes = await Promise.all(
+    accounts.map((entry, i) =>
+      limit(async () => {
+        if (i > 0 && i < atOnce)
+          await delay(i * START_STAGGER_MS, undefined, { signal: ctx.signal }).catch(() => undefined);
+        return exportOne(entry);
+      }),
+    ),
+  );
   const { code, summary } = fleetSummary(outcomes, ctx.selection);
   ctx.display?.stop();
   for (const text of deferred) process.stdout.write(text);

@@ -7,6 +7,7 @@ import { outputMode, reportFailure, unknownFlagMessage } from './error-boundary.
 import { ExitCode, UsageError, type CommandResult } from './exit-codes.js';
 import { writeJsonLine } from './json-output.js';
 import { stopWhenLauncherGone } from './stop-signals.js';
+import { tierUpWasmLater } from '../writers/wasm-tiering.js';
 
 /** The bin entry: yargs over the command definitions, and the one error boundary that maps errors to exit codes. */
 
@@ -37,6 +38,7 @@ function skipHelpPrerender(cli: unknown): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  tierUpWasmLater();
   stopWhenLauncherGone();
   const mode = outputMode(argv, COMMAND_NAMES);
   let result: CommandResult = { code: ExitCode.Ok };

@@ -1,7 +1,6 @@
 import { createLogUpdate } from 'log-update';
 import type { ExportProgress } from '../pipeline/extensions/export-progress.js';
-
-const n = (v: number): string => v.toLocaleString('en-US');
+import { groupedNumber as n } from '../snapshots/grouped-number.js';
 
 function duration(seconds: number): string {
   if (seconds < 60) return `${Math.ceil(seconds)} s`;

@@ -1,5 +1,6 @@
 import type { Manifest } from './manifest.js';
 import { describeCoverage, textCoverage } from './text-coverage.js';
+import { groupedNumber as num } from './grouped-number.js';
 
 /** The reviewer's page of a snapshot: `report.html`, self-contained (no script, no network, inline CSS and SVG). */
 export const REPORT_FILE = 'report.html';
@@ -14,8 +15,6 @@ const escape = (v: string | number | null | undefined): string =>
     .replaceAll('>', '&gt;')
     .replaceAll('"', '&quot;')
     .replaceAll("'", '&#39;');
-
-const num = (n: number): string => n.toLocaleString('en-US');
 
 /** Messages per day (`YYYY-MM-DD` → count), folded into months when the span is long. */
 export type DailyCounts = ReadonlyMap<string, number>;

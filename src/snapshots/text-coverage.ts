@@ -1,4 +1,5 @@
 import type { Counts } from './manifest.js';
+import { groupedNumber as num } from './grouped-number.js';
 
 /**
  * How much of the messages' content a snapshot holds, apart from whether every listed message is accounted for:
@@ -38,8 +39,6 @@ export function textCoverage(c: Counts): TextCoverage {
     lost: c.lost,
   };
 }
-
-const num = (n: number): string => n.toLocaleString('en-US');
 
 /** One sentence: `content for 27 % of messages: 610 of 2,285; 1,671 are beyond …; 0 lost`. */
 export function describeCoverage(t: TextCoverage): string {

@@ -3,10 +3,11 @@ import { callsBench } from './calls-bench.js';
 import { dyiBench } from './dyi-bench.js';
 import { fleetBench } from './fleet-bench.js';
 import { rateBench } from './rate-bench.js';
+import { startupBench } from './startup-bench.js';
 import { writerBench } from './writer-bench.js';
 
 /**
- * `npm run bench [-- writers|calls|rate|fleet] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]
+ * `npm run bench [-- writers|calls|rate|startup|fleet|dyi] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]
  * [--accounts 10,50] [--messages 25000,100000]` (rate: once with
  * the sandbox limited to --rps, once to half of it, over 24 × --conversations): prints figures and
  * ratios, exits non-zero when a target is missed. Speed is measured here, never asserted inside tests.
@@ -34,6 +35,7 @@ if (which === 'all' || which === 'rate') {
   // The account's real limit is half of --max-rps and Meta names no wait: the pace must adapt within seconds.
   ok = (await rateBench({ rps, limit: rps / 2, namedBlock: false, conversations })) && ok;
 }
+if (which === 'all' || which === 'startup') ok = (await startupBench()) && ok;
 // Not part of `all`: it needs the CLI bundle and takes a minute or more per fleet size.
 if (which === 'fleet')
   ok = (await fleetBench(values.accounts.split(',').map(Number), Number(values.conversations))) && ok;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { MESSAGE_COLUMNS, type MessageRow } from '../../src/schema/tables.js';
 import { createNdjsonWriter } from '../../src/writers/ndjson-writer.js';
 import { createParquetWriter, DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
+import { tierUpWasmLater } from '../../src/writers/wasm-tiering.js';
 import { generateRows } from './generate-rows.js';
 
 /**
@@ -16,6 +17,8 @@ const { values } = parseArgs({
     from: { type: 'string' },
   },
 });
+// As the CLI runs the writers.
+tierUpWasmLater();
 const rows = Number(values.rows);
 const out = values.out ?? '';
 const started = performance.now();
