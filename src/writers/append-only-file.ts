@@ -1,15 +1,24 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import pLimit from 'p-limit';
 
 const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW;
 
 /**
- * Creations and appends under way at once in this thread, whatever the number of files: hundreds of accounts that end together
- * flush their tables together, and each append holds a descriptor. Sixteen keep libuv's four I/O threads busy.
+ * Table files open at once in this thread, whatever the number of files being written: hundreds of accounts each
+ * writing their tables would otherwise hold a descriptor per table. Sixteen keep libuv's four I/O threads busy.
  */
 export const APPENDS_AT_ONCE = 16;
 const appending = pLimit(APPENDS_AT_ONCE);
+
+/**
+ * Handles kept open after their append, least recently used first: a file appended to again and again (one large
+ * export) is not opened and closed for every chunk, which cost a third of the NDJSON writer's time. A kept handle is
+ * closed when another file needs its place, or when its file is done.
+ */
+const kept = new Map<AppendOnlyFile, FileHandle>();
+/** Handles taken by an append under way (at most APPENDS_AT_ONCE; with `kept`, never more than that in all). */
+let inUse = 0;
 
 /** fs errors of a write carry no path: add it, so the failure names the file (exit 8, not "unexpected"). */
 function naming(e: unknown, path: string, syscall: string): unknown {
@@ -18,19 +27,36 @@ function naming(e: unknown, path: string, syscall: string): unknown {
   return Object.assign(err, { path: err.path ?? path, syscall: err.syscall ?? syscall });
 }
 
+/** Closes the least recently used kept handles until `room` more fit within APPENDS_AT_ONCE. */
+async function makeRoom(room: number): Promise<void> {
+  while (kept.size > 0 && kept.size + inUse + room > APPENDS_AT_ONCE) {
+    const [file, handle] = kept.entries().next().value as [AppendOnlyFile, FileHandle];
+    kept.delete(file);
+    await handle.close().catch(() => undefined); // written and synced by the kernel already; nothing to lose
+  }
+}
+
 /**
- * A file written by appending, open only while one append is under way. A table file held open for a whole run
- * costs one file descriptor per table per running account; a fleet of hundreds of accounts ran out of them. The file
- * is created empty and exclusively (an existing file, or a link, is refused: `O_EXCL` does not follow links); each
- * append opens it without following links, writes all of its bytes and closes it, at most `APPENDS_AT_ONCE` of them
- * at a time in a thread.
+ * A file written by appending, whose descriptor is held only while it is being appended to, or kept while no other
+ * file needs one: a table file held open for a whole run cost one descriptor per table per running account, and a
+ * fleet of hundreds of accounts ran out of them. At most `APPENDS_AT_ONCE` table files are open at once in a thread.
+ * The file is created empty and exclusively (an existing file, or a link, is refused: `O_EXCL` does not follow
+ * links); it is opened again without following links. `done` closes it for good.
  */
 export class AppendOnlyFile {
   private constructor(readonly path: string) {}
 
   static async create(path: string): Promise<AppendOnlyFile> {
     try {
-      await appending(async () => (await open(path, 'wx')).close());
+      await appending(async () => {
+        inUse++;
+        try {
+          await makeRoom(0);
+          await (await open(path, 'wx')).close();
+        } finally {
+          inUse--;
+        }
+      });
     } catch (e) {
       throw naming(e, path, 'open');
     }
@@ -41,11 +67,24 @@ export class AppendOnlyFile {
     return appending(() => this.appendNow(data));
   }
 
+  /** Closes the file's kept descriptor, if any: nothing more will be appended. */
+  async done(): Promise<void> {
+    const handle = kept.get(this);
+    kept.delete(this);
+    await handle?.close();
+  }
+
   private async appendNow(data: Uint8Array): Promise<void> {
-    let handle;
+    inUse++;
+    let handle = kept.get(this);
+    kept.delete(this);
     try {
-      handle = await open(this.path, APPEND);
+      if (!handle) {
+        await makeRoom(0);
+        handle = await open(this.path, APPEND);
+      }
     } catch (e) {
+      inUse--;
       throw naming(e, this.path, 'open');
     }
     try {
@@ -54,9 +93,11 @@ export class AppendOnlyFile {
         offset += bytesWritten;
       }
     } catch (e) {
+      await handle.close().catch(() => undefined);
       throw naming(e, this.path, 'write');
     } finally {
-      await handle.close();
+      inUse--;
     }
+    kept.set(this, handle);
   }
 }

@@ -83,19 +83,23 @@ function toData(libs: Libraries, type: Arrow.DataType, n: number, c: ColumnBuffe
   });
 }
 
-/** The encoder's output, appended as it comes, small pieces gathered to 64 KiB (the file is opened per append). */
+/** The encoder's output, appended as it comes, small pieces gathered to 64 KiB (see append-only-file.ts). */
 async function appendAll(file: AppendOnlyFile, bytes: WebReadableStream<Uint8Array>): Promise<void> {
-  let pending: Uint8Array[] = [];
-  let size = 0;
-  for await (const piece of bytes) {
-    pending.push(piece);
-    size += piece.length;
-    if (size < APPEND_BYTES) continue;
-    await file.append(pending.length === 1 ? piece : Buffer.concat(pending));
-    pending = [];
-    size = 0;
+  try {
+    let pending: Uint8Array[] = [];
+    let size = 0;
+    for await (const piece of bytes) {
+      pending.push(piece);
+      size += piece.length;
+      if (size < APPEND_BYTES) continue;
+      await file.append(pending.length === 1 ? piece : Buffer.concat(pending));
+      pending = [];
+      size = 0;
+    }
+    if (size > 0) await file.append(Buffer.concat(pending));
+  } finally {
+    await file.done();
   }
-  if (size > 0) await file.append(Buffer.concat(pending));
 }
 
 function open(libs: Libraries, m: Extract<EncoderRequest, { type: 'open' }>): void {
