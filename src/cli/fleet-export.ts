@@ -33,8 +33,9 @@ interface AccountOutcome {
 
 /**
  * Open files a running account holds: its state database and its connection, and one more for a second connection
- * (a media download, a token refresh). Table files are open only while a chunk is appended, a bounded number at once
- * in the whole process (see writers/append-only-file.ts); the state's journal only while a commit writes.
+ * (a media download, a token refresh). Table files hold a descriptor only while a chunk is appended or no other file
+ * needs one, a bounded number at once in the whole process (see writers/append-only-file.ts); the state's journal
+ * only while a commit writes.
  */
 const FILES_PER_ACCOUNT = 3;
 /** The process's own (standard streams, event loops, lock files) and the table files being appended at once. */
