@@ -14,7 +14,7 @@ import {
   snapshotIdsIn,
   tableFile,
 } from './layout.js';
-import type { FileEntry } from './manifest.js';
+import { readManifest, type FileEntry } from './manifest.js';
 import { capturedUnsends } from '../state/webhook-spool.js';
 import { CurrentViewAlteredError, readCurrentView, type CurrentViewManifest } from './current-view.js';
 
@@ -109,8 +109,9 @@ export async function compactAccount(
       if (files.length === 0) throw new Error(`account ${accountId} has no snapshot to compact`);
       return `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
     };
-    const messageSource = await sources('messages');
-    const conversationSource = await sources('conversations');
+    await loadSupersededThreads(connection, outputRoot, accountId, ids);
+    const messageSource = withoutSuperseded(await sources('messages'));
+    const conversationSource = withoutSuperseded(await sources('conversations'));
     const bom = await dropsLeadingBom(connection);
     await loadUnsends(connection, unsends);
     const tmpMessages = join(dir, `.messages.parquet.tmp-${tag}`);
@@ -190,6 +191,46 @@ async function openView(
     previous: rebuild ? undefined : found,
     dropped: rebuild ? (found?.snapshot_ids ?? []).filter((id) => !kept.has(id)).length : 0,
   };
+}
+
+/**
+ * An import keeps the messages of an archive thread it matched to no conversation under the thread's own id,
+ * `dyi:<box>/<folder>`. A later import that matches the thread writes them under the conversation: the older rows
+ * are then copies, and the view drops them. Loads each such id with the first snapshot that matched its thread.
+ */
+async function loadSupersededThreads(
+  connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  outputRoot: string,
+  accountId: string,
+  ids: readonly string[],
+): Promise<void> {
+  const matchedIn = new Map<string, string>();
+  for (const id of ids) {
+    // A damaged manifest is verify's to report; the rows of its snapshot are kept.
+    const manifest = await readManifest(snapshotDir(outputRoot, accountId, id)).catch(() => undefined);
+    for (const key of manifest?.archive?.matched_threads ?? []) {
+      const conversationId = `dyi:${key}`;
+      const first = matchedIn.get(conversationId);
+      if (first === undefined || id < first) matchedIn.set(conversationId, id);
+    }
+  }
+  await connection.run(
+    'CREATE TEMP TABLE superseded (conversation_id VARCHAR PRIMARY KEY, snapshot_id VARCHAR)',
+  );
+  const pairs = [...matchedIn];
+  for (let i = 0; i < pairs.length; i += 500) {
+    const values = pairs
+      .slice(i, i + 500)
+      .map(([conversationId, id]) => `(${sqlString(conversationId)}, ${sqlString(id)})`)
+      .join(', ');
+    await connection.run(`INSERT INTO superseded VALUES ${values}`);
+  }
+}
+
+/** A table's rows without those of superseded archive threads written before the import that matched them. */
+function withoutSuperseded(source: string): string {
+  return `(SELECT * FROM ${source} AS rows WHERE NOT EXISTS (
+       SELECT 1 FROM superseded s WHERE s.conversation_id = rows.conversation_id AND rows.snapshot_id < s.snapshot_id))`;
 }
 
 async function loadUnsends(

@@ -194,6 +194,12 @@ export const manifestSchema = z.object({
       threads: z.object({ matched: count, unmatched: count }),
       messages: z.object({ total: count, matched: count, ambiguous: count, unmatched: count }),
       malformed_files: z.array(z.object({ path: z.string(), reason: z.string() })),
+      /**
+       * The archive's threads (`<box>/<folder>`) this import matched to a conversation. An earlier import that matched
+       * one of them to none kept its messages under `dyi:<box>/<folder>`; the current view drops those older rows.
+       * Absent from manifests written before.
+       */
+      matched_threads: z.array(z.string()).default([]),
     })
     .optional(),
 });

@@ -164,6 +164,41 @@ describe('import-dyi: the "Download your information" archive fills texts beyond
     expect(t.held / t.total).toBeGreaterThanOrEqual(0.99);
   });
 
+  it('a thread an earlier import matched to no conversation, matched by a later one, is not kept twice', async () => {
+    const sandbox = await startSandbox({ seed: 29, conversations: 40, archiveFixtures: true });
+    const out = await tempDir();
+    // First without the ten quietest conversations (as if the account had not been listed to its end): the first
+    // import can match their threads to none.
+    const quiet = sandbox.data.conversations.splice(-10);
+    const { accountId } = await exportSandbox(sandbox, out);
+    sandbox.data.conversations.push(...quiet);
+    sandbox.addMessages(quiet[0]!.id, 1); // and the sandbox serves them again (it re-indexes)
+    const dir = await tempDir();
+    const older = join(dir, 'older.zip');
+    await writeDyiArchive(sandbox.data, older, { ...DEFAULT_DYI_ARCHIVE, missingShare: 0.3 });
+    const newer = join(dir, 'newer.zip');
+    await writeDyiArchive(sandbox.data, newer);
+    const first = await importArchive(options(out, accountId, older));
+    const threadIds = (rows: readonly ViewRow[]) =>
+      new Set(rows.filter((r) => r.conversation_id.startsWith('dyi:')).map((r) => r.conversation_id));
+    expect(threadIds(await currentView(out, accountId)).size).toBe(first.threads.unmatched);
+    // Then the whole account, and a newer archive: its threads now match their conversations.
+    await exportSandbox(sandbox, out, { run: { mode: 'full' } });
+    const second = await importArchive(options(out, accountId, newer));
+    expect(second.threads.unmatched).toBeLessThan(first.threads.unmatched);
+    const manifest = await readManifest(second.snapshotDir!);
+    expect(manifest.archive?.matched_threads).toHaveLength(second.threads.matched);
+    const rows = await currentView(out, accountId);
+    // Only threads still matched to no conversation keep rows under their own id; no text is held twice.
+    expect(threadIds(rows).size).toBeLessThanOrEqual(second.threads.unmatched);
+    for (const key of manifest.archive?.matched_threads ?? [])
+      expect(rows.filter((r) => r.conversation_id === `dyi:${key}`)).toEqual([]);
+    const t = compareTexts(sandbox, rows);
+    expect(t.differing).toEqual([]);
+    expect(t.misplaced).toEqual([]);
+    expect(t.held / t.total).toBeGreaterThanOrEqual(0.99);
+  });
+
   it("--copy-media stores the archive's media files content-addressed, one media row per reference", async () => {
     const { out, accountId, zip } = await exported(18);
     const r = await importArchive({ ...options(out, accountId, zip), copyMedia: true });

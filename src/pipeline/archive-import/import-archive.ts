@@ -56,6 +56,8 @@ export interface ImportResult {
   /** Archive messages with no listed message near their time, or in a thread matched to no conversation. */
   unmatched: number;
   threads: { matched: number; unmatched: number };
+  /** The archive's threads (`<box>/<folder>`) matched to a conversation. */
+  matchedThreads: string[];
   /** Rows the snapshot holds (only what earlier imports and exports did not already give). */
   rows: { imported: number; archive_only: number };
   archive: { fileName: string; bytes: number; sha256: string };
@@ -202,6 +204,7 @@ export async function importArchive(o: ImportOptions): Promise<ImportResult> {
     ambiguous: 0,
     unmatched: 0,
     threads: { matched: 0, unmatched: 0 },
+    matchedThreads: [],
     rows: { imported: 0, archive_only: 0 },
     archive: digest,
     malformed: [],
@@ -217,6 +220,7 @@ export async function importArchive(o: ImportOptions): Promise<ImportResult> {
         ambiguous: a.messages.ambiguous,
         unmatched: a.messages.unmatched,
         threads: a.threads,
+        matchedThreads: a.matched_threads,
       };
     }
   }
@@ -287,6 +291,7 @@ async function importThread(ctx: ImportContext, plan: ThreadPlan, thread: Archiv
     await keepOnly(ctx, sided, `dyi:${thread.key}`, null);
     return;
   }
+  result.matchedThreads.push(thread.key);
   const aligned = alignMessages<Sided>(conversation.messages, sided);
   result.matched += aligned.pairs.length;
   result.ambiguous += aligned.ambiguous.length;
@@ -427,6 +432,7 @@ function importManifest(
         unmatched: r.unmatched,
       },
       malformed_files: r.malformed,
+      matched_threads: r.matchedThreads,
     },
   };
 }
