@@ -217,14 +217,21 @@ async function loadSupersededThreads(
   await connection.run(
     'CREATE TEMP TABLE superseded (conversation_id VARCHAR PRIMARY KEY, snapshot_id VARCHAR)',
   );
-  const pairs = [...matchedIn];
-  for (let i = 0; i < pairs.length; i += 500) {
-    const values = pairs
-      .slice(i, i + 500)
-      .map(([conversationId, id]) => `(${sqlString(conversationId)}, ${sqlString(id)})`)
-      .join(', ');
-    await connection.run(`INSERT INTO superseded VALUES ${values}`);
-  }
+  await insertTuples(
+    connection,
+    'INSERT INTO superseded VALUES',
+    [...matchedIn].map(([conversationId, id]) => `(${sqlString(conversationId)}, ${sqlString(id)})`),
+  );
+}
+
+/** Runs `insert` (`INSERT INTO t VALUES`) over SQL value tuples, 500 to a statement. */
+async function insertTuples(
+  connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  insert: string,
+  tuples: readonly string[],
+): Promise<void> {
+  for (let i = 0; i < tuples.length; i += 500)
+    await connection.run(`${insert} ${tuples.slice(i, i + 500).join(', ')}`);
 }
 
 /** A table's rows without those of superseded archive threads written before the import that matched them. */
@@ -238,14 +245,11 @@ async function loadUnsends(
   unsends: Map<string, number>,
 ): Promise<void> {
   await connection.run('CREATE TEMP TABLE unsends (message_id VARCHAR PRIMARY KEY, unsent_ms DOUBLE)');
-  const pairs = [...unsends];
-  for (let i = 0; i < pairs.length; i += 500) {
-    const values = pairs
-      .slice(i, i + 500)
-      .map(([mid, ms]) => `(${sqlString(mid)}, ${Number(ms)})`)
-      .join(', ');
-    await connection.run(`INSERT OR IGNORE INTO unsends VALUES ${values}`);
-  }
+  await insertTuples(
+    connection,
+    'INSERT OR IGNORE INTO unsends VALUES',
+    [...unsends].map(([mid, ms]) => `(${sqlString(mid)}, ${Number(ms)})`),
+  );
 }
 
 /**

@@ -79,6 +79,16 @@ async function exported(seed: number, clockSkewMs = 0, layout: 'current' | 'lega
   return { sandbox, out, accountId: summary.accountId, zip };
 }
 
+/** An older archive that lacks 30 % of the messages, and a newer one that has them. */
+async function twoArchives(sandbox: Sandbox): Promise<{ older: string; newer: string }> {
+  const dir = await tempDir();
+  const older = join(dir, 'older.zip');
+  await writeDyiArchive(sandbox.data, older, { ...DEFAULT_DYI_ARCHIVE, missingShare: 0.3 });
+  const newer = join(dir, 'newer.zip');
+  await writeDyiArchive(sandbox.data, newer);
+  return { older, newer };
+}
+
 describe('import-dyi: the "Download your information" archive fills texts beyond the window', () => {
   it('matches ≥ 99 % of texts with none different, a burst message by message, same-name people apart', async () => {
     const { sandbox, out, accountId, zip } = await exported(11);
@@ -145,11 +155,7 @@ describe('import-dyi: the "Download your information" archive fills texts beyond
 
   it('a newer archive adds what the earlier one lacked, and nothing twice', async () => {
     const { sandbox, out, accountId } = await exported(17);
-    const dir = await tempDir();
-    const older = join(dir, 'older.zip');
-    await writeDyiArchive(sandbox.data, older, { ...DEFAULT_DYI_ARCHIVE, missingShare: 0.3 });
-    const newer = join(dir, 'newer.zip');
-    await writeDyiArchive(sandbox.data, newer);
+    const { older, newer } = await twoArchives(sandbox);
     const first = await importArchive(options(out, accountId, older));
     const second = await importArchive(options(out, accountId, newer));
     expect(second.status).toBe('complete');
@@ -173,11 +179,7 @@ describe('import-dyi: the "Download your information" archive fills texts beyond
     const { accountId } = await exportSandbox(sandbox, out);
     sandbox.data.conversations.push(...quiet);
     sandbox.addMessages(quiet[0]!.id, 1); // and the sandbox serves them again (it re-indexes)
-    const dir = await tempDir();
-    const older = join(dir, 'older.zip');
-    await writeDyiArchive(sandbox.data, older, { ...DEFAULT_DYI_ARCHIVE, missingShare: 0.3 });
-    const newer = join(dir, 'newer.zip');
-    await writeDyiArchive(sandbox.data, newer);
+    const { older, newer } = await twoArchives(sandbox);
     const first = await importArchive(options(out, accountId, older));
     const threadIds = (rows: readonly ViewRow[]) =>
       new Set(rows.filter((r) => r.conversation_id.startsWith('dyi:')).map((r) => r.conversation_id));
