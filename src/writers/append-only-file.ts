@@ -27,9 +27,9 @@ function naming(e: unknown, path: string, syscall: string): unknown {
   return Object.assign(err, { path: err.path ?? path, syscall: err.syscall ?? syscall });
 }
 
-/** Closes the least recently used kept handles until `room` more fit within APPENDS_AT_ONCE. */
-async function makeRoom(room: number): Promise<void> {
-  while (kept.size > 0 && kept.size + inUse + room > APPENDS_AT_ONCE) {
+/** Closes the least recently used kept handles until those kept and those in use fit within APPENDS_AT_ONCE. */
+async function makeRoom(): Promise<void> {
+  while (kept.size > 0 && kept.size + inUse > APPENDS_AT_ONCE) {
     const [file, handle] = kept.entries().next().value as [AppendOnlyFile, FileHandle];
     kept.delete(file);
     await handle.close().catch(() => undefined); // written and synced by the kernel already; nothing to lose
@@ -51,7 +51,7 @@ export class AppendOnlyFile {
       await appending(async () => {
         inUse++;
         try {
-          await makeRoom(0);
+          await makeRoom();
           await (await open(path, 'wx')).close();
         } finally {
           inUse--;
@@ -80,7 +80,7 @@ export class AppendOnlyFile {
     kept.delete(this);
     try {
       if (!handle) {
-        await makeRoom(0);
+        await makeRoom();
         handle = await open(this.path, APPEND);
       }
     } catch (e) {

@@ -160,10 +160,10 @@ class EncoderPool {
   }
 }
 
-/** The process's pool: two threads at most (the pipeline thread builds batches while they encode). */
 /** How many encoder threads the process starts at most (fewer on a machine with fewer cores). */
 export const MAX_ENCODER_THREADS = 2;
 
+/** The process's pool: two threads at most (the pipeline thread builds batches while they encode). */
 export const encoderPool = new EncoderPool(
   Math.max(1, Math.min(MAX_ENCODER_THREADS, availableParallelism())),
 );

@@ -29,8 +29,9 @@ export function ndjsonSerializer(columns: readonly Column[]): (row: Record<strin
 /**
  * Newline-delimited JSON, appended in 64 KiB chunks: one chunk fills while the one before it is written, and the
  * file keeps its descriptor between chunks only while no other file needs one (see append-only-file.ts), so a fleet
- * of accounts holds a bounded number of table files open. Memory stays at two chunks (or one line, when longer). A failure to create or write the
- * file (it exists, a link, a full disk, an I/O error) is kept and thrown by the next `write` or `close`.
+ * of accounts holds a bounded number of table files open. Memory stays at two chunks (or one line, when longer). A
+ * failure to create or write the file (it exists, a link, a full disk, an I/O error) is kept and thrown by the next
+ * `write` or `close`.
  */
 export function createNdjsonWriter<Row extends object>(
   path: string,
