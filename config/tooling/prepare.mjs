@@ -27,8 +27,8 @@ function newest(dir) {
 
 /**
  * The CLI and the Parquet encoder thread as two entries; each command's code is its own chunk, loaded when that
- * command runs. Native and WebAssembly packages stay in node_modules (the encoder thread loads apache-arrow and
- * parquet-wasm by path).
+ * command runs. Native and WebAssembly packages stay in node_modules (the encoder thread loads parquet-wasm by
+ * path).
  */
 async function bundle() {
   const { build } = await import('rolldown');
@@ -40,7 +40,7 @@ async function bundle() {
       'encoder-thread': join(root, 'dist', 'src', 'writers', 'encoder-thread.js'),
     },
     platform: 'node',
-    external: [/^node:/, 'better-sqlite3', '@duckdb/node-api', 'apache-arrow', 'parquet-wasm', 'typescript'],
+    external: [/^node:/, 'better-sqlite3', '@duckdb/node-api', 'parquet-wasm', 'typescript'],
     logLevel: 'warn',
     output: {
       dir: out,

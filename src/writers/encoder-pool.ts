@@ -10,14 +10,14 @@ import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
 
 /**
  * The Parquet encoder threads of the process, shared by every Parquet file it writes. Starting a thread costs about
- * 0.3 s of CPU (apache-arrow and parquet-wasm are loaded and the 5 MB WASM module compiled in each): once per file
+ * 0.2 s of CPU (parquet-wasm is loaded and its 5 MB WASM module compiled in each): once per file
  * that was most of a small export's cost, and with many files at once (a fleet) most of its memory. So at most
  * `size` threads are started, each encodes any number of files at once (one stream each), and an idle thread
  * does not keep the process alive. The thread itself is encoder-thread.ts; the messages, encoder-protocol.ts.
  */
 
 /** The thread's own files (its other imports of our files are types only). */
-const THREAD_MODULES = ['encoder-thread', 'append-only-file'];
+const THREAD_MODULES = ['encoder-thread', 'append-only-file', 'arrow-ipc'];
 
 /**
  * The thread's sources transpiled, for when the TypeScript sources run (the tests): into a folder under the
@@ -65,8 +65,6 @@ function encoderThreadScript(): URL {
 
 const resolve = createRequire(import.meta.url).resolve;
 const parquetWasmPath = resolve('parquet-wasm');
-// apache-arrow's one-file build: the thread loads it in a third of the time its 150 module files take.
-const apacheArrowPath = resolve('apache-arrow/Arrow.esnext.min');
 
 /** What the encoder thread says about one stream. */
 export type EncoderMessage = EncoderReply;
@@ -133,7 +131,7 @@ class EncoderPool {
     const worker = new Worker(encoderThreadScript(), {
       // A small young generation keeps the encoder's heap (and so the process RSS) flat however many batches pass.
       resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 512 },
-      workerData: { parquetWasm: parquetWasmPath, apacheArrow: apacheArrowPath },
+      workerData: { parquetWasm: parquetWasmPath },
     });
     const thread: PooledThread = { worker, streams: new Map() };
     const lost = (e: Error): void => {

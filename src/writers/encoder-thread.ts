@@ -1,23 +1,21 @@
 import { createRequire } from 'node:module';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { parentPort, workerData } from 'node:worker_threads';
-import type * as Arrow from 'apache-arrow';
 import type * as ParquetWasm from 'parquet-wasm';
-import type { Column } from '../schema/tables.js';
-import type { ColumnBuffers } from './arrow-batch.js';
 import { AppendOnlyFile } from './append-only-file.js';
+import { ArrowIpcStream, IpcBuffer } from './arrow-ipc.js';
 import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
 
 const APPEND_BYTES = 64 * 1024;
 
 /**
  * The Parquet encoder thread (started by encoder-pool.ts): Arrow IPC-ready column buffers in, parquet-wasm (arrow-rs)
- * `transformParquetStream` out to each file, any number of files at once. apache-arrow and parquet-wasm are loaded
- * from the paths the pool resolved, so the thread also runs from a copy outside the package (the tests' sources).
+ * `transformParquetStream` out to each file, any number of files at once. parquet-wasm is loaded from the path the
+ * pool resolved, so the thread also runs from a copy outside the package (the tests' sources).
  */
 
 interface Stream {
-  schema: Arrow.Schema;
+  ipc: ArrowIpcStream;
   controller: ReadableStreamDefaultController<ParquetWasm.RecordBatch>;
   done: Promise<void>;
 }
@@ -29,11 +27,7 @@ const post = (
 ): void => port.postMessage(m, transfer);
 const describe = (e: unknown): string => String((e as Error | undefined)?.stack ?? e);
 
-/** The two libraries, loaded from the paths the pool resolved. */
-interface Libraries {
-  A: typeof Arrow;
-  W: typeof ParquetWasm;
-}
+type Wasm = typeof ParquetWasm;
 
 const streams = new Map<number, Stream>();
 
@@ -46,41 +40,6 @@ function fail(id: number, e: unknown): void {
     // already closed or errored
   }
   post({ type: 'error', id, message: describe(e), code: (e as { code?: unknown } | undefined)?.code });
-}
-
-/** The Arrow schema of a table: TIMESTAMP(ms, UTC), UTF-8 strings, INT32, BOOLEAN, nullability from the schema. */
-function arrowSchema({ A }: Libraries, columns: readonly Column[]): Arrow.Schema {
-  const typeOf = (c: Column): Arrow.DataType => {
-    switch (c.type) {
-      case 'string':
-      case 'json':
-        return new A.Utf8();
-      case 'int32':
-        return new A.Int32();
-      case 'boolean':
-        return new A.Bool();
-      case 'timestamp':
-        return new A.TimestampMillisecond('UTC');
-      case 'string_list':
-        return new A.List(new A.Field('item', new A.Utf8(), true));
-    }
-  };
-  return new A.Schema(columns.map((c) => new A.Field(c.name, typeOf(c), c.nullable)));
-}
-
-/** A list column carries its values as a child column of their own length. */
-function toData(libs: Libraries, type: Arrow.DataType, n: number, c: ColumnBuffers): Arrow.Data {
-  const { A } = libs;
-  if (!c.child) return A.makeData({ type, length: n, ...c } as Parameters<typeof A.makeData>[0]);
-  const list = type as Arrow.List;
-  return A.makeData({
-    type: list,
-    length: n,
-    nullCount: c.nullCount,
-    nullBitmap: c.nullBitmap,
-    valueOffsets: c.valueOffsets!,
-    child: toData(libs, list.children[0]!.type as Arrow.DataType, c.child.length, c.child),
-  });
 }
 
 /** The encoder's output, appended as it comes, small pieces gathered to 64 KiB (see append-only-file.ts). */
@@ -102,15 +61,13 @@ async function appendAll(file: AppendOnlyFile, bytes: WebReadableStream<Uint8Arr
   }
 }
 
-function open(libs: Libraries, m: Extract<EncoderRequest, { type: 'open' }>): void {
-  const { W } = libs;
+function open(W: Wasm, m: Extract<EncoderRequest, { type: 'open' }>): void {
   const codecs = {
     zstd: W.Compression.ZSTD,
     snappy: W.Compression.SNAPPY,
     gzip: W.Compression.GZIP,
     none: W.Compression.UNCOMPRESSED,
   };
-  const schema = arrowSchema(libs, m.columns);
   const props = new W.WriterPropertiesBuilder()
     .setCompression(codecs[m.compression])
     .setMaxRowGroupSize(m.rowGroupSize)
@@ -123,21 +80,19 @@ function open(libs: Libraries, m: Extract<EncoderRequest, { type: 'open' }>): vo
   const done = W.transformParquetStream(batches, props).then(async (bytes) =>
     appendAll(await AppendOnlyFile.create(m.path), bytes as WebReadableStream<Uint8Array>),
   );
-  streams.set(m.id, { schema, controller, done });
+  streams.set(m.id, { ipc: new ArrowIpcStream(m.columns), controller, done });
   done.catch((e: unknown) => {
     if (streams.has(m.id)) fail(m.id, e);
   });
 }
 
-function batch(libs: Libraries, m: Extract<EncoderRequest, { type: 'batch' }>): void {
-  const { A, W } = libs;
+/** The IPC bytes of every batch of the thread, one after the other (parquet-wasm copies them in at once). */
+const ipcBuffer = new IpcBuffer();
+
+function batch(W: Wasm, m: Extract<EncoderRequest, { type: 'batch' }>): void {
   const s = streams.get(m.id);
   if (!s) return; // failed or aborted: the error was sent
-  const children = s.schema.fields.map((field, i) =>
-    toData(libs, field.type as Arrow.DataType, m.length, m.columns[i]!),
-  );
-  const data = A.makeData({ type: new A.Struct(s.schema.fields), length: m.length, nullCount: 0, children });
-  const table = W.Table.fromIPCStream(A.tableToIPC(new A.Table(new A.RecordBatch(s.schema, data)), 'stream'));
+  const table = W.Table.fromIPCStream(s.ipc.write(ipcBuffer, m.length, m.columns));
   for (const b of table.recordBatches()) s.controller.enqueue(b);
   table.free();
   // The data is in the encoder's memory now: the buffers go back to the writer for its next batches.
@@ -168,18 +123,13 @@ async function abort(id: number): Promise<void> {
 }
 
 function main(): void {
-  const paths = workerData as { apacheArrow: string; parquetWasm: string };
-  // Both are CommonJS files (apache-arrow's one-file build, parquet-wasm's Node build): `require` loads them without
-  // the export scan an `import` of CommonJS makes, which costs this thread about 50 ms at start.
-  const load = createRequire(import.meta.url);
-  const libs: Libraries = {
-    A: load(paths.apacheArrow) as typeof Arrow,
-    W: load(paths.parquetWasm) as typeof ParquetWasm,
-  };
+  const paths = workerData as { parquetWasm: string };
+  // parquet-wasm's Node build is CommonJS: `require` loads it without the export scan an `import` of CommonJS makes.
+  const W = createRequire(import.meta.url)(paths.parquetWasm) as Wasm;
   port.on('message', (m: EncoderRequest) => {
     const handled = (async (): Promise<void> => {
-      if (m.type === 'open') open(libs, m);
-      else if (m.type === 'batch') batch(libs, m);
+      if (m.type === 'open') open(W, m);
+      else if (m.type === 'batch') batch(W, m);
       else if (m.type === 'end') await end(m.id);
       else await abort(m.id);
     })();
