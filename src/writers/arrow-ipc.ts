@@ -59,9 +59,9 @@ export class IpcBuffer {
     this.length = end;
   }
 
-  /** The bytes written since `start` (a view: valid until the next write). */
-  written(start = 0): Uint8Array {
-    return this.bytes.subarray(start, this.length);
+  /** The bytes written (a view: valid until the next write). */
+  written(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
   }
 }
 

@@ -1,30 +1,22 @@
 import { tableFromIPC, Vector } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_COLUMNS, type Column } from '../../src/schema/tables.js';
+import { MESSAGE_COLUMNS } from '../../src/schema/tables.js';
 import { BatchMemory, buildColumnBuffers } from '../../src/writers/arrow-batch.js';
 import { ArrowIpcStream, IpcBuffer } from '../../src/writers/arrow-ipc.js';
+import { EVERY_COLUMN_TYPE as COLUMNS } from '../helpers/every-column-type.js';
 
-/** Every column type, with nulls, empty values and text of every width. */
-const COLUMNS: Column[] = [
-  { name: 's', type: 'string', nullable: false, description: '' },
-  { name: 'n', type: 'int32', nullable: true, description: '' },
-  { name: 'b', type: 'boolean', nullable: true, description: '' },
-  { name: 't', type: 'timestamp', nullable: true, description: '' },
-  { name: 'l', type: 'string_list', nullable: true, description: '' },
-  { name: 'j', type: 'json', nullable: true, description: '' },
-];
 const TEXT = ['', 'a', '😀 emoji', '你好', 'مرحبا', 'e\u0301', 'line\nbreak', 'x'.repeat(300)];
 
 function rows(n: number, seed: number): Record<string, unknown>[] {
   return Array.from({ length: n }, (_, i) => {
     const k = i + seed;
     return {
-      s: TEXT[k % TEXT.length]!,
+      id: TEXT[k % TEXT.length]!,
+      at: k % 3 === 0 ? null : Date.UTC(2025, 0, 1) + k * 61_001,
       n: k % 5 === 0 ? null : k - 1_000,
-      b: k % 7 === 0 ? null : k % 2 === 0,
-      t: k % 3 === 0 ? null : Date.UTC(2025, 0, 1) + k * 61_001,
-      l: k % 4 === 0 ? null : k % 4 === 1 ? [] : [TEXT[k % TEXT.length]!, null, 'z'],
-      j: k % 6 === 0 ? null : { k, text: TEXT[k % TEXT.length] },
+      ok: k % 7 === 0 ? null : k % 2 === 0,
+      tags: k % 4 === 0 ? null : k % 4 === 1 ? [] : [TEXT[k % TEXT.length]!, null, 'z'],
+      raw: k % 6 === 0 ? null : { k, text: TEXT[k % TEXT.length] },
     };
   });
 }
@@ -47,7 +39,7 @@ function decode(bytes: Uint8Array): {
 }
 
 const expected = (input: Record<string, unknown>[]): Record<string, unknown>[] =>
-  input.map((r) => ({ ...r, j: r['j'] === null ? null : JSON.stringify(r['j']) }));
+  input.map((r) => ({ ...r, raw: r['raw'] === null ? null : JSON.stringify(r['raw']) }));
 
 describe('Arrow IPC stream of a batch', () => {
   it('apache-arrow reads back every type, null, empty value and text width, with the schema', () => {
@@ -57,9 +49,9 @@ describe('Arrow IPC stream of a batch', () => {
     const read = decode(bytes);
     expect(read.types).toEqual([
       'Utf8',
+      'Timestamp<MILLISECOND, UTC>',
       'Int32',
       'Bool',
-      'Timestamp<MILLISECOND, UTC>',
       'List<Utf8>',
       'Utf8',
     ]);
@@ -79,7 +71,7 @@ describe('Arrow IPC stream of a batch', () => {
       [4_096, 5],
       [9, 8],
     ] as const) {
-      const input = rows(n, seed).map((r) => ({ ...r, n: 1, b: true }));
+      const input = rows(n, seed).map((r) => ({ ...r, n: 1, ok: true }));
       const bytes = stream.write(out, n, buildColumnBuffers(COLUMNS, input, memory));
       memory.recycle(memory.takeBatch());
       expect(decode(bytes).rows).toEqual(expected(input));

@@ -2,17 +2,8 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Column } from '../../src/schema/tables.js';
 import { createNdjsonWriter, ndjsonSerializer } from '../../src/writers/ndjson-writer.js';
-
-const COLUMNS: Column[] = [
-  { name: 'id', type: 'string', nullable: false, description: '' },
-  { name: 'at', type: 'timestamp', nullable: true, description: '' },
-  { name: 'n', type: 'int32', nullable: true, description: '' },
-  { name: 'ok', type: 'boolean', nullable: true, description: '' },
-  { name: 'tags', type: 'string_list', nullable: true, description: '' },
-  { name: 'raw', type: 'json', nullable: true, description: '' },
-];
+import { EVERY_COLUMN_TYPE as COLUMNS } from '../helpers/every-column-type.js';
 
 /** What a line must be: JSON.stringify of the row's columns in schema order, timestamps in ISO-8601. */
 function expected(row: Record<string, unknown>): string {
