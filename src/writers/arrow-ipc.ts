@@ -27,9 +27,14 @@ const CONTINUATION = 0xffffffff;
 
 /** A growable byte buffer: batches are written into the same memory, which grows to the largest batch. */
 export class IpcBuffer {
-  private bytes = new Uint8Array(1 << 20);
-  private view = new DataView(this.bytes.buffer);
+  private bytes: Uint8Array;
+  private view: DataView;
   length = 0;
+
+  constructor(initialSize = 1 << 20) {
+    this.bytes = new Uint8Array(initialSize);
+    this.view = new DataView(this.bytes.buffer);
+  }
 
   ensure(size: number): void {
     if (size <= this.bytes.length) return;
@@ -166,9 +171,9 @@ export class ArrowIpcStream {
     b.startObject(4);
     b.addFieldOffset(1, fields, 0);
     const metadata = finishMessage(b, HEADER.schema, b.endObject(), 0);
-    const out = new IpcBuffer();
+    const out = new IpcBuffer(metadata.length + 16);
     putMessage(out, metadata);
-    this.schemaMessage = out.written().slice();
+    this.schemaMessage = out.written();
   }
 
   /** One batch as a whole stream (schema, the batch, end marker) in `out`; returns a view valid until its next use. */
