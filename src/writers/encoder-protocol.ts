@@ -8,7 +8,7 @@ export type EncoderRequest =
       type: 'open';
       id: number;
       path: string;
-      /** The table's columns; the thread makes the Arrow schema of them (this thread never loads apache-arrow). */
+      /** The table's columns; the thread makes the Arrow schema of them (arrow-ipc.ts). */
       columns: readonly Column[];
       compression: ParquetCompression;
       rowGroupSize: number;

@@ -15,10 +15,10 @@ export {
 const MAX_IN_FLIGHT = 4;
 
 /**
- * Streaming Parquet through apache-arrow and parquet-wasm (arrow-rs): row groups are written as rows arrive, so
- * memory stays flat however large the export. This thread lays rows out as column buffers while a worker thread
- * assembles Arrow batches of the previous ones and encodes them (the two overlap on two cores). arrow-rs writes UTF-8 min/max statistics in byte order, which
- * parquetjs-lite gets wrong (see README, "Parquet writer").
+ * Streaming Parquet through parquet-wasm (arrow-rs): row groups are written as rows arrive, so memory stays flat
+ * however large the export. This thread lays rows out as Arrow column buffers while a worker thread writes the
+ * previous ones as Arrow IPC (arrow-ipc.ts) and encodes them (the two overlap on two cores). arrow-rs writes UTF-8
+ * min/max statistics in byte order, which parquetjs-lite gets wrong (see README, "Parquet writer").
  */
 export function createParquetWriter<Row extends object>(
   path: string,
