@@ -59,9 +59,10 @@ describe('Arrow IPC stream of a batch', () => {
     expect(read.rows).toEqual(expected(input));
   });
 
-  it('writes batches of every length (no nulls, a single row, none) into one reused buffer', () => {
+  it('writes batches of every length (no nulls, a single row, none) into one buffer, grown and reused', () => {
     const stream = new ArrowIpcStream(COLUMNS);
-    const out = new IpcBuffer();
+    // Small at first, so that the batches grow it, the prefix already written kept.
+    const out = new IpcBuffer(64);
     const memory = new BatchMemory();
     let first: ArrayBufferLike | undefined;
     for (const [n, seed] of [
