@@ -151,7 +151,7 @@ function collect(
   buffers: Array<Uint8Array | undefined>,
 ): void {
   nodes.push([length, c.nullCount]);
-  buffers.push(c.nullCount === 0 ? undefined : c.nullBitmap);
+  buffers.push(c.nullBitmap); // undefined when the batch has no null: an empty buffer
   if (c.valueOffsets) buffers.push(bytesOf(c.valueOffsets));
   if (c.child) collect(c.child, c.child.length, nodes, buffers);
   else if (c.data) buffers.push(bytesOf(c.data));
