@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { CALLS_PER_SECOND } from './meta-limits.js';
 
 export interface CallBudgetOptions {
   /** Calls per second for the account (Conversations API: 2). */
@@ -64,9 +65,14 @@ export class CallBudget {
     return Math.min(1, fastTarget + PROBE_PER_S * probing);
   }
 
-  /** Calls allowed in any window of a second and the margin: 2 for Meta's 2/s (and for a pace of 1.8/s). */
+  /**
+   * Calls allowed in any window of a second and the margin: floor(`maxRps`), so 2 at Meta's 2/s and at 2.5/s, 3 at
+   * 3.7/s. Below Meta's 2/s a pace such as 1.8/s needs two calls in some seconds (floor would halve it), and Meta
+   * allows two: there it is ceil(`maxRps`), at most 2.
+   */
   get windowCalls(): number {
-    return Math.max(1, Math.ceil(this.options.maxRps - 1e-9));
+    const rps = this.options.maxRps;
+    return Math.max(1, Math.floor(rps + 1e-9), Math.min(CALLS_PER_SECOND, Math.ceil(rps - 1e-9)));
   }
 
   /** Even spacing at `maxRps`, and at least wide enough that `windowCalls` + 1 calls span a second and the margin. */

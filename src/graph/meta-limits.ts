@@ -14,3 +14,6 @@ export const LISTING_OVERLAP_MS = 5 * 60_000;
 
 /** The largest page the listing edges serve when asked with `limit` (GUESS: 100; a smaller page is followed as it comes). */
 export const LARGEST_PAGE = 100;
+
+/** Calls an account may make per second on the Conversations API (DOC: Meta's Conversations API page, "Limitations"). */
+export const CALLS_PER_SECOND = 2;

@@ -15,6 +15,17 @@ describe('CallBudget', () => {
     expect(times).toEqual([0, 525, 1050, 1575, 2100]);
   });
 
+  it("keeps a pace below Meta's 2/s whole: 1.8/s is two calls in some seconds, not one", async () => {
+    const clock = new VirtualClock(0);
+    const budget = new CallBudget({ maxRps: 1.8, slowDownAbovePercent: 80, clock });
+    const times: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      (await budget.acquire())();
+      times.push(Math.round(clock.now()));
+    }
+    expect(times).toEqual([0, 556, 1111, 1667]);
+  });
+
   it('sends a call only a second and 50 ms after the call windowCalls before it was answered', async () => {
     const clock = new VirtualClock(0);
     const budget = new CallBudget({ maxRps: 2, slowDownAbovePercent: 80, clock });
@@ -37,8 +48,16 @@ describe('CallBudget', () => {
     expect(thirdAt).toBe(3_000 + 1_050);
   });
 
-  it('never lets more than ceil(maxRps) calls out within a second and 50 ms, however late the timers fire', async () => {
-    for (const maxRps of [2, 1.8, 10]) {
+  it('never lets more than floor(maxRps) calls (ceil below 2/s) out within a second and 50 ms, however late the timers fire', async () => {
+    const windowCalls = new Map([
+      [2, 2],
+      [1.8, 2],
+      [10, 10],
+      [2.5, 2],
+      [3.7, 3],
+      [0.5, 1],
+    ]);
+    for (const [maxRps, k] of windowCalls) {
       const clock = new VirtualClock(0);
       // Every other wake-up comes 400 ms late, as on an event loop stalled by other work.
       let sleeps = 0;
@@ -58,7 +77,7 @@ describe('CallBudget', () => {
         }),
       );
       sent.sort((a, b) => a - b);
-      const k = Math.ceil(maxRps);
+      expect(new CallBudget({ maxRps, slowDownAbovePercent: 80, clock }).windowCalls).toBe(k);
       const tightest = Math.min(...sent.slice(k).map((t, i) => t - sent[i]!));
       expect(tightest, `maxRps ${maxRps}`).toBeGreaterThanOrEqual(1050);
     }
