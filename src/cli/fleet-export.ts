@@ -20,6 +20,8 @@ export interface FleetContext {
   display: ProgressDisplay | undefined;
   /** What chose these accounts, for the fleet line. */
   selection: { listed: number; names: readonly string[] | null; shard: string | null };
+  /** Waits between the first wave's starts (real time unless a test gives its own). */
+  sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
 /** One account's outcome in the fleet line. */
@@ -135,11 +137,11 @@ export async function exportFleet(
   // The first wave starts staggered: accounts that start at once load their state and make their first calls at
   // once, and a stall of the event loop then delays them all together.
   const atOnce = settings['account-concurrency'];
+  const sleep = ctx.sleep ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }));
   const outcomes = await Promise.all(
     accounts.map((entry, i) =>
       limit(async () => {
-        if (i > 0 && i < atOnce)
-          await delay(i * START_STAGGER_MS, undefined, { signal: ctx.signal }).catch(() => undefined);
+        if (i > 0 && i < atOnce) await sleep(i * START_STAGGER_MS, ctx.signal).catch(() => undefined);
         return exportOne(entry);
       }),
     ),
