@@ -13,6 +13,11 @@ export interface Column {
   readonly type: ColumnType;
   readonly nullable: boolean;
   readonly description: string;
+  /**
+   * Its values rarely repeat (ids, the raw JSON): Parquet writes it without a dictionary, which the encoder would
+   * otherwise build for every row group only to give it up, and whose memory it keeps.
+   */
+  readonly distinct?: true;
 }
 
 /** Columns both tables carry. */
@@ -38,6 +43,7 @@ export const MESSAGE_COLUMNS = [
     type: 'string',
     nullable: false,
     description: 'Opaque Graph message id; unique within a snapshot.',
+    distinct: true,
   },
   {
     name: 'position',
@@ -153,6 +159,7 @@ export const MESSAGE_COLUMNS = [
     nullable: true,
     description:
       'The exact object the API returned for the message (its details when hydrated, its listing entry otherwise); no token is ever in it. Null when --redact.',
+    distinct: true,
   },
   {
     name: 'source',

@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type MessageRow } from '../../src/schema/tables.js';
+import {
+  CONVERSATION_COLUMNS,
+  MESSAGE_COLUMNS,
+  type Column,
+  type MessageRow,
+} from '../../src/schema/tables.js';
 import { BatchMemory, buildColumnBuffers } from '../../src/writers/arrow-batch.js';
 import { createParquetWriter } from '../../src/writers/parquet-writer.js';
 import { tempDir } from '../helpers/export-options.js';
@@ -122,6 +127,25 @@ describe('Parquet writer (apache-arrow + parquet-wasm)', () => {
       `SELECT count(*) AS n FROM '${path}' WHERE list_contains(attachment_types, 'image')`,
     );
     expect(images).toEqual({ n: BigInt(rows.filter((r) => r.attachment_types?.includes('image')).length) });
+  });
+
+  it('writes the columns whose values rarely repeat (message_id, raw) without a dictionary, the others with one', async () => {
+    const path = join(await tempDir(), 'dictionaries.parquet');
+    const w = createParquetWriter<MessageRow>(path, MESSAGE_COLUMNS);
+    for (let i = 0; i < 300; i++) await w.write(row(i, TRICKY[i % TRICKY.length]!));
+    await w.close();
+    const chunks = await duckdbQuery(
+      `SELECT path_in_schema AS name, encodings FROM parquet_metadata('${path}') WHERE row_group_id = 0`,
+    );
+    const dictionary = (name: string): boolean =>
+      String(chunks.find((c) => c['name'] === name)?.['encodings']).includes('DICTIONARY');
+    expect((MESSAGE_COLUMNS as readonly Column[]).filter((c) => c.distinct).map((c) => c.name)).toEqual([
+      'message_id',
+      'raw',
+    ]);
+    expect([dictionary('message_id'), dictionary('raw')]).toEqual([false, false]);
+    expect([dictionary('conversation_id'), dictionary('message')]).toEqual([true, true]);
+    expect(await duckdbQuery(`SELECT count(DISTINCT message_id) AS n FROM '${path}'`)).toEqual([{ n: 300n }]);
   });
 
   it('reuses the buffers the encoder hands back, zeroed where bits are set, larger where a batch needs more', () => {
