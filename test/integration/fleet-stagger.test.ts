@@ -10,10 +10,13 @@ import { createSandboxFleet, fleetToken, type SandboxFleet } from '../../src/san
 let fleet: SandboxFleet | undefined;
 let dir: string | undefined;
 afterEach(async () => {
+  // Test files share a worker (isolate: false): leave no token variable or stdout stub behind.
+  vi.unstubAllEnvs();
   vi.restoreAllMocks();
   await fleet?.close();
   fleet = undefined;
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
 });
 
 describe('a fleet run', () => {
