@@ -45,7 +45,7 @@ function row(i: number, message: string | null): MessageRow {
   };
 }
 
-describe('Parquet writer (apache-arrow + parquet-wasm)', () => {
+describe('Parquet writer (parquet-wasm)', () => {
   it('writes a valid file with the schema when there are no rows', async () => {
     const path = join(await tempDir(), 'empty.parquet');
     const w = createParquetWriter(path, CONVERSATION_COLUMNS);
