@@ -25,15 +25,42 @@ export function outputMode(argv: readonly string[], commands: readonly string[])
   };
 }
 
-/** yargs says "Unknown argument: max-rsp"; say which flag was meant. */
-export function unknownFlagMessage(message: string, known: readonly string[]): string {
-  if (message.startsWith('Did you mean')) return `unknown command; ${message.replace('Did', 'did')}`;
-  // The one command with a required positional argument.
-  if (message.startsWith('Not enough non-option arguments'))
-    return 'name what to verify: ig-export verify <snapshot folder, account folder or output root>…';
-  const match = /^Unknown arguments?: (.*)$/.exec(message);
-  if (!match?.[1]) return message;
-  return match[1]
+/** What the parse failed on, for naming it: the command given, its flags, and the words typed. */
+export interface ParseContext {
+  command: string | undefined;
+  known: readonly string[];
+  argv: readonly string[];
+}
+
+/** What each command's positional argument is, for when it is missing. */
+const MISSING_POSITIONAL: Record<string, string> = {
+  verify: 'name what to verify: ig-export verify <snapshot folder, account folder or output root>…',
+  token: 'name the action: ig-export token refresh',
+  webhook: 'name the action: ig-export webhook subscribe, or ig-export webhook status',
+};
+
+/** `--name` when it was typed as a flag, `name` when it is a command's positional argument. */
+function spelled(name: string, argv: readonly string[]): string {
+  return argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`)) ? `--${name}` : name;
+}
+
+/** yargs' "Invalid values:" block, one `Argument: compression, Given: "lz4", Choices: "zstd", …` line per option. */
+function choicesMessage(message: string, argv: readonly string[]): string {
+  return message
+    .split('\n')
+    .slice(1)
+    .flatMap((line) => {
+      const m = /Argument: ([^,]+), Given: (.*), Choices: (.*)$/.exec(line.trim());
+      if (!m?.[1]) return [];
+      const choices = (m[3] ?? '').split(', ').map((c) => c.replace(/^"(.*)"$/, '$1'));
+      return [`${spelled(m[1], argv)} must be one of ${choices.join(', ')} (got ${m[2] ?? ''})`];
+    })
+    .join('; ');
+}
+
+/** "Unknown argument: max-rsp" names the flag that was probably meant. */
+function unknownFlags(names: string, known: readonly string[]): string {
+  return names
     .split(', ')
     .map((name) => {
       const flag = name.length === 1 ? `-${name}` : `--${name}`;
@@ -44,6 +71,21 @@ export function unknownFlagMessage(message: string, known: readonly string[]): s
       return best ? `unknown option ${flag} (did you mean --${best.k}?)` : `unknown option ${flag}`;
     })
     .join('; ');
+}
+
+/** yargs' parse failures as one line naming the flag (or argument) and what to do. */
+export function usageMessage(message: string, context: ParseContext): string {
+  if (message.startsWith('Did you mean')) return `unknown command; ${message.replace('Did', 'did')}`;
+  if (message.startsWith('Not enough non-option arguments')) {
+    const command = context.command ?? '';
+    return MISSING_POSITIONAL[command] ?? `${message}; see ig-export ${command} --help`;
+  }
+  const bare = /^Not enough arguments following: (.+)$/.exec(message);
+  if (bare?.[1]) return `--${bare[1]} needs a value (--${bare[1]} <value>)`;
+  if (message.startsWith('Invalid values:'))
+    return choicesMessage(message, context.argv) || message.replace(/\s*\n\s*/g, ' ');
+  const unknown = /^Unknown arguments?: (.*)$/.exec(message);
+  return unknown?.[1] ? unknownFlags(unknown[1], context.known) : message;
 }
 
 /**

@@ -7,6 +7,7 @@ import { DETAIL_WINDOW, LISTING_OVERLAP_MS } from '../graph/meta-limits.js';
 import { EXPORT_FLAGS } from './definitions/export-flags.js';
 import { stateDirOf } from './definitions/shared-options.js';
 import { UsageError } from './exit-codes.js';
+import { issuesLine, plainIssue } from './issue-wording.js';
 
 type FlagName = keyof typeof EXPORT_FLAGS;
 
@@ -165,18 +166,6 @@ export interface ConfigFile {
   accounts: FleetAccount[] | undefined;
 }
 
-/** Validation problems on one line, each naming its flag (or config key): `--since: must be a date …`. */
-function issuesLine(error: z.ZodError, prefix: string): string {
-  return error.issues
-    .map((i) => {
-      const key = i.path.join('.');
-      if (i.code === 'unrecognized_keys')
-        return `unknown ${prefix === '' ? 'key' : 'option'} ${i.keys.map((k) => `${prefix}${k}`).join(', ')}`;
-      return key === '' ? i.message : `${prefix}${key}: ${i.message}`;
-    })
-    .join('; ');
-}
-
 function defaults(): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(EXPORT_FLAGS).flatMap(([k, v]) => ('default' in v ? [[k, v.default]] : [])),
@@ -205,7 +194,7 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
   ) {
     throw new UsageError(`config file ${path} must not hold the token; use IG_ACCESS_TOKEN or "token-file"`);
   }
-  const parsed = configFileSchema.safeParse(json);
+  const parsed = configFileSchema.safeParse(json, { error: plainIssue });
   if (!parsed.success)
     throw new UsageError(`config file ${path} is invalid: ${issuesLine(parsed.error, '')}`);
   const { accounts } = parsed.data;
@@ -227,7 +216,7 @@ export function mergeSettings(config: GivenSettings, flags: Record<string, unkno
     Object.keys(EXPORT_FLAGS).flatMap((k) => (flags[k] === undefined ? [] : [[k, flags[k]]])),
   );
   const merged = { ...defaults(), ...config, ...given };
-  const parsed = settingsSchema.safeParse(merged);
+  const parsed = settingsSchema.safeParse(merged, { error: plainIssue });
   if (!parsed.success) throw new UsageError(`invalid option ${issuesLine(parsed.error, '--')}`);
   if (parsed.data['backoff-max-ms'] < parsed.data['backoff-base-ms']) {
     throw new UsageError('--backoff-max-ms must not be below --backoff-base-ms');

@@ -3,7 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ALL_COMMANDS } from './definitions/all-commands.js';
 import { LOG_LEVELS } from './definitions/shared-options.js';
-import { outputMode, reportFailure, unknownFlagMessage } from './error-boundary.js';
+import { outputMode, reportFailure, usageMessage } from './error-boundary.js';
 import { ExitCode, UsageError, type CommandResult } from './exit-codes.js';
 import { writeJsonLine } from './json-output.js';
 import { stopWhenLauncherGone } from './stop-signals.js';
@@ -81,9 +81,11 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(120, process.stdout.columns || 120))
     .exitProcess(false)
     .fail((message, error) => {
-      if (error) throw error;
+      // yargs' own parse errors (a flag without its value) come as a YError; a command's failure is rethrown as is.
+      if (error && error.name !== 'YError') throw error;
       // Inside a command's parse, the instance's options are that command's.
-      throw new UsageError(unknownFlagMessage(message, optionNames(cli)));
+      const context = { command: mode.command, known: optionNames(cli), argv };
+      throw new UsageError(usageMessage(message ?? error?.message ?? '', context));
     });
   skipHelpPrerender(cli);
   try {

@@ -23,13 +23,21 @@ describe('values are validated at the edge: exit 2 naming the flag, one JSON lin
     [['sandbox', '--port', '70000'], '--port'],
     [['sandbox', '--fault-rate', '2'], '--fault-rate'],
     [['demo', '--conversations', '0'], '--conversations'],
+    // A flag without its value (last, or before another flag) is refused, not read as "not given".
+    [['export', '--max-rps'], '--max-rps'],
+    [['demo', '--conversations'], '--conversations'],
+    [['sandbox', '--port'], '--port'],
+    [['export', '--compression', 'lz4'], '--compression'],
+    [['export', '--log-level', 'loud'], '--log-level'],
   ])('%j', async (args, flag) => {
     // The sandbox serves; it has no output folder and no summary line.
     const json = args[0] !== 'sandbox';
     const extra = json ? ['--output', await tempDir(), '--json'] : [];
     const result = await runCli([...args, ...extra], { env: LISTEN_ENV });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(flag);
+    // One line that names the flag, then the pointer to --help.
+    expect(result.stderr.split('\n')[0]).toContain(flag);
+    expect(result.stderr.trim().split('\n')).toHaveLength(2);
     if (json) {
       const line = JSON.parse(result.stdout.trim()) as { status: string; error: { message: string } };
       expect(line.status).toBe('failed');

@@ -24,11 +24,22 @@ export interface RegisteredCommand {
   register(cli: Argv<GlobalArgs>, done: (result: CommandResult) => void): void;
 }
 
+/**
+ * Every option that takes a value must be given one: a bare `--max-rps` (at the end, or before another flag) would
+ * otherwise read as "not given" and the run would go on with the default.
+ */
+function valuesRequired<A>(y: Argv<A>): Argv<A> {
+  type Declared = { string: string[]; number: string[]; choices: Record<string, unknown> };
+  const declared = (y as unknown as { getOptions(): Declared }).getOptions();
+  return y.requiresArg([...declared.string, ...declared.number, ...Object.keys(declared.choices)]);
+}
+
 export function defineCommand<A>(definition: CommandDefinition<A>): RegisteredCommand {
   return {
     name: definition.command.split(' ')[0] ?? definition.command,
     register(cli, done) {
-      cli.command<A>(definition.command, definition.describe, definition.builder, async (args) => {
+      const builder = (y: Argv<GlobalArgs>): Argv<A> => valuesRequired(definition.builder(y));
+      cli.command<A>(definition.command, definition.describe, builder, async (args) => {
         done(await definition.handler(args));
       });
     },
