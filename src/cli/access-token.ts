@@ -23,16 +23,27 @@ export function rememberSecret(secret: string): void {
   secrets.add(secret);
 }
 
+/** What to do when a secret's file cannot be read, by the error's code. */
+const UNREADABLE_FIX: Record<string, string> = {
+  ENOENT: 'no such file; check the path',
+  EACCES: 'permission denied; make the file readable by the user this runs as',
+  EISDIR: 'that is a folder; give the file that holds the secret',
+};
+
 /** A secret held in a file (trimmed); a missing or empty file is a usage error naming the flag. */
 async function readSecretFile(path: string, flag: string): Promise<string> {
   let raw: string;
   try {
     raw = await readFile(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new UsageError(
+      `cannot read ${flag} ${path} (${code}): ${UNREADABLE_FIX[code] ?? 'check the path'}`,
+    );
   }
   const secret = raw.trim();
-  if (secret === '') throw new UsageError(`${flag} ${path} is empty`);
+  if (secret === '')
+    throw new UsageError(`${flag} ${path} is empty: put the secret in it, alone on one line`);
   secrets.add(secret);
   return secret;
 }

@@ -67,7 +67,12 @@ export async function acquireRunLock(
     detail = 'another run is in progress for this account',
   ): Error => {
     const who = owner ? `pid ${owner.pid} on ${owner.host}, since ${owner.since}` : 'owner unknown';
-    return new RunLockedError(`${detail} (${who}); lock: ${lockPath}`);
+    // A dead holder on this host is taken over by itself; one on another host cannot be checked from here.
+    const elsewhere =
+      owner && owner.host !== hostname() ? `; if no run is alive on ${owner.host}, remove ${lockPath}` : '';
+    return new RunLockedError(
+      `${detail} (${who}); lock: ${lockPath}. Wait for it to end (a scheduled run can skip this turn)${elsewhere}`,
+    );
   };
   const takeOrLocked = async (): Promise<() => Promise<void>> => {
     try {

@@ -190,6 +190,21 @@ describe('ig-export CLI end to end', () => {
     }
   });
 
+  it('a token file that is missing, a folder or empty: exit 2, one line saying what to fix', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'empty'), '\n');
+    for (const [file, fix] of [
+      [join(dir, 'missing'), /\(ENOENT\): no such file; check the path/],
+      [dir, /\(EISDIR\): that is a folder; give the file that holds the secret/],
+      [join(dir, 'empty'), /is empty: put the secret in it, alone on one line/],
+    ] as const) {
+      const result = await runCli(['export', '--token-file', file, '--json']);
+      expect(result.code).toBe(2);
+      expect(result.stderr.split('\n')[0]).toMatch(fix);
+      expect((JSON.parse(result.stdout.trim()) as { error: { message: string } }).error.message).toMatch(fix);
+    }
+  });
+
   it('exits 2 without a token, on unknown flags and on config-file errors', async () => {
     expect((await runCli(['export'])).code).toBe(2);
     expect((await runCli(['export', '--max-rsp', '2'], { env: { IG_ACCESS_TOKEN: 'x' } })).code).toBe(2);

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireRunLock } from '../../src/state/run-lock.js';
@@ -64,9 +64,27 @@ describe('crash safety and one run at a time (spawned CLI)', () => {
       const result = await runCli(['export', '--base-url', sandbox.url, '--output', out], { env });
       expect(result.code).toBe(5);
       expect(result.stderr).toMatch(new RegExp(`another run is in progress .*pid ${process.pid}`));
+      // What to do, in the same line; a holder on this host is checked by the run itself, so no removal advice.
+      expect(result.stderr).toMatch(/another run is in progress .*Wait for it to end/);
+      expect(result.stderr).not.toMatch(/remove/);
     } finally {
       await release();
     }
+  });
+
+  it('a lock held from another host (a shared folder) exits 5 and says when removing it is safe', async () => {
+    const sandbox = await startSandbox({ conversations: 2 });
+    const out = await tempDir();
+    const target = join(out, '_state', `account=${sandbox.data.account.userId}`);
+    await mkdir(`${target}.lock`, { recursive: true });
+    const owner = { pid: 4242, host: 'cron-host-2', since: new Date().toISOString() };
+    await writeFile(`${target}.owner.json`, JSON.stringify(owner));
+    const result = await runCli(['export', '--base-url', sandbox.url, '--output', out, '--json'], { env });
+    expect(result.code).toBe(5);
+    const line = JSON.parse(result.stdout.trim()) as { error: { message: string } };
+    expect(line.error.message).toContain('pid 4242 on cron-host-2');
+    expect(line.error.message).toContain(`if no run is alive on cron-host-2, remove ${target}.lock`);
+    expect(sandbox.stats.requests).toHaveLength(1); // only the account lookup that names the lock
   });
 
   it('a lock left by a killed run is taken over', async () => {
