@@ -41,7 +41,22 @@ export async function withStopSignals<T>(
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    afterTheRun();
   }
+}
+
+/**
+ * The run is over and its summary is being written, milliseconds before main exits with the run's code. Node's default
+ * for a signal now would end the process by that signal (130 to the shell) after a summary that says 4 or 0: instead a
+ * signal ends it with the code the run decided (once main has set it) and is otherwise let pass.
+ */
+function exitAsDecided(): void {
+  if (process.exitCode !== undefined) process.exit(process.exitCode);
+}
+
+function afterTheRun(): void {
+  for (const name of ['SIGINT', 'SIGTERM'] as const)
+    if (!process.listeners(name).includes(exitAsDecided)) process.on(name, exitAsDecided);
 }
 
 /**

@@ -297,6 +297,25 @@ describe('ig-export CLI end to end', () => {
     expect(manifest.files['messages.ndjson']?.rows).toBe(summary.counts['messages']);
   });
 
+  it('a second SIGINT after the partial snapshot is published keeps the exit code the summary gives (4, not 130)', async () => {
+    const sandbox = await startSandbox({ conversations: 80 });
+    const out = await tempDir();
+    const run = spawnCli(
+      ['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '40', '--json'],
+      {
+        env: { IG_ACCESS_TOKEN: TEST_TOKEN },
+      },
+    );
+    await run.waitForStderr(/export of account/);
+    run.child.kill('SIGINT');
+    // The summary is printed some milliseconds before the process ends: signals keep coming until it has ended.
+    await run.waitForStdout(/"status":"partial"/);
+    const again = setInterval(() => run.child.kill('SIGINT'), 2);
+    const result = await run.result.finally(() => clearInterval(again));
+    expect(result.code, result.stderr).toBe(4);
+    expect(parseSummary(result.stdout)).toMatchObject({ status: 'partial', exitCode: 4 });
+  });
+
   it('a second SIGINT exits at once', async () => {
     const sandbox = await startSandbox({ conversations: 80 });
     const out = await tempDir();
