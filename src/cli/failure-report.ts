@@ -7,7 +7,7 @@ import {
 } from '../graph/errors.js';
 import { asOutputPathError } from '../output-path.js';
 import { SpoolUnusableError } from '../listener/webhook-server.js';
-import { CurrentViewAlteredError } from '../snapshots/current-view.js';
+import { CurrentViewAlteredError, SnapshotAlteredError } from '../snapshots/current-view.js';
 import { NoSuchConversationError, TimeWindowConflictError } from '../pipeline/conversation-planner.js';
 import { ManifestError } from '../snapshots/manifest.js';
 import { RunLockedError } from '../state/run-lock.js';
@@ -61,7 +61,7 @@ export function describeFailure(e: unknown): FailureReport {
       kind: 'filesystem',
       message: `the webhook spool cannot be written (${e.message}); fix the folder or choose another --state-dir`,
     };
-  if (e instanceof CurrentViewAlteredError)
+  if (e instanceof CurrentViewAlteredError || e instanceof SnapshotAlteredError)
     return { code: ExitCode.VerifyFailed, kind: 'snapshot', message: e.message };
   if (e instanceof StateFileCorruptError) return { code: ExitCode.Usage, kind: 'state', message: e.message };
   if (e instanceof TimeWindowConflictError)

@@ -16,11 +16,21 @@ import {
 } from './layout.js';
 import { readManifest, type FileEntry } from './manifest.js';
 import { capturedUnsends } from '../state/webhook-spool.js';
-import { CurrentViewAlteredError, readCurrentView, type CurrentViewManifest } from './current-view.js';
+import {
+  CurrentViewAlteredError,
+  readCurrentView,
+  SnapshotAlteredError,
+  type CurrentViewManifest,
+} from './current-view.js';
 
-export { CurrentViewAlteredError, readCurrentView, type CurrentViewManifest } from './current-view.js';
+export {
+  CurrentViewAlteredError,
+  readCurrentView,
+  SnapshotAlteredError,
+  type CurrentViewManifest,
+} from './current-view.js';
 import { processAlive } from '../state/run-lock.js';
-import { verifyCurrentView } from './verify.js';
+import { verifyCurrentView, type VerifyProblem } from './verify.js';
 
 export interface CompactResult {
   accountId: string;
@@ -163,7 +173,42 @@ export async function compactAccount(
 }
 
 /**
- * The view folder, made ready: no link, no leftovers, and the previous view folded in only when it is what its
+ * The Parquet files compaction reads hash to what each snapshot's manifest says, before any row of them is folded: a
+ * flipped byte in a snapshot must not enter the view under a fresh manifest that vouches for it. A snapshot whose
+ * manifest cannot be read at all is verify's to report, and its rows are kept (as in loadSupersededThreads).
+ */
+async function refuseAlteredSnapshots(
+  outputRoot: string,
+  accountId: string,
+  ids: readonly string[],
+): Promise<void> {
+  for (const id of ids) {
+    const dir = snapshotDir(outputRoot, accountId, id);
+    const manifest = await readManifest(dir).catch(() => undefined);
+    if (manifest === undefined) continue;
+    const problems: VerifyProblem[] = [];
+    for (const table of ['messages', 'conversations'] as const) {
+      const name = tableFile(table, 'parquet');
+      const expected = manifest.files[name];
+      if (expected === undefined) continue;
+      const found = await digestFile(join(dir, name)).catch(
+        (e: NodeJS.ErrnoException) => e.code ?? String(e),
+      );
+      if (typeof found === 'string')
+        problems.push({ kind: 'missing', file: name, detail: `cannot be read (${found})` });
+      else if (found.sha256 !== expected.sha256)
+        problems.push({
+          kind: found.bytes < expected.bytes ? 'truncated' : 'altered',
+          file: name,
+          detail: `${found.bytes} bytes with SHA-256 ${found.sha256.slice(0, 12)}…, the manifest says ${expected.bytes} bytes, ${expected.sha256.slice(0, 12)}…`,
+        });
+    }
+    if (problems.length > 0) throw new SnapshotAlteredError(dir, problems);
+  }
+}
+
+/**
+ * The view folder, made ready: no link, no leftovers, no snapshot altered, and the previous view folded in only when it is what its
  * manifest says (a flipped byte must not be laundered into a fresh manifest). A view whose manifest cannot be read
  * at all is checked (and refused) the same way.
  */
@@ -174,6 +219,7 @@ async function openView(
 ): Promise<{ dir: string; ids: string[]; previous: CurrentViewManifest | undefined; dropped: number }> {
   refuseLink(accountDirOf(outputRoot, accountId));
   const ids = await snapshotIdsIn(accountDirOf(outputRoot, accountId));
+  await refuseAlteredSnapshots(outputRoot, accountId, ids);
   const dir = currentViewDir(outputRoot, accountId);
   refuseLink(dir);
   const found = await readCurrentView(outputRoot, accountId).catch(() => undefined);

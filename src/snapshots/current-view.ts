@@ -46,3 +46,19 @@ export class CurrentViewAlteredError extends Error {
     );
   }
 }
+
+/** A snapshot's Parquet file is not what its manifest says: none of its rows enter the view (exit 9). */
+export class SnapshotAlteredError extends Error {
+  override name = 'SnapshotAlteredError';
+
+  constructor(
+    readonly dir: string,
+    problems: readonly VerifyProblem[],
+  ) {
+    super(
+      `the snapshot ${dir} is not what its manifest says (${problems.map((p) => `${p.file}: ${p.detail}`).join(', ')}); ` +
+        'nothing was compacted. Restore the snapshot from a backup, or remove it (its rows are then not in the view), ' +
+        `and compact again; "ig-export verify ${dir}" lists every difference`,
+    );
+  }
+}

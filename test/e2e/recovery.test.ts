@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, open, writeFile } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
@@ -54,6 +55,26 @@ describe('recovery is named, not "please report it"', () => {
     expect((lastJson(compact.stdout)['error'] as { message: string }).message).toContain('compact --rebuild');
     expect((await runCli(['compact', '--output', out, '--rebuild'])).code).toBe(0);
     expect((await runCli(['verify', out])).code).toBe(0);
+  });
+
+  it('a snapshot altered before compact: compact exits 9 naming it and the file, and folds nothing', async () => {
+    const sandbox = await startSandbox({ seed: 9, conversations: 5 });
+    const out = await tempDir();
+    const env = { IG_ACCESS_TOKEN: TEST_TOKEN };
+    const exported = await runCli(exportArgs(sandbox.url, out), { env });
+    expect(exported.code).toBe(0);
+    const snapshot = lastJson(exported.stdout)['snapshotDir'] as string;
+    const handle = await open(join(snapshot, 'conversations.parquet'), 'r+');
+    await handle.write(Buffer.from([0x42]), 0, 1, 100);
+    await handle.close();
+    const compact = await runCli(['compact', '--output', out, '--json']);
+    expect(compact.code).toBe(9);
+    const message = (lastJson(compact.stdout)['error'] as { message: string }).message;
+    expect(message).toContain(
+      `the snapshot ${snapshot} is not what its manifest says (conversations.parquet:`,
+    );
+    expect(compact.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(out, 'current', `account=${sandbox.data.account.userId}`))).toBe(false);
   });
 
   it('a watermark later than now is refused as a damaged state, not taken for "nothing new"', async () => {

@@ -2,6 +2,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compactAccount } from '../../src/snapshots/compact.js';
+import { readManifest, writeManifest } from '../../src/snapshots/manifest.js';
+import { digestFile } from '../../src/writers/file-digest.js';
 import { MESSAGE_COLUMNS } from '../../src/schema/tables.js';
 import { createParquetWriter, DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
@@ -120,6 +122,12 @@ describe('compact: the current view', () => {
         extracted_at: (r['extracted_at'] as Date).getTime(),
       });
     await writer.close();
+    // That version's manifest vouched for the file it wrote (compact checks every snapshot file it reads).
+    const manifest = await readManifest(summary.snapshotDir!);
+    manifest.files['messages.parquet'] = { rows: rows.length, ...(await digestFile(path)) };
+    await rm(join(summary.snapshotDir!, 'manifest.json'));
+    await rm(join(summary.snapshotDir!, 'manifest.sha256'));
+    await writeManifest(summary.snapshotDir!, manifest);
     const result = await compactAccount(out, sandbox.data.account.userId, DEFAULT_PARQUET_OPTIONS, () => 1);
     const current = await duckdbQuery(
       `SELECT count(*) AS n, count(raw) AS raw, count(story_id) AS story FROM '${join(result.dir, 'messages.parquet')}'`,

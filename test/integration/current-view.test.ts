@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { describe, expect, it } from 'vitest';
-import { compactAccount, CurrentViewAlteredError } from '../../src/snapshots/compact.js';
+import {
+  compactAccount,
+  CurrentViewAlteredError,
+  SnapshotAlteredError,
+} from '../../src/snapshots/compact.js';
 import { verifyCurrentView } from '../../src/snapshots/verify.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
 import { exportSandbox, tempDir } from '../helpers/export-options.js';
@@ -83,5 +87,31 @@ describe('the current view holds every value byte for byte, and is checked like 
     expect(await exactRows(file, 'message_id')).toEqual(
       await exactRows(join(snapshot, 'messages.parquet'), 'message_id'),
     );
+  });
+
+  it('a flipped byte in a snapshot is refused by compact (--rebuild too), and the view it would have replaced stays', async () => {
+    const { out, accountId, snapshot, clock } = await exported();
+    const view = await compactAccount(out, accountId, DEFAULT_PARQUET_OPTIONS, () => clock.now());
+    const viewBefore = await exactRows(join(view.dir, 'messages.parquet'), 'message_id');
+    const handle = await open(join(snapshot, 'messages.parquet'), 'r+');
+    const byte = Buffer.alloc(1);
+    await handle.read(byte, 0, 1, 300);
+    byte[0] = byte[0]! ^ 0xff;
+    await handle.write(byte, 0, 1, 300);
+    await handle.close();
+    for (const rebuild of [false, true]) {
+      const attempt = compactAccount(
+        out,
+        accountId,
+        DEFAULT_PARQUET_OPTIONS,
+        () => clock.now(),
+        undefined,
+        rebuild,
+      );
+      await expect(attempt).rejects.toThrow(SnapshotAlteredError);
+      await expect(attempt).rejects.toThrow(/messages\.parquet: .* the manifest says/);
+    }
+    expect((await verifyCurrentView(view.dir)).intact).toBe(true);
+    expect(await exactRows(join(view.dir, 'messages.parquet'), 'message_id')).toEqual(viewBefore);
   });
 });
