@@ -183,7 +183,8 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
   }
   let json: unknown;
   try {
-    json = JSON.parse(raw);
+    // Editors on Windows (Notepad) save UTF-8 with a byte order mark; JSON parsers may ignore it, and this one does.
+    json = JSON.parse(raw.replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new UsageError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
   }

@@ -27,6 +27,12 @@ describe('export settings', () => {
     await expect(loadConfigFile(secret)).rejects.toThrow(/must not hold the token/);
   });
 
+  it('reads a config file saved with a UTF-8 byte order mark (Windows editors) like one without', async () => {
+    const path = join(await tempDir(), 'bom.json');
+    await writeFile(path, `\uFEFF${JSON.stringify({ 'max-rps': 1.5 })}`);
+    expect((await loadConfigFile(path)).settings).toEqual({ 'max-rps': 1.5 });
+  });
+
   it('takes every setting from a config file as a flag gives it, formats included', async () => {
     const dir = await tempDir();
     const path = join(dir, 'config.json');
