@@ -30,7 +30,7 @@ export {
   type CurrentViewManifest,
 } from './current-view.js';
 import { processAlive } from '../state/run-lock.js';
-import { verifyCurrentView, type VerifyProblem } from './verify.js';
+import { misplacement, verifyCurrentView, type VerifyProblem } from './verify.js';
 
 export interface CompactResult {
   accountId: string;
@@ -173,8 +173,9 @@ export async function compactAccount(
 }
 
 /**
- * The Parquet files compaction reads hash to what each snapshot's manifest says, before any row of them is folded: a
- * flipped byte in a snapshot must not enter the view under a fresh manifest that vouches for it. A snapshot whose
+ * The Parquet files compaction reads hash to what each snapshot's manifest says, and each folder is the snapshot its
+ * manifest names, before any row of them is folded: a flipped byte in a snapshot must not enter the view under a fresh
+ * manifest that vouches for it, nor a renamed older snapshot win over a newer one. A snapshot whose
  * manifest cannot be read at all is verify's to report, and its rows are kept (as in loadSupersededThreads).
  */
 async function refuseAlteredSnapshots(
@@ -187,6 +188,8 @@ async function refuseAlteredSnapshots(
     const manifest = await readManifest(dir).catch(() => undefined);
     if (manifest === undefined) continue;
     const problems: VerifyProblem[] = [];
+    const place = misplacement(dir, manifest);
+    if (place !== undefined) problems.push({ kind: 'misplaced', file: 'manifest.json', detail: place });
     for (const table of ['messages', 'conversations'] as const) {
       const name = tableFile(table, 'parquet');
       const expected = manifest.files[name];

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { digestFile } from '../writers/file-digest.js';
 import { FORMATS, formatOfFile } from './formats.js';
 import { MANIFEST_DIGEST_FILE, MANIFEST_FILE, tableFile } from './layout.js';
@@ -32,7 +32,9 @@ export type ProblemKind =
   /** A media file whose content does not hash to its content-addressed name. */
   | 'media_altered'
   /** A symbolic link where the snapshot holds a file: its bytes live elsewhere and can change unseen. */
-  | 'linked';
+  | 'linked'
+  /** The folder's name is not the snapshot (or account) its manifest names: copied or renamed. */
+  | 'misplaced';
 
 export interface VerifyProblem {
   kind: ProblemKind;
@@ -63,6 +65,25 @@ async function filesUnder(dir: string, links: string[] = []): Promise<string[]> 
 }
 
 const isMedia = (name: string): boolean => name.startsWith('media/');
+
+/**
+ * Why a snapshot folder is not where its manifest says it belongs (a copy or a rename under another `snapshot=` or
+ * `account=` name), or undefined. Compaction orders snapshots by folder name, so a renamed older snapshot would pass
+ * for a newer one.
+ */
+export function misplacement(
+  dir: string,
+  manifest: Pick<Manifest, 'snapshot_id' | 'account_id'>,
+): string | undefined {
+  const folder = basename(resolve(dir));
+  const account = basename(dirname(resolve(dir)));
+  // A copy handed over under another name (a case number) claims no id; a `snapshot=` name claims one.
+  if (folder.startsWith('snapshot=') && folder !== `snapshot=${manifest.snapshot_id}`)
+    return `the folder is ${folder}, but the manifest is snapshot ${manifest.snapshot_id} (a copied or renamed folder)`;
+  if (account.startsWith('account=') && account !== `account=${manifest.account_id}`)
+    return `the folder is under ${account}, but the manifest is account ${manifest.account_id}`;
+  return undefined;
+}
 
 /**
  * Checks a published snapshot against its manifest, as someone who did not run the export would: the manifest
@@ -103,6 +124,9 @@ export async function verifySnapshot(dir: string): Promise<VerifyResult> {
     problem('manifest_invalid', MANIFEST_FILE, e.message);
     return done(undefined, 0);
   }
+
+  const place = misplacement(dir, manifest);
+  if (place !== undefined) problem('misplaced', MANIFEST_FILE, place);
 
   let checked = 0;
   const tableRows = new Map<string, number>();

@@ -1,5 +1,5 @@
-import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, open } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { describe, expect, it } from 'vitest';
@@ -113,5 +113,13 @@ describe('the current view holds every value byte for byte, and is checked like 
     }
     expect((await verifyCurrentView(view.dir)).intact).toBe(true);
     expect(await exactRows(join(view.dir, 'messages.parquet'), 'message_id')).toEqual(viewBefore);
+  });
+
+  it('a snapshot copied under a later snapshot id is refused by compact: it would win over newer rows', async () => {
+    const { out, accountId, snapshot, clock } = await exported();
+    await cp(snapshot, join(dirname(snapshot), 'snapshot=20991231T000000.000Z'), { recursive: true });
+    await expect(compactAccount(out, accountId, DEFAULT_PARQUET_OPTIONS, () => clock.now())).rejects.toThrow(
+      /manifest\.json: the folder is snapshot=20991231T000000\.000Z, but the manifest is snapshot/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox } from '../../src/sandbox/create-sandbox.js';
 import { silentLogger } from '../../src/logger.js';
@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 async function copy(): Promise<string> {
-  const dir = join(await tempDir(), 'snapshot=copy');
+  const dir = join(await tempDir(), basename(original));
   await cp(original, dir, { recursive: true });
   return dir;
 }
@@ -59,6 +59,22 @@ describe('verify: a snapshot checked against its manifest', () => {
   it('detects one flipped byte in a data file', async () => {
     expect(await kindsAfter((d) => flipByte(join(d, 'messages.ndjson'), 10))).toEqual(['altered']);
     expect(await kindsAfter((d) => flipByte(join(d, 'conversations.parquet'), 100))).toEqual(['altered']);
+  });
+
+  it('detects a snapshot copied or renamed under another snapshot id (compaction orders by folder name)', async () => {
+    const renamed = join(await tempDir(), 'snapshot=20991231T000000.000Z');
+    await cp(original, renamed, { recursive: true });
+    const result = await verifySnapshot(renamed);
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        kind: 'misplaced',
+        detail: expect.stringContaining('snapshot=20991231T000000.000Z') as string,
+      }),
+    ]);
+    // Handed over under a name that claims no id (a case number), it is intact.
+    const handedOver = join(await tempDir(), 'case-4711');
+    await cp(original, handedOver, { recursive: true });
+    expect((await verifySnapshot(handedOver)).intact).toBe(true);
   });
 
   it('detects a deleted file', async () => {
