@@ -46,17 +46,17 @@ export async function withStopSignals<T>(
 }
 
 /**
- * The run is over and its summary is being written, milliseconds before main exits with the run's code. Node's default
- * for a signal now would end the process by that signal (130 to the shell) after a summary that says 4 or 0: instead a
- * signal ends it with the code the run decided (once main has set it) and is otherwise let pass.
+ * The run is over: its summary is being written, and main then exits with the run's code. A signal meanwhile is let
+ * pass. With no listener left, Node would restore the signal's default action, which ends the process by the signal
+ * (130 to the shell) after a summary that says 4 or 0.
  */
-function exitAsDecided(): void {
-  if (process.exitCode !== undefined) process.exit(process.exitCode);
+function letPass(): void {
+  // main exits in a moment, with the code the summary gives.
 }
 
 function afterTheRun(): void {
   for (const name of ['SIGINT', 'SIGTERM'] as const)
-    if (!process.listeners(name).includes(exitAsDecided)) process.on(name, exitAsDecided);
+    if (!process.listeners(name).includes(letPass)) process.on(name, letPass);
 }
 
 /**

@@ -30,7 +30,7 @@ export {
   type CurrentViewManifest,
 } from './current-view.js';
 import { processAlive } from '../state/run-lock.js';
-import { misplacement, verifyCurrentView, type VerifyProblem } from './verify.js';
+import { problemsBeforeReading, verifyCurrentView } from './verify.js';
 
 export interface CompactResult {
   accountId: string;
@@ -183,36 +183,19 @@ async function refuseAlteredSnapshots(
   accountId: string,
   ids: readonly string[],
 ): Promise<void> {
+  const read = (['messages', 'conversations'] as const).map((table) => tableFile(table, 'parquet'));
   for (const id of ids) {
     const dir = snapshotDir(outputRoot, accountId, id);
     const manifest = await readManifest(dir).catch(() => undefined);
     if (manifest === undefined) continue;
-    const problems: VerifyProblem[] = [];
-    const place = misplacement(dir, manifest);
-    if (place !== undefined) problems.push({ kind: 'misplaced', file: 'manifest.json', detail: place });
-    for (const table of ['messages', 'conversations'] as const) {
-      const name = tableFile(table, 'parquet');
-      const expected = manifest.files[name];
-      if (expected === undefined) continue;
-      const found = await digestFile(join(dir, name)).catch(
-        (e: NodeJS.ErrnoException) => e.code ?? String(e),
-      );
-      if (typeof found === 'string')
-        problems.push({ kind: 'missing', file: name, detail: `cannot be read (${found})` });
-      else if (found.sha256 !== expected.sha256)
-        problems.push({
-          kind: found.bytes < expected.bytes ? 'truncated' : 'altered',
-          file: name,
-          detail: `${found.bytes} bytes with SHA-256 ${found.sha256.slice(0, 12)}…, the manifest says ${expected.bytes} bytes, ${expected.sha256.slice(0, 12)}…`,
-        });
-    }
+    const problems = await problemsBeforeReading(dir, manifest, read);
     if (problems.length > 0) throw new SnapshotAlteredError(dir, problems);
   }
 }
 
 /**
- * The view folder, made ready: no link, no leftovers, no snapshot altered, and the previous view folded in only when it is what its
- * manifest says (a flipped byte must not be laundered into a fresh manifest). A view whose manifest cannot be read
+ * The view folder, made ready: no link, no leftovers, no snapshot altered, and the previous view folded in only when
+ * it is what its manifest says (a flipped byte must not be laundered into a fresh manifest). A view whose manifest cannot be read
  * at all is checked (and refused) the same way.
  */
 async function openView(

@@ -47,7 +47,7 @@ export class CurrentViewAlteredError extends Error {
   }
 }
 
-/** A snapshot's Parquet file is not what its manifest says: none of its rows enter the view (exit 9). */
+/** A snapshot's Parquet file, or its folder's name, is not what its manifest says: nothing is compacted (exit 9). */
 export class SnapshotAlteredError extends Error {
   override name = 'SnapshotAlteredError';
 

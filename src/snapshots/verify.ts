@@ -71,10 +71,7 @@ const isMedia = (name: string): boolean => name.startsWith('media/');
  * `account=` name), or undefined. Compaction orders snapshots by folder name, so a renamed older snapshot would pass
  * for a newer one.
  */
-export function misplacement(
-  dir: string,
-  manifest: Pick<Manifest, 'snapshot_id' | 'account_id'>,
-): string | undefined {
+function misplacement(dir: string, manifest: Manifest): string | undefined {
   const folder = basename(resolve(dir));
   const account = basename(dirname(resolve(dir)));
   // A copy handed over under another name (a case number) claims no id; a `snapshot=` name claims one.
@@ -83,6 +80,28 @@ export function misplacement(
   if (account.startsWith('account=') && account !== `account=${manifest.account_id}`)
     return `the folder is under ${account}, but the manifest is account ${manifest.account_id}`;
   return undefined;
+}
+
+/**
+ * What compaction checks before it reads a snapshot's `names`: each is present with the size and SHA-256 its manifest
+ * records, and the folder is the snapshot its manifest names. The same checks as verifySnapshot, for those files only.
+ */
+export async function problemsBeforeReading(
+  dir: string,
+  manifest: Manifest,
+  names: readonly string[],
+): Promise<VerifyProblem[]> {
+  const problems: VerifyProblem[] = [];
+  const problem = (kind: ProblemKind, file: string, detail: string): void => {
+    problems.push({ kind, file, detail });
+  };
+  const place = misplacement(dir, manifest);
+  if (place !== undefined) problem('misplaced', MANIFEST_FILE, place);
+  for (const name of names) {
+    const entry = manifest.files[name];
+    if (entry !== undefined) await checkFile(dir, name, entry, problem);
+  }
+  return problems;
 }
 
 /**

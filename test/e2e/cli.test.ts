@@ -23,6 +23,19 @@ function parseSummary(stdout: string): JsonSummary {
   return JSON.parse(lines[0]!) as JsonSummary;
 }
 
+/** An export of an 80-conversation sandbox at `maxRps`, spawned for a test to interrupt. */
+async function exportToInterrupt(maxRps: string) {
+  const sandbox = await startSandbox({ conversations: 80 });
+  const out = await tempDir();
+  const run = spawnCli(
+    ['export', '--base-url', sandbox.url, '--output', out, '--max-rps', maxRps, '--json'],
+    {
+      env: { IG_ACCESS_TOKEN: TEST_TOKEN },
+    },
+  );
+  return { sandbox, out, run };
+}
+
 describe('ig-export CLI end to end', () => {
   it('export: the snapshot equals the sandbox, Parquet reads back in two readers, and the token is nowhere', async () => {
     const sandbox = await startSandbox({
@@ -275,14 +288,7 @@ describe('ig-export CLI end to end', () => {
   });
 
   it('SIGINT stops the run cleanly: a partial snapshot, exit 4, no temporary directory left', async () => {
-    const sandbox = await startSandbox({ conversations: 80 });
-    const out = await tempDir();
-    const run = spawnCli(
-      ['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '40', '--json'],
-      {
-        env: { IG_ACCESS_TOKEN: TEST_TOKEN },
-      },
-    );
+    const { sandbox, out, run } = await exportToInterrupt('40');
     await run.waitForStderr(/progress|export of account/);
     run.child.kill('SIGINT');
     const result = await run.result;
@@ -298,14 +304,7 @@ describe('ig-export CLI end to end', () => {
   });
 
   it('a second SIGINT after the partial snapshot is published keeps the exit code the summary gives (4, not 130)', async () => {
-    const sandbox = await startSandbox({ conversations: 80 });
-    const out = await tempDir();
-    const run = spawnCli(
-      ['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '40', '--json'],
-      {
-        env: { IG_ACCESS_TOKEN: TEST_TOKEN },
-      },
-    );
+    const { run } = await exportToInterrupt('40');
     await run.waitForStderr(/export of account/);
     run.child.kill('SIGINT');
     // The summary is printed some milliseconds before the process ends: signals keep coming until it has ended.
@@ -317,11 +316,7 @@ describe('ig-export CLI end to end', () => {
   });
 
   it('a second SIGINT exits at once', async () => {
-    const sandbox = await startSandbox({ conversations: 80 });
-    const out = await tempDir();
-    const run = spawnCli(['export', '--base-url', sandbox.url, '--output', out, '--max-rps', '5', '--json'], {
-      env: { IG_ACCESS_TOKEN: TEST_TOKEN },
-    });
+    const { run } = await exportToInterrupt('5');
     await run.waitForStderr(/export of account/);
     run.child.kill('SIGINT');
     await run.waitForStderr(/SIGINT received/);
