@@ -117,3 +117,18 @@ export async function reportFailure(e: unknown, mode: OutputMode): Promise<numbe
   }
   return failure.code;
 }
+
+/**
+ * `main` exits as soon as a command has its outcome, so an event loop that empties first means a command's work stopped
+ * without one: a promise nothing will settle (the probe's full disk once left the NDJSON writer waiting so). Node would
+ * end with 0 and print nothing, and a cron run would count it as done; it is reported as an unexpected failure instead.
+ */
+export function failIfLeftUnsettled(mode: OutputMode): void {
+  process.once('beforeExit', () => {
+    const stalled = new Error(
+      'the command stopped before it finished, with nothing left to wait for; treat its work as incomplete, ' +
+        'run it again and check the output with "ig-export verify"',
+    );
+    void reportFailure(stalled, mode).then((code) => process.exit(code));
+  });
+}

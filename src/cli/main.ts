@@ -3,7 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ALL_COMMANDS } from './definitions/all-commands.js';
 import { LOG_LEVELS } from './definitions/shared-options.js';
-import { outputMode, reportFailure, usageMessage } from './error-boundary.js';
+import { failIfLeftUnsettled, outputMode, reportFailure, usageMessage } from './error-boundary.js';
 import { ExitCode, UsageError, type CommandResult } from './exit-codes.js';
 import { writeJsonLine } from './json-output.js';
 import { stopWhenLauncherGone } from './stop-signals.js';
@@ -107,6 +107,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 // ~25 ms stopping the idle encoder threads with Node's default signal action back in place, and a Ctrl-C then would end
 // it by the signal (130 to the shell) after a summary that says 4 or 0.
 const argv = hideBin(process.argv);
+failIfLeftUnsettled(outputMode(argv, COMMAND_NAMES));
 main(argv).then(
   (code) => {
     process.exitCode = code;

@@ -218,6 +218,27 @@ describe('ig-export CLI end to end', () => {
     }
   });
 
+  it('a command whose work never settles (nothing left to wait for) exits 1 with one line, not 0 with silence', async () => {
+    // The probe's full disk once left the NDJSON writer waiting for a 'close' that never came: the event loop emptied
+    // and the process ended with 0 and no output. Played here by a folder listing that never answers.
+    const dir = await tempDir();
+    const preload = join(dir, 'stall-readdir.mjs');
+    await writeFile(
+      preload,
+      [
+        "import { createRequire, syncBuiltinESMExports } from 'node:module';",
+        "createRequire(import.meta.url)('node:fs').promises.readdir = () => new Promise(() => {});",
+        'syncBuiltinESMExports();',
+      ].join('\n'),
+    );
+    const result = await runCli(['verify', dir, '--json'], { env: { NODE_OPTIONS: `--import=${preload}` } });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^ig-export: unexpected error: the command stopped before it finished/),
+    ]);
+    expect(JSON.parse(result.stdout.trim())).toMatchObject({ status: 'failed', exitCode: 1 });
+  });
+
   it('exits 2 without a token, on unknown flags and on config-file errors', async () => {
     expect((await runCli(['export'])).code).toBe(2);
     expect((await runCli(['export', '--max-rsp', '2'], { env: { IG_ACCESS_TOKEN: 'x' } })).code).toBe(2);
