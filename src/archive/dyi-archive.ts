@@ -45,6 +45,13 @@ export interface ArchiveProblem {
 }
 
 const THREAD_FILE = /(?:^|\/)messages\/([^/]+)\/([^/]+)\/message_(\d+)\.json$/;
+/** A thread file of the archive's other format, HTML (the download form offers both). */
+const HTML_THREAD_FILE = /(?:^|\/)messages\/[^/]+\/[^/]+\/message_\d+\.html$/;
+
+/** The zip or folder holds no thread file of the JSON format: there is nothing to import from it. */
+export class ArchiveWithoutThreadsError extends Error {
+  override name = 'ArchiveWithoutThreadsError';
+}
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -139,8 +146,10 @@ function parseThreadFile(
 
 /** Where an archive's files come from: a zip (read entry by entry) or an unpacked folder. */
 interface ArchiveSource {
-  /** Paths inside the archive, `/`-separated. */
+  /** Paths of thread files inside the archive, `/`-separated. */
   paths: string[];
+  /** How many thread files of the HTML format it holds. */
+  htmlThreadFiles: number;
   read(path: string): Promise<Buffer>;
   close(): void;
 }
@@ -163,8 +172,10 @@ async function openZip(file: string): Promise<ArchiveSource> {
     zip.on('error', reject);
     zip.readEntry();
   });
+  const names = [...entries.keys()];
   return {
-    paths: [...entries.keys()].filter((p) => THREAD_FILE.test(p)),
+    paths: names.filter((p) => THREAD_FILE.test(p)),
+    htmlThreadFiles: names.filter((p) => HTML_THREAD_FILE.test(p)).length,
     read: async (path) => {
       const entry = entries.get(path);
       if (!entry) throw Object.assign(new Error(`${path} is not in the archive`), { code: 'ENOENT' });
@@ -178,6 +189,7 @@ async function openFolder(dir: string): Promise<ArchiveSource> {
   const names = (await readdir(dir, { recursive: true })).map((n) => n.split(sep).join('/'));
   return {
     paths: names.filter((n) => THREAD_FILE.test(n)),
+    htmlThreadFiles: names.filter((n) => HTML_THREAD_FILE.test(n)).length,
     // A media uri is a path inside the archive: never let one reach outside the folder.
     read: (path) =>
       path.split('/').includes('..')
@@ -219,13 +231,33 @@ export interface DyiArchive {
   close(): void;
 }
 
+/** Why nothing can be imported from an archive without JSON thread files, and what to pass instead. */
+function withoutThreads(source: string, htmlThreadFiles: number): string {
+  if (htmlThreadFiles > 0)
+    return (
+      `${source} is Instagram's archive in HTML format (${htmlThreadFiles} message_<n>.html files): import-dyi reads ` +
+      'the JSON format; download your information again with Format: JSON'
+    );
+  return (
+    `${source} holds no message threads (files messages/<box>/<thread>/message_<n>.json): pass the .zip Instagram ` +
+    'gave, or the folder it unpacks to, downloaded with Messages and Format: JSON; of a download split into several ' +
+    'zips, pass each that holds them'
+  );
+}
+
 /**
  * Opens a zip or folder. Thread files are grouped by thread folder; split files are read in order and merged.
- * `problems` collects files (and messages) that could not be read: they are skipped, never fatal.
+ * `problems` collects files (and messages) that could not be read: they are skipped, never fatal. An archive without
+ * any thread file of the JSON format is refused (`ArchiveWithoutThreadsError`): an empty or wrong folder, or the HTML
+ * format, would otherwise import as nothing and look done.
  */
 export async function openDyiArchive(source: string): Promise<DyiArchive> {
   const isDir = (await stat(source)).isDirectory();
   const files = isDir ? await openFolder(source) : await openZip(source);
+  if (files.paths.length === 0) {
+    files.close();
+    throw new ArchiveWithoutThreadsError(withoutThreads(source, files.htmlThreadFiles));
+  }
   const byThread = new Map<string, Array<{ path: string; n: number }>>();
   for (const path of files.paths) {
     const [, box, folder, n] = THREAD_FILE.exec(path)!;

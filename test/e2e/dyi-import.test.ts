@@ -48,6 +48,7 @@ describe('ig-export import-dyi, as a user runs it', () => {
         ['import-dyi', garbage, '--output', out],
         ['import-dyi', zip, '--output', out, '--account', '123'],
         ['import-dyi', zip, '--output', join(dir, 'empty')],
+        ['import-dyi', dir, '--output', out], // a folder without the archive's threads
       ]) {
         const r = await runCli(args);
         expect(r.code, args.join(' ')).toBe(2);

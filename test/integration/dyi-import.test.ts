@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import yauzl from 'yauzl';
 import { describe, expect, it } from 'vitest';
+import { ArchiveWithoutThreadsError } from '../../src/archive/dyi-archive.js';
 import {
   ForeignArchiveError,
   importArchive,
@@ -253,6 +254,32 @@ describe('import-dyi: the "Download your information" archive fills texts beyond
     const before = await snapshotStoreFor(out).list(accountId);
     await expect(importArchive(options(out, accountId, foreign))).rejects.toBeInstanceOf(ForeignArchiveError);
     expect(await snapshotStoreFor(out).list(accountId)).toEqual(before);
+  });
+
+  it('refuses an archive without JSON thread files (an empty folder, the HTML format, a zip of no thread) and writes nothing', async () => {
+    const { sandbox, out, accountId } = await exported(17);
+    const store = snapshotStoreFor(out);
+    const before = await store.list(accountId);
+    const empty = await tempDir();
+    const html = await tempDir();
+    const thread = join(html, 'your_instagram_activity/messages/inbox/anasilva_1234567890');
+    await mkdir(thread, { recursive: true });
+    await writeFile(join(thread, 'message_1.html'), '<html><body>Ana Silva</body></html>');
+    const noThreads = join(await tempDir(), 'part-2.zip');
+    await writeDyiArchive({ ...sandbox.data, conversations: [] }, noThreads);
+    for (const [source, why] of [
+      [empty, /holds no message threads \(files messages\/<box>\/<thread>\/message_<n>\.json\)/],
+      [html, /is Instagram's archive in HTML format \(1 message_<n>\.html files\): .* Format: JSON$/],
+      [noThreads, /holds no message threads/],
+    ] as const) {
+      // Twice: a refused archive is never recorded as imported.
+      for (let i = 0; i < 2; i++) {
+        const refused = importArchive(options(out, accountId, source));
+        await expect(refused, source).rejects.toBeInstanceOf(ArchiveWithoutThreadsError);
+        await expect(refused, source).rejects.toThrow(why);
+      }
+    }
+    expect(await store.list(accountId)).toEqual(before);
   });
 
   it('matches as well when the two clocks are a second apart (the guess of ±1 s), in the older layout', async () => {

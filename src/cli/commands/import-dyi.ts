@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { ArchiveWithoutThreadsError } from '../../archive/dyi-archive.js';
 import { systemClock } from '../../clock.js';
 import {
   ForeignArchiveError,
@@ -74,7 +75,8 @@ export async function importDyiCommand(args: ImportDyiArgs): Promise<CommandResu
   } catch (e) {
     if (stopped?.aborted)
       throw new InterruptedError('import-dyi was stopped by a signal before publishing; nothing was written');
-    if (e instanceof ForeignArchiveError) throw new UsageError(e.message);
+    if (e instanceof ForeignArchiveError || e instanceof ArchiveWithoutThreadsError)
+      throw new UsageError(e.message);
     if (e instanceof NothingExportedError) throw new UsageError(`${e.message}: run ig-export export first`);
     if (/central directory|not a zip|signature/i.test(String((e as Error).message)))
       throw new UsageError(

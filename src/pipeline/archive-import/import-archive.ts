@@ -195,6 +195,16 @@ async function planThreads(
 /** Imports one archive for one account; publishes a snapshot unless the archive was imported before. */
 export async function importArchive(o: ImportOptions): Promise<ImportResult> {
   const startedMs = o.now();
+  // Opened first: an archive with no thread to import is refused before anything else is looked at.
+  const archive = await openDyiArchive(o.source);
+  try {
+    return await importOpened(o, archive, startedMs);
+  } finally {
+    archive.close();
+  }
+}
+
+async function importOpened(o: ImportOptions, archive: DyiArchive, startedMs: number): Promise<ImportResult> {
   const digest = await archiveDigest(o.source);
   const base: ImportResult = {
     status: 'unchanged',
@@ -230,20 +240,15 @@ export async function importArchive(o: ImportOptions): Promise<ImportResult> {
       `account ${o.accountId} has no exported messages to match the archive against`,
     );
   const index = new TimelineIndex(exported.conversations.values());
-  const archive = await openDyiArchive(o.source);
-  try {
-    const { plans, owner } = await planThreads(archive, index, o.signal);
-    const total = plans.reduce((a, p) => a + p.messages, 0);
-    const hits = plans.reduce((a, p) => a + (p.conversationId === undefined ? 0 : p.hits), 0);
-    if (total > 0 && hits < MIN_ARCHIVE_SHARE * total)
-      throw new ForeignArchiveError(
-        `only ${hits} of the archive's ${total} messages fall in account ${o.accountId}'s exported timelines: ` +
-          "it looks like another account's archive (check --account and the file); nothing was written",
-      );
-    return await writeImport(o, archive, plans, owner, exported, { ...base, status: 'complete' }, startedMs);
-  } finally {
-    archive.close();
-  }
+  const { plans, owner } = await planThreads(archive, index, o.signal);
+  const total = plans.reduce((a, p) => a + p.messages, 0);
+  const hits = plans.reduce((a, p) => a + (p.conversationId === undefined ? 0 : p.hits), 0);
+  if (total > 0 && hits < MIN_ARCHIVE_SHARE * total)
+    throw new ForeignArchiveError(
+      `only ${hits} of the archive's ${total} messages fall in account ${o.accountId}'s exported timelines: ` +
+        "it looks like another account's archive (check --account and the file); nothing was written",
+    );
+  return writeImport(o, archive, plans, owner, exported, { ...base, status: 'complete' }, startedMs);
 }
 
 /** What writing one import snapshot needs at hand, thread after thread. */
