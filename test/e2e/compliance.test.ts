@@ -138,5 +138,14 @@ describe('compliance exports (spawned CLI)', () => {
     const notSnapshot = await runCli(['verify', join(out, '_state'), '--json']);
     expect(notSnapshot.code).toBe(2);
     expect(lastLine(notSnapshot.stdout).error?.message).toMatch(/neither a snapshot/);
+    // Nor is one of a snapshot's files: the message names the folder to give instead.
+    const accountDir = join(out, `account=${sandbox.data.account.userId}`);
+    const snapshotName = (await readdir(accountDir)).find((n) => n.startsWith('snapshot='))!;
+    const snapshotDir = join(accountDir, snapshotName);
+    const oneFile = await runCli(['verify', join(snapshotDir, 'messages.parquet'), '--json']);
+    expect(oneFile.code).toBe(2);
+    expect(lastLine(oneFile.stdout).error?.message).toBe(
+      `${join(snapshotDir, 'messages.parquet')} is a file; verify checks a whole snapshot: give the folder that holds it (${snapshotDir})`,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   accountDir,
   accountsIn,
@@ -51,7 +51,11 @@ async function targetsOf(path: string): Promise<Target[]> {
 /** A snapshot directory as given, or every snapshot of an account directory or of an output root. */
 async function snapshotDirsOf(path: string): Promise<string[]> {
   const info = await stat(path).catch(() => undefined);
-  if (!info?.isDirectory())
+  if (info && !info.isDirectory())
+    throw new UsageError(
+      `${path} is a file; verify checks a whole snapshot: give the folder that holds it (${dirname(path)})`,
+    );
+  if (!info)
     throw new UsageError(
       `${path}: no such folder; give a snapshot folder (account=<id>/snapshot=<id>), an account folder or an output root`,
     );
