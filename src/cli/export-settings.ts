@@ -43,7 +43,13 @@ const instant = z
   );
 const settingsShape = {
   account: z.string().regex(/^(me|\d+)$/, 'must be "me" or a numeric account id'),
-  'user-id': z.string().regex(/^\d+$/, 'must be a numeric Instagram-scoped id').optional(),
+  'user-id': z
+    .string()
+    .regex(
+      /^\d+$/,
+      'must be a numeric Instagram-scoped id, not a username: a full export has it, beside participant_username, in the conversations table (participant_id)',
+    )
+    .optional(),
   'base-url': z
     .url({ protocol: /^https?$/ })
     .refine(

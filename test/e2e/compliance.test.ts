@@ -118,6 +118,10 @@ describe('compliance exports (spawned CLI)', () => {
       ],
       [['--redact'], /too short/, { IG_EXPORT_REDACT_KEY: 'q9w8e7r6' }],
       [['--since', 'last tuesday'], /invalid option --since: must be a date/],
+      [
+        ['--user-id', '@some.person'],
+        /--user-id: must be a numeric .*, not a username: .* \(participant_id\)$/m,
+      ],
       [['--since', '2026-02-01', '--until', '2026-01-01'], /--until 2026-01-01 must be later than --since/],
     ];
     for (const [flags, message, extra] of cases) {
