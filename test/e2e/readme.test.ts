@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { renderSchemaMarkdown } from '../../src/cli/commands/schema.js';
 import { importArchive } from '../../src/pipeline/archive-import/import-archive.js';
@@ -13,7 +14,7 @@ import { exportSandbox, TEST_CUSTODY, tempDir } from '../helpers/export-options.
 import { freePort } from '../helpers/free-port.js';
 import { duckdbQuery } from '../helpers/parquet-readers.js';
 import { REPO_ROOT, runCli, spawnCli, type CliResult, type RunningCli } from '../helpers/run-cli.js';
-import { startSandbox } from '../helpers/sandbox-fixture.js';
+import { startSandbox, TEST_TOKEN } from '../helpers/sandbox-fixture.js';
 
 const readme = (): Promise<string> => readFile(join(REPO_ROOT, 'README.md'), 'utf8');
 
@@ -54,6 +55,52 @@ describe('README stays true', () => {
     expect(new Set(archive!.map((r) => r['message_id'])).size).toBe(archive!.length);
     expect(emoji).toHaveLength(all!.filter((r) => r['message'] === '😀').length);
     expect(emoji!.every((r) => r['message'] === '😀')).toBe(true);
+  });
+
+  it('its cron lines run as written: nothing printed while all is well, one line (what cron mails) on exit 6', async () => {
+    const sandbox = await startSandbox({ seed: 23, conversations: 6 });
+    const dir = await tempDir();
+    const out = join(dir, 'output');
+    const logs = join(dir, 'log');
+    await mkdir(logs);
+    await writeFile(join(dir, 'token'), `${TEST_TOKEN}\n`, { mode: 0o600 });
+    const example = JSON.parse(
+      await readFile(join(REPO_ROOT, 'config/export.example.json'), 'utf8'),
+    ) as object;
+    const config = { ...example, 'token-file': join(dir, 'token'), output: out, 'base-url': sandbox.url };
+    await writeFile(join(dir, 'export.json'), JSON.stringify({ ...config, 'max-rps': 1000 }));
+    const cron = /```cron\n([\s\S]*?)```/.exec(await readme())?.[1] ?? '';
+    const [exportLine, pruneLine] = cron
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+      .map((l) =>
+        l
+          .split(/\s+/)
+          .slice(5) // the schedule
+          .join(' ')
+          .replace(
+            'cd /opt/ig-export && npx ig-export',
+            `"${process.execPath}" "${join(REPO_ROOT, 'dist/cli/main.js')}"`,
+          )
+          .replace('/etc/ig-export/export.json', join(dir, 'export.json'))
+          .replace((example as { output: string }).output, out)
+          .replaceAll('/var/log/ig-export', logs),
+      );
+    const { IG_ACCESS_TOKEN: _unset, ...env } = process.env;
+    // Not execFileSync: the sandbox answers from this process.
+    const sh = async (line: string): Promise<string> =>
+      (await promisify(execFile)('sh', ['-c', line], { env, encoding: 'utf8' })).stdout;
+    expect(await sh(exportLine!)).toBe('');
+    sandbox.addMessages(sandbox.data.conversations[1]!.id, 30);
+    expect(await sh(exportLine!)).toBe(`ig-export export exited 6: see ${logs}/runs.jsonl\n`);
+    const runs = (await readFile(join(logs, 'runs.jsonl'), 'utf8')).trim().split('\n');
+    expect(runs.map((l) => (JSON.parse(l) as { exitCode: number }).exitCode)).toEqual([0, 6]);
+    expect(await sh(pruneLine!)).toBe('');
+    const pruned = JSON.parse(await readFile(join(logs, 'prune.jsonl'), 'utf8')) as { exitCode: number };
+    expect(pruned.exitCode).toBe(0);
+    expect(existsSync(join(out, 'current', `account=${sandbox.data.account.userId}`, 'manifest.json'))).toBe(
+      true,
+    );
   });
 
   it("its query of the archive across snapshots keeps the row the current view keeps, an archive's text included", async () => {
