@@ -109,10 +109,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const argv = hideBin(process.argv);
 failIfLeftUnsettled(outputMode(argv, COMMAND_NAMES));
 main(argv).then(
-  (code) => {
-    process.exitCode = code;
-    process.exit();
-  },
+  (code) => process.exit(code),
   async (e: unknown) => {
     process.exitCode = await reportFailure(e, outputMode(argv, COMMAND_NAMES));
     process.exit();
