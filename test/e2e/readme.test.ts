@@ -103,6 +103,23 @@ describe('README stays true', () => {
     );
   });
 
+  it('its deployment examples name one output folder: the listener spools where the exports and prune look', async () => {
+    // listen's captures are merged only by an export with the same --output: a mismatch loses them without a word.
+    const text = await readme();
+    const configs = ['config/export.example.json', 'config/fleet.example.json'];
+    const outputs = await Promise.all(
+      configs.map(
+        async (f) => (JSON.parse(await readFile(join(REPO_ROOT, f), 'utf8')) as { output: string }).output,
+      ),
+    );
+    const service = /ExecStart=.* listen .*--output (\S+)/.exec(text)?.[1];
+    const cronOutputs = [...(/```cron\n([\s\S]*?)```/.exec(text)?.[1] ?? '').matchAll(/--output (\S+)/g)].map(
+      (m) => m[1],
+    );
+    expect(cronOutputs.length).toBeGreaterThan(0);
+    expect(new Set([...outputs, service, ...cronOutputs])).toEqual(new Set([outputs[0]]));
+  });
+
   it("its query of the archive across snapshots keeps the row the current view keeps, an archive's text included", async () => {
     // An export, then the account's archive imported (texts beyond the window), then a full export whose newer
     // snapshot lists those messages as outside_window again: the imported text must still win, as in the view.
