@@ -104,7 +104,7 @@ describe('README stays true', () => {
   });
 
   it('its deployment examples name one output folder: the listener spools where the exports and prune look', async () => {
-    // listen's captures are merged only by an export with the same --output: a mismatch loses them without a word.
+    // listen's captures are merged only by an export with the same --output: with another, they are never used.
     const text = await readme();
     const configs = ['config/export.example.json', 'config/fleet.example.json'];
     const outputs = await Promise.all(
