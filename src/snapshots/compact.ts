@@ -1,8 +1,9 @@
 import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { ensureDirSync, pathExists, refuseLink } from '../output-path.js';
 import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type Column } from '../schema/tables.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { openDuckDb } from './duckdb-session.js';
 import { contentRank, sqlString } from './duckdb-sql.js';
 import { digestFile } from '../writers/file-digest.js';
 import { createParquetWriter, type ParquetWriterOptions } from '../writers/parquet-writer.js';
@@ -29,7 +30,6 @@ export {
   SnapshotAlteredError,
   type CurrentViewManifest,
 } from './current-view.js';
-import { processAlive } from '../state/run-lock.js';
 import { problemsBeforeReading, verifyCurrentView } from './verify.js';
 
 export interface CompactResult {
@@ -66,16 +66,13 @@ const keepLeadingBom = (expr: string): string =>
   `CASE WHEN starts_with(${expr}, ${BOM}) THEN ${BOM} || ${expr} ELSE ${expr} END`;
 
 /** Whether this DuckDB drops a leading U+FEFF on the way to JavaScript (checked, not assumed: a fix upstream must not double it). */
-async function dropsLeadingBom(connection: Awaited<ReturnType<DuckDBInstance['connect']>>): Promise<boolean> {
+async function dropsLeadingBom(connection: DuckDBConnection): Promise<boolean> {
   const reader = await connection.runAndReadAll(`SELECT ${BOM} || 'x' AS s`);
   return reader.getRowObjectsJS()[0]?.['s'] === 'x';
 }
 
 /** The columns a union of Parquet files holds. */
-async function columnsOf(
-  connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
-  source: string,
-): Promise<Set<string>> {
+async function columnsOf(connection: DuckDBConnection, source: string): Promise<Set<string>> {
   const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
   return new Set(reader.getRowObjectsJS().map((r) => r['column_name'] as string));
 }
@@ -102,13 +99,8 @@ export async function compactAccount(
   const unsends = stateDir === undefined ? new Map<string, number>() : capturedUnsends(stateDir, accountId);
   const { dir, ids, previous, dropped } = await openView(outputRoot, accountId, rebuild);
   const tag = `${process.pid}-${now()}`;
-  const spill = join(outputRoot, 'current', `.duckdb-spill-${tag}`);
-  const db = await DuckDBInstance.create(':memory:', {
-    memory_limit: '256MB',
-    threads: '2',
-    temp_directory: spill,
-  });
-  const connection = await db.connect();
+  const session = await openDuckDb(outputRoot, String(now()), { memoryLimit: '256MB', threads: 2 });
+  const connection = session.connection;
   try {
     const sources = async (table: 'messages' | 'conversations'): Promise<string> => {
       const files = ids.map((id) =>
@@ -164,9 +156,7 @@ export async function compactAccount(
     await rename(tmpManifest, join(dir, MANIFEST_FILE));
     return { accountId, dir, snapshots: ids.length, files, dropped };
   } finally {
-    connection.closeSync();
-    db.closeSync();
-    await rm(spill, { recursive: true, force: true });
+    await session.close();
     for (const name of await readdir(dir))
       if (name.includes(`.tmp-${tag}`)) await rm(join(dir, name), { force: true });
   }
@@ -210,7 +200,7 @@ async function openView(
   refuseLink(dir);
   const found = await readCurrentView(outputRoot, accountId).catch(() => undefined);
   ensureDirSync(dir);
-  await removeLeftovers(outputRoot, dir);
+  await removeLeftovers(dir);
   const present = found !== undefined || (await readdir(dir)).some((n) => n.endsWith('.parquet'));
   if (present && !rebuild) {
     const check = await verifyCurrentView(dir);
@@ -231,7 +221,7 @@ async function openView(
  * are then copies, and the view drops them. Loads each such id with the first snapshot that matched its thread.
  */
 async function loadSupersededThreads(
-  connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  connection: DuckDBConnection,
   outputRoot: string,
   accountId: string,
   ids: readonly string[],
@@ -258,7 +248,7 @@ async function loadSupersededThreads(
 
 /** Runs `insert` (`INSERT INTO t VALUES`) over SQL value tuples, 500 to a statement. */
 async function insertTuples(
-  connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  connection: DuckDBConnection,
   insert: string,
   tuples: readonly string[],
 ): Promise<void> {
@@ -272,10 +262,7 @@ function withoutSuperseded(source: string): string {
        SELECT 1 FROM superseded s WHERE s.conversation_id = rows.conversation_id AND rows.snapshot_id < s.snapshot_id))`;
 }
 
-async function loadUnsends(
-  connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
-  unsends: Map<string, number>,
-): Promise<void> {
+async function loadUnsends(connection: DuckDBConnection, unsends: Map<string, number>): Promise<void> {
   await connection.run('CREATE TEMP TABLE unsends (message_id VARCHAR PRIMARY KEY, unsent_ms DOUBLE)');
   await insertTuples(
     connection,
@@ -324,22 +311,15 @@ function conversationsQuery(
        ORDER BY updated_time DESC, conversation_id`;
 }
 
-/** What a compaction killed half way left: temporary files in the view and DuckDB spill folders beside it. */
-async function removeLeftovers(outputRoot: string, dir: string): Promise<void> {
+/** What a compaction killed half way left in the view: its temporary files (DuckDB's spill: duckdb-session.ts). */
+async function removeLeftovers(dir: string): Promise<void> {
   for (const name of await readdir(dir))
     if (name.startsWith('.') && name.includes('.tmp-')) await rm(join(dir, name), { force: true });
-  const current = join(outputRoot, 'current');
-  for (const name of await readdir(current)) {
-    // Other accounts may be compacting now: only a dead process's spill folder goes.
-    const pid = Number(/^\.duckdb-spill-(\d+)-/.exec(name)?.[1]);
-    if (Number.isInteger(pid) && pid > 0 && !processAlive(pid))
-      await rm(join(current, name), { recursive: true, force: true });
-  }
 }
 
 /** Streams a query's rows, chunk by chunk, into a Parquet file; returns the row count. */
 async function copyQuery(
-  connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  connection: DuckDBConnection,
   sql: string,
   path: string,
   columns: readonly Column[],

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ListedConversation } from '../../archive/timeline-match.js';
 import type { HydrationStatus } from '../../schema/tables.js';
+import { openDuckDb } from '../../snapshots/duckdb-session.js';
 import { contentRank, sqlString } from '../../snapshots/duckdb-sql.js';
 import { pathExists } from '../../output-path.js';
 import { accountDir, currentViewDir, snapshotDir, snapshotIdsIn, tableFile } from '../../snapshots/layout.js';
@@ -16,7 +18,7 @@ export interface ExportedTimelines {
   archiveOnly: Set<string>;
 }
 
-type Connection = Awaited<ReturnType<DuckDBInstance['connect']>>;
+type Connection = DuckDBConnection;
 
 /** Who each conversation is with, as its latest row says. */
 async function participantsOf(
@@ -56,8 +58,13 @@ export async function readExportedTimelines(
   const result: ExportedTimelines = { conversations: new Map(), statusOf: new Map(), archiveOnly: new Set() };
   const messageFiles = await files('messages');
   if (messageFiles.length === 0) return result;
-  const db = await DuckDBInstance.create(':memory:', { memory_limit: '64MB', threads: '1' });
-  const c = await db.connect();
+  // Every message of the account, ranked and sorted: 64 MB failed at 400,000 messages ("failed to pin block"),
+  // spilling or not; 128 MB held. A 256 MB limit, as compact's, and the spill inside the output.
+  const session = await openDuckDb(outputRoot, randomUUID().slice(0, 8), {
+    memoryLimit: '256MB',
+    threads: 1,
+  });
+  const c = session.connection;
   try {
     const source = (list: string[]): string =>
       `read_parquet([${list.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
@@ -102,7 +109,6 @@ export async function readExportedTimelines(
     }
     return result;
   } finally {
-    c.closeSync();
-    db.closeSync();
+    await session.close();
   }
 }

@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDuckDb } from '../../src/snapshots/duckdb-session.js';
+import { tempDir } from '../helpers/export-options.js';
+
+/** A pid no process has: a child that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
+}
+
+describe('DuckDB sessions over an output (compact, import-dyi)', () => {
+  it('spill inside the output, never into the working directory, and leave nothing behind', async () => {
+    const out = await tempDir();
+    const current = join(out, 'current');
+    await mkdir(current);
+    const dead = `.duckdb-spill-${await deadPid()}-1`;
+    const alive = `.duckdb-spill-${process.pid}-other`;
+    await Promise.all([mkdir(join(current, dead)), mkdir(join(current, alive))]);
+
+    const session = await openDuckDb(out, 'test', { memoryLimit: '64MB', threads: 1 });
+    const spill = join(current, `.duckdb-spill-${process.pid}-test`);
+    const setting = await session.connection.runAndReadAll("SELECT current_setting('temp_directory') AS t");
+    expect(setting.getRowObjectsJS()[0]!['t']).toBe(spill);
+    // A sort far beyond 64 MB finishes only by spilling, and it spills there.
+    const sorted = await session.connection.runAndReadAll(
+      'SELECT count(*)::INTEGER AS n FROM (SELECT md5(range::VARCHAR) AS h FROM range(4000000) ORDER BY h)',
+    );
+    expect(sorted.getRowObjectsJS()[0]!['n']).toBe(4_000_000);
+    expect(existsSync(spill)).toBe(true);
+    await session.close();
+
+    // Its own folder and a dead process's are gone; a live process's is left to it.
+    expect((await readdir(current)).sort()).toEqual([alive]);
+  });
+});
