@@ -1,8 +1,8 @@
 import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { ensureDirSync, pathExists, refuseLink } from '../output-path.js';
 import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type Column } from '../schema/tables.js';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckDb } from './duckdb-session.js';
 import { contentRank, sqlString } from './duckdb-sql.js';
 import { digestFile } from '../writers/file-digest.js';

@@ -1,7 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { ensureDirSync } from '../output-path.js';
+import { ensureDirSync, refuseLink } from '../output-path.js';
 import { processAlive } from '../state/run-lock.js';
 
 /** A DuckDB connection over an output's snapshots; `close` ends it and removes its spill folder. */
@@ -24,6 +24,7 @@ export async function openDuckDb(
   settings: { memoryLimit: string; threads: number },
 ): Promise<DuckDbSession> {
   const current = join(outputRoot, 'current');
+  refuseLink(current); // the spill holds message rows: never written through a link
   ensureDirSync(current);
   for (const name of await readdir(current)) {
     const pid = Number(SPILL.exec(name)?.[1]);

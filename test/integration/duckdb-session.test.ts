@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDuckDb } from '../../src/snapshots/duckdb-session.js';
@@ -36,5 +36,15 @@ describe('DuckDB sessions over an output (compact, import-dyi)', () => {
 
     // Its own folder and a dead process's are gone; a live process's is left to it.
     expect((await readdir(current)).sort()).toEqual([alive]);
+  });
+
+  it('refuses to spill through a link planted at current/ (the spill holds message rows)', async () => {
+    const out = await tempDir();
+    const elsewhere = await tempDir();
+    await symlink(elsewhere, join(out, 'current'));
+    await expect(openDuckDb(out, 'test', { memoryLimit: '64MB', threads: 1 })).rejects.toMatchObject({
+      code: 'ESYMLINK',
+    });
+    expect(await readdir(elsewhere)).toEqual([]);
   });
 });

@@ -18,11 +18,9 @@ export interface ExportedTimelines {
   archiveOnly: Set<string>;
 }
 
-type Connection = DuckDBConnection;
-
 /** Who each conversation is with, as its latest row says. */
 async function participantsOf(
-  c: Connection,
+  c: DuckDBConnection,
   conversationFiles: string[],
   source: (list: string[]) => string,
 ): Promise<Map<string, { id: string | null; username: string | null }>> {
