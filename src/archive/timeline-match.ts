@@ -1,3 +1,5 @@
+import { SecondsIndex } from './seconds-index.js';
+
 /**
  * Matching an archive to an export by time, never by name (the archive names people by display name only, and its
  * thread folders are not Graph ids). Every exported conversation has the complete timeline of its message ids and
@@ -51,27 +53,46 @@ const letters = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]/gu
 
 /** Which conversations hold a message in each second: what scoring looks up. */
 export class TimelineIndex {
-  private readonly bySecond = new Map<number, string[]>();
+  private readonly bySecond = new SecondsIndex();
+  /** Conversation ids by their number in `bySecond`. */
+  private readonly ids: string[] = [];
+  private readonly numbers = new Map<string, number>();
   private readonly sizes = new Map<string, number>();
   /** Each conversation's oldest and newest listed second. */
   private readonly spans = new Map<string, [number, number]>();
   private readonly usernames = new Map<string, string | null>();
 
-  constructor(conversations: Iterable<ListedConversation>) {
+  constructor(conversations: Iterable<ListedConversation> = []) {
     for (const c of conversations) {
-      this.sizes.set(c.id, c.messages.length);
-      this.usernames.set(c.id, c.participantUsername);
-      let oldest = Infinity;
-      let newest = -Infinity;
-      for (const m of c.messages) {
-        oldest = Math.min(oldest, m.createdSec);
-        newest = Math.max(newest, m.createdSec);
-        const list = this.bySecond.get(m.createdSec) ?? [];
-        if (list[list.length - 1] !== c.id) list.push(c.id);
-        this.bySecond.set(m.createdSec, list);
-      }
-      if (c.messages.length > 0) this.spans.set(c.id, [oldest, newest]);
+      this.name(c.id, c.participantUsername);
+      for (const m of c.messages) this.add(c.id, m.createdSec);
     }
+  }
+
+  /** Adds one listed message of a conversation (in any order). */
+  add(conversationId: string, createdSec: number): void {
+    this.sizes.set(conversationId, (this.sizes.get(conversationId) ?? 0) + 1);
+    const span = this.spans.get(conversationId);
+    if (span) {
+      span[0] = Math.min(span[0], createdSec);
+      span[1] = Math.max(span[1], createdSec);
+    } else this.spans.set(conversationId, [createdSec, createdSec]);
+    let n = this.numbers.get(conversationId);
+    if (n === undefined) {
+      n = this.ids.push(conversationId) - 1;
+      this.numbers.set(conversationId, n);
+    }
+    this.bySecond.add(createdSec, n);
+  }
+
+  /** The username of a conversation's participant: a tie-breaker when two conversations score close. */
+  name(conversationId: string, participantUsername: string | null): void {
+    this.usernames.set(conversationId, participantUsername);
+  }
+
+  /** How many conversations have a listed message. */
+  get size(): number {
+    return this.sizes.size;
   }
 
   /**
@@ -86,7 +107,7 @@ export class TimelineIndex {
     for (const ms of timestampsMs) {
       const s = Math.floor(ms / 1000);
       const seen = new Set<string>();
-      for (const sec of [s - 1, s, s + 1]) for (const id of this.bySecond.get(sec) ?? []) seen.add(id);
+      for (const sec of [s - 1, s, s + 1]) for (const n of this.bySecond.at(sec)) seen.add(this.ids[n]!);
       for (const id of seen) hits.set(id, (hits.get(id) ?? 0) + 1);
     }
     const ranked = [...hits].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SecondsIndex } from '../../src/archive/seconds-index.js';
 import { repairText } from '../../src/archive/dyi-archive.js';
 import {
   alignMessages,
@@ -135,5 +136,25 @@ describe('matching archive threads to conversations by timeline', () => {
     ]);
     expect(index.score([10_000, 20_000, 30_000], ['Chloe D', 'Shop']).conversationId).toBe('c2');
     expect(index.score([10_000, 20_000, 30_000], ['Someone Else']).conversationId).toBeUndefined();
+  });
+});
+
+describe('SecondsIndex', () => {
+  it('finds each owner of a second once, whatever the order of adding, past its first capacity', () => {
+    const index = new SecondsIndex();
+    const expected = new Map<number, Set<number>>();
+    // 5,000 pairs in a scrambled order, with repeats: more than the 1,024 it starts with.
+    for (let i = 0; i < 5000; i++) {
+      const second = 1_700_000_000 + ((i * 7919) % 1500);
+      const owner = (i * 31) % 4;
+      index.add(second, owner);
+      expected.set(second, (expected.get(second) ?? new Set()).add(owner));
+    }
+    for (const [second, owners] of expected) expect(index.at(second).sort()).toEqual([...owners].sort());
+    expect(index.at(1_699_999_999)).toEqual([]);
+    expect(index.at(1_700_001_500)).toEqual([]);
+    // Adding after a lookup sorts again.
+    index.add(1_699_999_999, 9);
+    expect(index.at(1_699_999_999)).toEqual([9]);
   });
 });

@@ -7,7 +7,7 @@ import {
   type ArchiveThread,
   type DyiArchive,
 } from '../../archive/dyi-archive.js';
-import { alignMessages, TimelineIndex, type ListedMessage } from '../../archive/timeline-match.js';
+import { alignMessages, type TimelineIndex, type ListedMessage } from '../../archive/timeline-match.js';
 import { CONTENT_PREFERENCE, type MessageRow } from '../../schema/tables.js';
 import { snapshotIdFor } from '../../snapshots/layout.js';
 import {
@@ -235,12 +235,25 @@ async function importOpened(o: ImportOptions, archive: DyiArchive, startedMs: nu
     }
   }
   const exported = await readExportedTimelines(o.store.root, o.accountId);
-  if (exported.conversations.size === 0)
+  try {
+    return await importAgainst(o, archive, exported, base, startedMs);
+  } finally {
+    await exported.close();
+  }
+}
+
+async function importAgainst(
+  o: ImportOptions,
+  archive: DyiArchive,
+  exported: ExportedTimelines,
+  base: ImportResult,
+  startedMs: number,
+): Promise<ImportResult> {
+  if (exported.index.size === 0)
     throw new NothingExportedError(
       `account ${o.accountId} has no exported messages to match the archive against`,
     );
-  const index = new TimelineIndex(exported.conversations.values());
-  const { plans, owner } = await planThreads(archive, index, o.signal);
+  const { plans, owner } = await planThreads(archive, exported.index, o.signal);
   const total = plans.reduce((a, p) => a + p.messages, 0);
   const hits = plans.reduce((a, p) => a + (p.conversationId === undefined ? 0 : p.hits), 0);
   if (total > 0 && hits < MIN_ARCHIVE_SHARE * total)
@@ -288,8 +301,9 @@ async function importThread(ctx: ImportContext, plan: ThreadPlan, thread: Archiv
           ? 'account'
           : 'participant',
   }));
-  const conversation =
-    plan.conversationId === undefined ? undefined : exported.conversations.get(plan.conversationId);
+  const loaded =
+    plan.conversationId === undefined ? undefined : await exported.conversation(plan.conversationId);
+  const conversation = loaded?.conversation;
   result.threads[conversation ? 'matched' : 'unmatched']++;
   if (!conversation) {
     result.unmatched += sided.length;
@@ -303,7 +317,7 @@ async function importThread(ctx: ImportContext, plan: ThreadPlan, thread: Archiv
   result.unmatched += aligned.archiveOnly.length;
   for (const { listed, archived } of aligned.pairs) {
     // Content the export or an earlier import already holds is not written again.
-    const status = exported.statusOf.get(listed.id);
+    const status = loaded?.statusOf.get(listed.id);
     if (status !== undefined && CONTENT_PREFERENCE.includes(status)) continue;
     const at = importedAt(conversation.id, listed, conversation.participantId);
     await ctx.write(row(ctx.rowBase, archived, at, 'imported'), archived);
