@@ -246,6 +246,15 @@ describe('import-dyi: the "Download your information" archive fills texts beyond
     expect(leftovers).toEqual([]);
   });
 
+  it('removes what a killed run staged (the lock is held), and imports', async () => {
+    const { out, accountId, zip } = await exported(18);
+    const staged = join(out, `account=${accountId}`, '.snapshot=20261201T000000.000Z.tmp-999999');
+    await mkdir(staged);
+    await writeFile(join(staged, 'messages.ndjson'), '{}\n');
+    expect((await importArchive(options(out, accountId, zip))).status).toBe('complete');
+    expect((await readdir(join(out, `account=${accountId}`))).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
   it("refuses another account's archive and writes nothing", async () => {
     const { out, accountId } = await exported(13);
     const other = await startSandbox({ seed: 14, conversations: 40 });

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import {
   archiveDigest,
   openDyiArchive,
@@ -9,7 +10,7 @@ import {
 } from '../../archive/dyi-archive.js';
 import { alignMessages, type TimelineIndex, type ListedMessage } from '../../archive/timeline-match.js';
 import { CONTENT_PREFERENCE, type MessageRow } from '../../schema/tables.js';
-import { snapshotIdFor } from '../../snapshots/layout.js';
+import { accountDir, snapshotIdFor, temporarySnapshotsIn } from '../../snapshots/layout.js';
 import {
   emptyCounts,
   zeroByStatus,
@@ -205,6 +206,9 @@ export async function importArchive(o: ImportOptions): Promise<ImportResult> {
 }
 
 async function importOpened(o: ImportOptions, archive: DyiArchive, startedMs: number): Promise<ImportResult> {
+  // The caller holds the account's lock: what a killed export or import staged is nobody's now.
+  for (const dir of await temporarySnapshotsIn(accountDir(o.store.root, o.accountId)))
+    await rm(dir, { recursive: true, force: true });
   const digest = await archiveDigest(o.source);
   const base: ImportResult = {
     status: 'unchanged',
