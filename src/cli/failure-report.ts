@@ -92,7 +92,8 @@ export function describeFailure(e: unknown): FailureReport {
       message: `${path.message}; choose another --output (or --state-dir) or fix the directory`,
     };
   }
-  const message = e instanceof Error ? e.message : String(e);
+  // One line: DuckDB's errors, for one, go on with a list of settings to try (the stack trace at debug has it all).
+  const message = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim();
   return {
     code: ExitCode.Error,
     kind: 'unexpected',
