@@ -137,7 +137,10 @@ export async function exportAccount(
       const { compactAccount } = await import('../snapshots/compact.js');
       const now = (): number => systemClock.now();
       const current = await withRunLock(accountLockDir(options.run.stateDir, run.accountId), now, () =>
-        compactAccount(options.run.outputRoot, run.accountId, options.parquet, now, options.run.stateDir),
+        compactAccount(options.run.outputRoot, run.accountId, options.parquet, now, {
+          stateDir: options.run.stateDir,
+          duckdbMemoryMb: settings['duckdb-memory'],
+        }),
       );
       logger.info(`current view rebuilt from ${current.snapshots} snapshots: ${current.dir}`);
     } catch (e) {

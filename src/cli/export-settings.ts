@@ -7,6 +7,7 @@ import { DETAIL_WINDOW, LISTING_OVERLAP_MS } from '../graph/meta-limits.js';
 import { EXPORT_FLAGS } from './definitions/export-flags.js';
 import { stateDirOf } from './definitions/shared-options.js';
 import { UsageError } from './exit-codes.js';
+import { DUCKDB_MEMORY_MB } from './option-ranges.js';
 import { issuesLine, plainIssue } from './issue-wording.js';
 
 type FlagName = keyof typeof EXPORT_FLAGS;
@@ -87,6 +88,7 @@ const settingsShape = {
   'checkpoint-minutes': z.number().min(0.1).max(1440),
   'checkpoint-conversations': z.number().int().min(0),
   compact: z.boolean(),
+  'duckdb-memory': z.number().int().min(DUCKDB_MEMORY_MB.min).max(DUCKDB_MEMORY_MB.max),
   'fail-on-loss': z.boolean(),
   hydrate: z.enum(['auto', 'expand', 'per-message']),
   quiet: z.boolean(),

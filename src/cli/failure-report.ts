@@ -8,6 +8,7 @@ import {
 import { asOutputPathError } from '../output-path.js';
 import { SpoolUnusableError } from '../listener/webhook-server.js';
 import { CurrentViewAlteredError, SnapshotAlteredError } from '../snapshots/current-view.js';
+import { DuckDbMemoryError } from '../snapshots/duckdb-memory.js';
 import { NoSuchConversationError, TimeWindowConflictError } from '../pipeline/conversation-planner.js';
 import { ManifestError } from '../snapshots/manifest.js';
 import { RunLockedError } from '../state/run-lock.js';
@@ -17,7 +18,7 @@ import { ExitCode, InterruptedError, UsageError } from './exit-codes.js';
 /** A failure as the user sees it: one line that says what happened and what to do, and its exit code. */
 export interface FailureReport {
   code: number;
-  /** Machine-readable: usage, account, user, auth, locked, network, filesystem, interrupted, graph, unexpected. */
+  /** Machine-readable: usage, account, user, auth, locked, network, filesystem, interrupted, graph, memory, unexpected. */
   kind: string;
   message: string;
   /** The Graph error code, when the API gave one. */
@@ -63,6 +64,8 @@ export function describeFailure(e: unknown): FailureReport {
     };
   if (e instanceof CurrentViewAlteredError || e instanceof SnapshotAlteredError)
     return { code: ExitCode.VerifyFailed, kind: 'snapshot', message: e.message };
+  // The account's data outgrew the limit the user can raise: a setting to change before the next run works.
+  if (e instanceof DuckDbMemoryError) return { code: ExitCode.Usage, kind: 'memory', message: e.message };
   if (e instanceof StateFileCorruptError) return { code: ExitCode.Usage, kind: 'state', message: e.message };
   if (e instanceof TimeWindowConflictError)
     return { code: ExitCode.Usage, kind: 'usage', message: e.message };

@@ -9,6 +9,9 @@ export interface Range {
 
 export const PORT: Range = { min: 0, max: 65_535, integer: true };
 
+/** `--duckdb-memory`, in MB: 16 MB to 1 TB. */
+export const DUCKDB_MEMORY_MB: Range = { min: 16, max: 1_048_576, integer: true };
+
 /**
  * A numeric flag checked at the edge: yargs turns `abc` into NaN, and NaN or an out-of-range value would switch a
  * safety off further in (no body limit, an unpaced run, a port the OS refuses). The message names the flag and the

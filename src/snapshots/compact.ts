@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ensureDirSync, pathExists, refuseLink } from '../output-path.js';
 import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type Column } from '../schema/tables.js';
-import { openDuckDb } from './duckdb-session.js';
+import { DEFAULT_DUCKDB_MEMORY_MB, openDuckDb } from './duckdb-session.js';
 import { contentRank, sqlString } from './duckdb-sql.js';
 import { digestFile } from '../writers/file-digest.js';
 import { createParquetWriter, type ParquetWriterOptions } from '../writers/parquet-writer.js';
@@ -31,6 +31,15 @@ export {
   type CurrentViewManifest,
 } from './current-view.js';
 import { problemsBeforeReading, verifyCurrentView } from './verify.js';
+
+export interface CompactOptions {
+  /** The state directory: unsends `listen` captured there set `deleted_at` on the rows of earlier snapshots too. */
+  stateDir?: string | undefined;
+  /** Build from the snapshots alone, without the previous view (`compact --rebuild`). */
+  rebuild?: boolean;
+  /** DuckDB's memory limit in MB (default 256): it spills to disk beyond it, and fails when even that is not enough. */
+  duckdbMemoryMb?: number | undefined;
+}
 
 export interface CompactResult {
   accountId: string;
@@ -91,17 +100,18 @@ export async function compactAccount(
   accountId: string,
   parquet: ParquetWriterOptions,
   now: () => number,
-  /** The state directory: unsends `listen` captured there set `deleted_at` on the rows of earlier snapshots too. */
-  stateDir?: string,
-  /** Build from the snapshots alone, without the previous view (`compact --rebuild`). */
-  rebuild = false,
+  { stateDir, rebuild = false, duckdbMemoryMb = DEFAULT_DUCKDB_MEMORY_MB }: CompactOptions = {},
 ): Promise<CompactResult> {
   const unsends = stateDir === undefined ? new Map<string, number>() : capturedUnsends(stateDir, accountId);
   const { dir, ids, previous, dropped } = await openView(outputRoot, accountId, rebuild);
   const tag = `${process.pid}-${now()}`;
   // One thread: with two, each takes its share of the limit, and folding 786,000 rows (a 400,000-message export and its
   // archive import) failed with "Out of Memory" at 256 MB; with one it took 25 s and 640 MB RSS (README).
-  const session = await openDuckDb(outputRoot, String(now()), { memoryLimit: '256MB', threads: 1 });
+  const session = await openDuckDb(outputRoot, String(now()), {
+    memoryLimitMb: duckdbMemoryMb,
+    threads: 1,
+    task: `compacting account ${accountId}`,
+  });
   const connection = session.connection;
   try {
     const sources = async (table: 'messages' | 'conversations'): Promise<string> => {
@@ -157,6 +167,8 @@ export async function compactAccount(
     await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
     await rename(tmpManifest, join(dir, MANIFEST_FILE));
     return { accountId, dir, snapshots: ids.length, files, dropped };
+  } catch (e) {
+    throw session.explain(e);
   } finally {
     await session.close();
     for (const name of await readdir(dir))

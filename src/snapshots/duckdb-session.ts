@@ -3,12 +3,19 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ensureDirSync, refuseLink } from '../output-path.js';
 import { processAlive } from '../state/run-lock.js';
+import { DuckDbMemoryError } from './duckdb-memory.js';
+
+export { DEFAULT_DUCKDB_MEMORY_MB, DuckDbMemoryError } from './duckdb-memory.js';
 
 /** A DuckDB connection over an output's snapshots; `close` ends it and removes its spill folder. */
 export interface DuckDbSession {
   connection: DuckDBConnection;
+  /** `e` as a DuckDbMemoryError when it is DuckDB's "Out of Memory" (else `e` itself): throw what this returns. */
+  explain(e: unknown): unknown;
   close(): Promise<void>;
 }
+
+const OUT_OF_MEMORY = /^Out of Memory Error: ?(.*)/;
 
 const SPILL = /^\.duckdb-spill-(\d+)-/;
 
@@ -21,7 +28,12 @@ const SPILL = /^\.duckdb-spill-(\d+)-/;
 export async function openDuckDb(
   outputRoot: string,
   tag: string,
-  settings: { memoryLimit: string; threads: number },
+  settings: {
+    memoryLimitMb: number;
+    threads: number;
+    /** What the session is for, as the memory error names it: "compacting account 1784…". */
+    task: string;
+  },
 ): Promise<DuckDbSession> {
   const current = join(outputRoot, 'current');
   refuseLink(current); // the spill holds message rows: never written through a link
@@ -33,13 +45,17 @@ export async function openDuckDb(
   }
   const spill = join(current, `.duckdb-spill-${process.pid}-${tag}`);
   const db = await DuckDBInstance.create(':memory:', {
-    memory_limit: settings.memoryLimit,
+    memory_limit: `${settings.memoryLimitMb}MB`,
     threads: String(settings.threads),
     temp_directory: spill,
   });
   const connection = await db.connect();
   return {
     connection,
+    explain(e) {
+      const oom = OUT_OF_MEMORY.exec(e instanceof Error ? (e.message.split('\n')[0] ?? '') : '');
+      return oom ? new DuckDbMemoryError(settings.memoryLimitMb, settings.task, oom[1] ?? '') : e;
+    },
     async close() {
       connection.closeSync();
       db.closeSync();

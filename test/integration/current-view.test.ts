@@ -74,14 +74,9 @@ describe('the current view holds every value byte for byte, and is checked like 
     await expect(compactAccount(out, accountId, DEFAULT_PARQUET_OPTIONS, () => clock.now())).rejects.toThrow(
       CurrentViewAlteredError,
     );
-    const rebuilt = await compactAccount(
-      out,
-      accountId,
-      DEFAULT_PARQUET_OPTIONS,
-      () => clock.now(),
-      undefined,
-      true,
-    );
+    const rebuilt = await compactAccount(out, accountId, DEFAULT_PARQUET_OPTIONS, () => clock.now(), {
+      rebuild: true,
+    });
     expect(rebuilt.dropped).toBe(0);
     expect((await verifyCurrentView(rebuilt.dir)).intact).toBe(true);
     expect(await exactRows(file, 'message_id')).toEqual(
@@ -100,14 +95,7 @@ describe('the current view holds every value byte for byte, and is checked like 
     await handle.write(byte, 0, 1, 300);
     await handle.close();
     for (const rebuild of [false, true]) {
-      const attempt = compactAccount(
-        out,
-        accountId,
-        DEFAULT_PARQUET_OPTIONS,
-        () => clock.now(),
-        undefined,
-        rebuild,
-      );
+      const attempt = compactAccount(out, accountId, DEFAULT_PARQUET_OPTIONS, () => clock.now(), { rebuild });
       await expect(attempt).rejects.toThrow(SnapshotAlteredError);
       await expect(attempt).rejects.toThrow(/messages\.parquet: same size, different SHA-256/);
     }

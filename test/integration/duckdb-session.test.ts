@@ -22,7 +22,7 @@ describe('DuckDB sessions over an output (compact, import-dyi)', () => {
     const alive = `.duckdb-spill-${process.pid}-other`;
     await Promise.all([mkdir(join(current, dead)), mkdir(join(current, alive))]);
 
-    const session = await openDuckDb(out, 'test', { memoryLimit: '64MB', threads: 1 });
+    const session = await openDuckDb(out, 'test', { memoryLimitMb: 64, threads: 1, task: 'testing' });
     const spill = join(current, `.duckdb-spill-${process.pid}-test`);
     const setting = await session.connection.runAndReadAll("SELECT current_setting('temp_directory') AS t");
     expect(setting.getRowObjectsJS()[0]!['t']).toBe(spill);
@@ -42,7 +42,9 @@ describe('DuckDB sessions over an output (compact, import-dyi)', () => {
     const out = await tempDir();
     const elsewhere = await tempDir();
     await symlink(elsewhere, join(out, 'current'));
-    await expect(openDuckDb(out, 'test', { memoryLimit: '64MB', threads: 1 })).rejects.toMatchObject({
+    await expect(
+      openDuckDb(out, 'test', { memoryLimitMb: 64, threads: 1, task: 'testing' }),
+    ).rejects.toMatchObject({
       code: 'ESYMLINK',
     });
     expect(await readdir(elsewhere)).toEqual([]);

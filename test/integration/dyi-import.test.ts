@@ -17,6 +17,7 @@ import {
   writeDyiArchive,
 } from '../../src/sandbox/dyi/dyi-archive-writer.js';
 import { compactAccount } from '../../src/snapshots/compact.js';
+import { DuckDbMemoryError } from '../../src/snapshots/duckdb-memory.js';
 import { readManifest } from '../../src/snapshots/manifest.js';
 import { snapshotStoreFor } from '../../src/snapshots/snapshot-store.js';
 import { verifyCurrentView, verifySnapshot } from '../../src/snapshots/verify.js';
@@ -289,6 +290,22 @@ describe('import-dyi: the "Download your information" archive fills texts beyond
       }
     }
     expect(await store.list(accountId)).toEqual(before);
+  });
+
+  it('an account whose timelines outgrow DuckDB’s memory limit is refused naming the limit, publishing nothing', async () => {
+    const { out, accountId, zip } = await exported(18);
+    const store = snapshotStoreFor(out);
+    const before = await store.list(accountId);
+    const refused = importArchive({ ...options(out, accountId, zip), duckdbMemoryMb: 1 });
+    await expect(refused).rejects.toBeInstanceOf(DuckDbMemoryError);
+    await expect(refused).rejects.toThrow(
+      /^importing the archive of account \d+ needs more memory than DuckDB's 1 MB limit \(.+\); run it again with --duckdb-memory 4 \(MB\)/,
+    );
+    expect(await store.list(accountId)).toEqual(before);
+    expect((await readdir(join(out, `account=${accountId}`))).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    expect((await readdir(join(out, 'current'))).filter((n) => n.startsWith('.duckdb-spill-'))).toEqual([]);
+    const r = await importArchive({ ...options(out, accountId, zip), duckdbMemoryMb: 64 });
+    expect(r.status).toBe('complete');
   });
 
   it('matches as well when the two clocks are a second apart (the guess of ±1 s), in the older layout', async () => {

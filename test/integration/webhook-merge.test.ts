@@ -166,7 +166,7 @@ describe('merging captured webhooks into an export', () => {
         timestampMs: 1_791_000_000_000,
       }),
     ]);
-    await compactAccount(out, accountId, DEFAULT_PARQUET_OPTIONS, () => 5, join(out, '_state'));
+    await compactAccount(out, accountId, DEFAULT_PARQUET_OPTIONS, () => 5, { stateDir: join(out, '_state') });
     const rows = await duckdbQuery(
       `SELECT message_id, message, epoch_ms(deleted_at)::DOUBLE AS d FROM '${join(out, 'current', `account=${accountId}`, 'messages.parquet')}'`,
     );

@@ -5,6 +5,7 @@ import { accountLockDir, accountsIn } from '../../snapshots/layout.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetCompression } from '../../writers/parquet-options.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
 import { stateDirOf } from '../definitions/shared-options.js';
+import { DUCKDB_MEMORY_MB, inRange } from '../option-ranges.js';
 
 export interface CompactArgs {
   output: string;
@@ -12,6 +13,7 @@ export interface CompactArgs {
   account?: string | undefined;
   compression: ParquetCompression;
   rebuild: boolean;
+  'duckdb-memory': number;
   json: boolean;
 }
 
@@ -33,6 +35,7 @@ export async function selectAccounts(output: string, account: string | undefined
 
 /** `ig-export compact`: builds <output>/current/account=<id>/{messages,conversations}.parquet from every snapshot. */
 export async function compactCommand(args: CompactArgs): Promise<CommandResult> {
+  inRange('duckdb-memory', args['duckdb-memory'], DUCKDB_MEMORY_MB);
   const accounts = await selectAccounts(args.output, args.account);
   const results = [];
   for (const accountId of accounts) {
@@ -46,8 +49,7 @@ export async function compactCommand(args: CompactArgs): Promise<CommandResult> 
           accountId,
           { ...DEFAULT_PARQUET_OPTIONS, compression: args.compression },
           () => systemClock.now(),
-          stateDirOf(args),
-          args.rebuild,
+          { stateDir: stateDirOf(args), rebuild: args.rebuild, duckdbMemoryMb: args['duckdb-memory'] },
         ),
     );
     results.push(r);

@@ -7,6 +7,7 @@ import { DEFAULT_PARQUET_OPTIONS } from '../../writers/parquet-options.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
 import { selectAccounts } from './compact.js';
 import { stateDirOf } from '../definitions/shared-options.js';
+import { DUCKDB_MEMORY_MB, inRange } from '../option-ranges.js';
 
 export interface PruneArgs {
   output: string;
@@ -15,6 +16,7 @@ export interface PruneArgs {
   keep: string;
   'dry-run': boolean;
   compact: boolean;
+  'duckdb-memory': number;
   json: boolean;
 }
 
@@ -25,6 +27,7 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
  * holds (`--compact` builds it first); otherwise it refuses and says so. Holds each account's run lock meanwhile.
  */
 export async function pruneCommand(args: PruneArgs): Promise<CommandResult> {
+  inRange('duckdb-memory', args['duckdb-memory'], DUCKDB_MEMORY_MB);
   const retention = parseRetention(args.keep);
   if (!retention)
     throw new UsageError(
@@ -38,13 +41,10 @@ export async function pruneCommand(args: PruneArgs): Promise<CommandResult> {
       args['dry-run'] ? fn() : withRunLock(accountLockDir(stateDir, accountId), () => systemClock.now(), fn);
     const plan = await locked(async () => {
       if (args.compact && !args['dry-run'])
-        await compactAccount(
-          args.output,
-          accountId,
-          DEFAULT_PARQUET_OPTIONS,
-          () => systemClock.now(),
+        await compactAccount(args.output, accountId, DEFAULT_PARQUET_OPTIONS, () => systemClock.now(), {
           stateDir,
-        );
+          duckdbMemoryMb: args['duckdb-memory'],
+        });
       const p = await planPrune(args.output, accountId, retention, systemClock.now());
       if (p.notCompacted.length > 0 && !args['dry-run']) {
         throw new UsageError(

@@ -1,5 +1,5 @@
 import { defineCommand } from './define-command.js';
-import { JSON_OPTION, outputOptions } from './shared-options.js';
+import { DUCKDB_MEMORY_OPTION, JSON_OPTION, outputOptions } from './shared-options.js';
 
 export const compactDefinition = defineCommand({
   command: 'compact',
@@ -26,6 +26,7 @@ export const compactDefinition = defineCommand({
             'Build the view from the snapshots alone, ignoring the previous view (when verify says it was altered)',
         },
       })
+      .options(DUCKDB_MEMORY_OPTION)
       .options(JSON_OPTION)
       .example('$0 compact', 'writes output/current/account=<id>/messages.parquet and conversations.parquet'),
   handler: async (args) => {

@@ -1,5 +1,6 @@
 import type { Options } from 'yargs';
 import { LARGEST_PAGE } from '../../graph/meta-limits.js';
+import { DUCKDB_MEMORY_OPTION } from './shared-options.js';
 
 /**
  * Export settings, defined once: the flags (`ig-export export --help`), the JSON config file (`--config`) and
@@ -103,6 +104,7 @@ export const EXPORT_FLAGS = {
     default: false,
     describe: 'Rebuild the current view (ig-export compact) after the export',
   },
+  ...DUCKDB_MEMORY_OPTION,
   'checkpoint-conversations': {
     type: 'number',
     default: 0,
@@ -235,6 +237,7 @@ const GROUPS: Record<ExportFlag, string> = {
   'media-concurrency': TUNING,
   'media-timeout-ms': TUNING,
   'webhook-retention-days': TUNING,
+  'duckdb-memory': TUNING,
 };
 
 /** The flags doctor acts on; it accepts the rest (so an export's command line can be checked as is) and hides them. */

@@ -1,5 +1,5 @@
 import { defineCommand } from './define-command.js';
-import { JSON_OPTION, outputOptions } from './shared-options.js';
+import { DUCKDB_MEMORY_OPTION, JSON_OPTION, outputOptions } from './shared-options.js';
 
 export const importDyiDefinition = defineCommand({
   command: 'import-dyi <archive>',
@@ -30,6 +30,7 @@ export const importDyiDefinition = defineCommand({
             "Copy the photos, videos and audio messages refer to into the snapshot's media/<sha256> store, with a media row each (else rows keep their paths inside the archive)",
         },
       })
+      .options(DUCKDB_MEMORY_OPTION)
       .options(JSON_OPTION)
       .example(
         '$0 import-dyi instagram-shop-2026-12-01.zip',

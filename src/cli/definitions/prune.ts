@@ -1,5 +1,5 @@
 import { defineCommand } from './define-command.js';
-import { JSON_OPTION, outputOptions } from './shared-options.js';
+import { DUCKDB_MEMORY_OPTION, JSON_OPTION, outputOptions } from './shared-options.js';
 
 export const pruneDefinition = defineCommand({
   command: 'prune',
@@ -23,6 +23,7 @@ export const pruneDefinition = defineCommand({
         },
         'dry-run': { type: 'boolean', default: false, describe: 'Only say what would be removed' },
       })
+      .options(DUCKDB_MEMORY_OPTION)
       .options(JSON_OPTION)
       .example(
         '$0 prune --keep 14d --compact',

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Options } from 'yargs';
+import { DEFAULT_DUCKDB_MEMORY_MB } from '../../snapshots/duckdb-memory.js';
 
 /** Option fragments more than one command declares, written once. */
 
@@ -25,6 +26,16 @@ export function outputOptions(describe: { output: string; stateDir: string }) {
     'state-dir': { type: 'string', describe: `${describe.stateDir} (default <output>/_state)` },
   } as const satisfies Record<string, Options>;
 }
+
+/** DuckDB's memory limit, for the commands that fold snapshots with it (compact, prune, export --compact, import-dyi). */
+export const DUCKDB_MEMORY_OPTION = {
+  'duckdb-memory': {
+    type: 'number',
+    default: DEFAULT_DUCKDB_MEMORY_MB,
+    describe:
+      "DuckDB's memory limit in MB for folding snapshots (it spills to disk beyond it; the process needs about 400 MB more)",
+  },
+} as const satisfies Record<string, Options>;
 
 /** How a command reaches the Graph API, as for export. */
 export const GRAPH_CONNECTION_OPTIONS = {

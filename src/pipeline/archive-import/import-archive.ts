@@ -44,6 +44,8 @@ export interface ImportOptions {
   copyMedia?: boolean;
   /** Stops the import between two threads: nothing is published (the staged snapshot is removed). */
   signal?: AbortSignal | undefined;
+  /** DuckDB's memory limit in MB for ranking the exported timelines (default 256). */
+  duckdbMemoryMb?: number | undefined;
 }
 
 export interface ImportResult {
@@ -238,7 +240,7 @@ async function importOpened(o: ImportOptions, archive: DyiArchive, startedMs: nu
       };
     }
   }
-  const exported = await readExportedTimelines(o.store.root, o.accountId);
+  const exported = await readExportedTimelines(o.store.root, o.accountId, o.duckdbMemoryMb);
   try {
     return await importAgainst(o, archive, exported, base, startedMs);
   } finally {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { TimelineIndex, type ListedConversation } from '../../archive/timeline-match.js';
 import type { HydrationStatus } from '../../schema/tables.js';
-import { openDuckDb, type DuckDbSession } from '../../snapshots/duckdb-session.js';
+import { DEFAULT_DUCKDB_MEMORY_MB, openDuckDb } from '../../snapshots/duckdb-session.js';
 import { contentRank, sqlString } from '../../snapshots/duckdb-sql.js';
 import { pathExists } from '../../output-path.js';
 import { accountDir, currentViewDir, snapshotDir, snapshotIdsIn, tableFile } from '../../snapshots/layout.js';
@@ -96,6 +96,8 @@ async function readConversation(
 export async function readExportedTimelines(
   outputRoot: string,
   accountId: string,
+  /** DuckDB's memory limit in MB: it spills to disk beyond it, and fails when even that is not enough. */
+  duckdbMemoryMb = DEFAULT_DUCKDB_MEMORY_MB,
 ): Promise<ExportedTimelines> {
   const files = async (table: 'messages' | 'conversations'): Promise<string[]> => {
     const ids = await snapshotIdsIn(accountDir(outputRoot, accountId));
@@ -115,10 +117,11 @@ export async function readExportedTimelines(
       close: () => Promise.resolve(),
     };
   // Every message of the account, ranked: 64 MB failed at 400,000 messages ("failed to pin block"), spilling or not.
-  // A 256 MB limit, as compact's, and the spill inside the output.
-  const session: DuckDbSession = await openDuckDb(outputRoot, randomUUID().slice(0, 8), {
-    memoryLimit: '256MB',
+  // A 256 MB limit by default, as compact's, and the spill inside the output.
+  const session = await openDuckDb(outputRoot, randomUUID().slice(0, 8), {
+    memoryLimitMb: duckdbMemoryMb,
     threads: 1,
+    task: `importing the archive of account ${accountId}`,
   });
   const c = session.connection;
   try {
@@ -143,11 +146,14 @@ export async function readExportedTimelines(
     return {
       index,
       archiveOnly,
-      conversation: (id) => readConversation(c, accountId, id, people.get(id)),
+      conversation: (id) =>
+        readConversation(c, accountId, id, people.get(id)).catch((e: unknown) => {
+          throw session.explain(e);
+        }),
       close: () => session.close(),
     };
   } catch (e) {
     await session.close();
-    throw e;
+    throw session.explain(e);
   }
 }
