@@ -135,6 +135,7 @@ export async function exportAccount(
     try {
       // Loaded only when asked for: DuckDB is a large native module, and a locked run must answer at once.
       const { compactAccount } = await import('../snapshots/compact.js');
+      const { foldedNote } = await import('./commands/compact.js');
       const now = (): number => systemClock.now();
       const current = await withRunLock(accountLockDir(options.run.stateDir, run.accountId), now, () =>
         compactAccount(options.run.outputRoot, run.accountId, options.parquet, now, {
@@ -142,7 +143,9 @@ export async function exportAccount(
           duckdbMemoryMb: settings['duckdb-memory'],
         }),
       );
-      logger.info(`current view rebuilt from ${current.snapshots} snapshots: ${current.dir}`);
+      logger.info(
+        `current view rebuilt from ${current.snapshots} snapshots${foldedNote(current)}: ${current.dir}`,
+      );
     } catch (e) {
       // The export itself was published: a failed compaction must not turn it into a failed run.
       const failure = describeFailure(e);

@@ -44,8 +44,12 @@ export interface CompactOptions {
 export interface CompactResult {
   accountId: string;
   dir: string;
-  /** Snapshots read by this compaction (the previous current view stands for the ones read before). */
+  /** The account's snapshots the view holds the rows of: those read now, and those the previous view stands for. */
   snapshots: number;
+  /** Snapshots read by this compaction: those the previous view had not folded yet, or every one without it. */
+  read: number;
+  /** Whether the previous current view was folded in. */
+  carried: boolean;
   files: Record<string, FileEntry>;
   /** With `rebuild`: snapshots the previous view held rows of that are gone (pruned); their rows are not in the view. */
   dropped: number;
@@ -87,10 +91,10 @@ async function columnsOf(connection: DuckDBConnection, source: string): Promise<
 }
 
 /**
- * The current view of one account: every snapshot, and the previous current view (which holds the rows of
- * snapshots that `prune` may have removed since), folded into one row per message (a row with content, hydrated
- * or captured, beats any other; otherwise the latest snapshot wins) and one row per conversation (its latest row, with counts over the
- * current messages). DuckDB does the folding with a memory limit (it spills to disk), so time grows with the data
+ * The current view of one account: the previous current view (which stands for every snapshot it folded, `prune`d
+ * ones included) and the snapshots it has not folded yet (every snapshot with `rebuild` or without a view), folded into
+ * one row per message (a row with content, hydrated, captured or imported, beats any other; otherwise the latest
+ * snapshot wins) and one row per conversation (its latest row, with counts over the current messages). DuckDB does the folding with a memory limit (it spills to disk), so time grows with the data
  * and memory stays bounded; rows stream from DuckDB into the same Parquet writer as the snapshots, so the current
  * view has exactly their schema. Each file is written under a temporary name and renamed into place; the manifest is
  * written last.
@@ -104,6 +108,15 @@ export async function compactAccount(
 ): Promise<CompactResult> {
   const unsends = stateDir === undefined ? new Map<string, number>() : capturedUnsends(stateDir, accountId);
   const { dir, ids, previous, dropped } = await openView(outputRoot, accountId, rebuild);
+  // The previous view holds the best row of every snapshot it folded (the fold keeps each row's snapshot_id, so folding
+  // it with the newer snapshots gives what folding them all would): only the snapshots it has not folded are read.
+  const carried = (table: 'messages' | 'conversations'): string => join(dir, tableFile(table, 'parquet'));
+  const carry =
+    previous !== undefined &&
+    (await pathExists(carried('messages'))) &&
+    (await pathExists(carried('conversations')));
+  const folded = new Set(carry ? previous.snapshot_ids : []);
+  const read = ids.filter((id) => !folded.has(id));
   const tag = `${process.pid}-${now()}`;
   // One thread: with two, each takes its share of the limit, and folding 786,000 rows (a 400,000-message export and its
   // archive import) failed with "Out of Memory" at 256 MB; with one it took 25 s and 640 MB RSS (README).
@@ -114,18 +127,17 @@ export async function compactAccount(
   });
   const connection = session.connection;
   try {
-    const sources = async (table: 'messages' | 'conversations'): Promise<string> => {
-      const files = ids.map((id) =>
+    const sources = (table: 'messages' | 'conversations'): string => {
+      const files = read.map((id) =>
         join(snapshotDir(outputRoot, accountId, id), tableFile(table, 'parquet')),
       );
-      const carried = join(dir, tableFile(table, 'parquet'));
-      if (previous && (await pathExists(carried))) files.push(carried);
+      if (carry) files.push(carried(table));
       if (files.length === 0) throw new Error(`account ${accountId} has no snapshot to compact`);
       return `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
     };
     await loadSupersededThreads(connection, outputRoot, accountId, ids);
-    const messageSource = withoutSuperseded(await sources('messages'));
-    const conversationSource = withoutSuperseded(await sources('conversations'));
+    const messageSource = withoutSuperseded(sources('messages'));
+    const conversationSource = withoutSuperseded(sources('conversations'));
     const bom = await dropsLeadingBom(connection);
     await loadUnsends(connection, unsends);
     const tmpMessages = join(dir, `.messages.parquet.tmp-${tag}`);
@@ -166,7 +178,7 @@ export async function compactAccount(
     const tmpManifest = join(dir, `.manifest.json.tmp-${tag}`);
     await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
     await rename(tmpManifest, join(dir, MANIFEST_FILE));
-    return { accountId, dir, snapshots: ids.length, files, dropped };
+    return { accountId, dir, snapshots: ids.length, read: read.length, carried: carry, files, dropped };
   } catch (e) {
     throw session.explain(e);
   } finally {

@@ -1,12 +1,15 @@
-import { rm } from 'node:fs/promises';
+import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importArchive } from '../../src/pipeline/archive-import/import-archive.js';
+import { DEFAULT_DYI_ARCHIVE, writeDyiArchive } from '../../src/sandbox/dyi/dyi-archive-writer.js';
 import { compactAccount } from '../../src/snapshots/compact.js';
+import { snapshotStoreFor } from '../../src/snapshots/snapshot-store.js';
 import { readManifest, writeManifest } from '../../src/snapshots/manifest.js';
 import { digestFile } from '../../src/writers/file-digest.js';
 import { MESSAGE_COLUMNS } from '../../src/schema/tables.js';
 import { createParquetWriter, DEFAULT_PARQUET_OPTIONS } from '../../src/writers/parquet-writer.js';
-import { exportSandbox, tempDir } from '../helpers/export-options.js';
+import { exportSandbox, TEST_CUSTODY, tempDir } from '../helpers/export-options.js';
 import {
   byKey,
   expectedConversationRows,
@@ -135,5 +138,65 @@ describe('compact: the current view', () => {
     expect(current).toEqual([
       { n: BigInt(rows.length), raw: 0n, story: BigInt(rows.filter((r) => r['story_id'] !== null).length) },
     ]);
+  });
+});
+
+describe('compact folds only what the previous view has not', () => {
+  it('reads the new snapshots beside the previous view, and gives the view a rebuild from every snapshot gives', async () => {
+    const clock = new VirtualClock();
+    const sandbox = await startSandbox({
+      seed: 53,
+      conversations: 30,
+      archiveFixtures: true,
+      now: () => clock.now(),
+    });
+    const out = await tempDir();
+    const accountId = sandbox.data.account.userId;
+    const compact = (root: string, rebuild = false) =>
+      compactAccount(root, accountId, DEFAULT_PARQUET_OPTIONS, () => clock.now(), { rebuild });
+    await exportSandbox(sandbox, out, {}, { clock });
+    expect(await compact(out)).toMatchObject({ snapshots: 1, read: 1, carried: false });
+
+    // Then: new messages, 25 of them past the window in one conversation; a full export (a copy of every row);
+    // the archive's texts; each a snapshot the view has not folded.
+    clock.advance(3_600_000);
+    const [busy, quiet] = sandbox.data.conversations;
+    sandbox.addMessages(busy!.id, 25);
+    sandbox.addMessages(quiet!.id, 3);
+    await exportSandbox(sandbox, out, {}, { clock });
+    clock.advance(3_600_000);
+    await exportSandbox(sandbox, out, { run: { mode: 'full' } }, { clock });
+    const zip = join(await tempDir(), 'dyi.zip');
+    await writeDyiArchive(sandbox.data, zip, DEFAULT_DYI_ARCHIVE);
+    const imported = await importArchive({
+      store: snapshotStoreFor(out),
+      accountId,
+      source: zip,
+      parquet: DEFAULT_PARQUET_OPTIONS,
+      now: () => clock.now(),
+      custody: TEST_CUSTODY,
+      toolVersion: 'test',
+    });
+    expect(imported.status).toBe('complete');
+
+    const rebuiltRoot = await tempDir();
+    await cp(out, rebuiltRoot, { recursive: true });
+    expect(await compact(out)).toMatchObject({ snapshots: 4, read: 3, carried: true });
+    expect(await compact(rebuiltRoot, true)).toMatchObject({ snapshots: 4, read: 4, carried: false });
+    for (const table of ['messages', 'conversations']) {
+      const rows = (root: string) =>
+        duckdbQuery(
+          `SELECT * FROM read_parquet('${join(root, 'current', `account=${accountId}`, `${table}.parquet`)}')`,
+        );
+      const folded = await rows(out);
+      expect(folded.length).toBeGreaterThan(0);
+      expect(folded).toEqual(await rows(rebuiltRoot));
+    }
+    const statuses = await duckdbQuery(
+      `SELECT DISTINCT hydration_status AS s FROM '${join(out, 'current', `account=${accountId}`, 'messages.parquet')}' ORDER BY s`,
+    );
+    expect(statuses.map((r) => r['s'])).toEqual(
+      expect.arrayContaining(['hydrated', 'imported', 'outside_window']),
+    );
   });
 });

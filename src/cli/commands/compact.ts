@@ -1,6 +1,6 @@
 import { systemClock } from '../../clock.js';
 import { withRunLock } from '../../state/run-lock.js';
-import { compactAccount } from '../../snapshots/compact.js';
+import { compactAccount, type CompactResult } from '../../snapshots/compact.js';
 import { accountLockDir, accountsIn } from '../../snapshots/layout.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetCompression } from '../../writers/parquet-options.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
@@ -33,6 +33,10 @@ export async function selectAccounts(output: string, account: string | undefined
   return [account];
 }
 
+/** How the view was folded, when the previous view stood for some snapshots: " (2 read, 5 in the previous view)". */
+export const foldedNote = (r: CompactResult): string =>
+  r.carried && r.read < r.snapshots ? ` (${r.read} read, ${r.snapshots - r.read} in the previous view)` : '';
+
 /** `ig-export compact`: builds <output>/current/account=<id>/{messages,conversations}.parquet from every snapshot. */
 export async function compactCommand(args: CompactArgs): Promise<CommandResult> {
   inRange('duckdb-memory', args['duckdb-memory'], DUCKDB_MEMORY_MB);
@@ -55,7 +59,7 @@ export async function compactCommand(args: CompactArgs): Promise<CommandResult> 
     results.push(r);
     if (!args.json) {
       process.stdout.write(
-        `Current view of account ${accountId} from ${r.snapshots} snapshots: ${r.dir}\n` +
+        `Current view of account ${accountId} from ${r.snapshots} snapshots${foldedNote(r)}: ${r.dir}\n` +
           `  messages ${r.files['messages.parquet']?.rows ?? 0}, conversations ${r.files['conversations.parquet']?.rows ?? 0}\n` +
           (r.dropped > 0
             ? `  rebuilt without ${r.dropped} pruned snapshot(s) the previous view held: their rows are no longer in the view\n`
