@@ -107,16 +107,8 @@ export async function compactAccount(
   { stateDir, rebuild = false, duckdbMemoryMb = DEFAULT_DUCKDB_MEMORY_MB }: CompactOptions = {},
 ): Promise<CompactResult> {
   const unsends = stateDir === undefined ? new Map<string, number>() : capturedUnsends(stateDir, accountId);
-  const { dir, ids, previous, dropped } = await openView(outputRoot, accountId, rebuild);
-  // The previous view holds the best row of every snapshot it folded (the fold keeps each row's snapshot_id, so folding
-  // it with the newer snapshots gives what folding them all would): only the snapshots it has not folded are read.
-  const carried = (table: 'messages' | 'conversations'): string => join(dir, tableFile(table, 'parquet'));
-  const carry =
-    previous !== undefined &&
-    (await pathExists(carried('messages'))) &&
-    (await pathExists(carried('conversations')));
-  const folded = new Set(carry ? previous.snapshot_ids : []);
-  const read = ids.filter((id) => !folded.has(id));
+  const { dir, ids, previous, read, dropped } = await openView(outputRoot, accountId, rebuild);
+  const carry = previous !== undefined;
   const tag = `${process.pid}-${now()}`;
   // One thread: with two, each takes its share of the limit, and folding 786,000 rows (a 400,000-message export and its
   // archive import) failed with "Out of Memory" at 256 MB; with one it took 25 s and 640 MB RSS (README).
@@ -131,7 +123,7 @@ export async function compactAccount(
       const files = read.map((id) =>
         join(snapshotDir(outputRoot, accountId, id), tableFile(table, 'parquet')),
       );
-      if (carry) files.push(carried(table));
+      if (carry) files.push(join(dir, tableFile(table, 'parquet')));
       if (files.length === 0) throw new Error(`account ${accountId} has no snapshot to compact`);
       return `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
     };
@@ -218,7 +210,15 @@ async function openView(
   outputRoot: string,
   accountId: string,
   rebuild: boolean,
-): Promise<{ dir: string; ids: string[]; previous: CurrentViewManifest | undefined; dropped: number }> {
+): Promise<{
+  dir: string;
+  ids: string[];
+  /** The previous view, when it is folded in: it stands for the snapshots it folded. */
+  previous: CurrentViewManifest | undefined;
+  /** The snapshots to read: those the previous view has not folded. */
+  read: string[];
+  dropped: number;
+}> {
   refuseLink(accountDirOf(outputRoot, accountId));
   const ids = await snapshotIdsIn(accountDirOf(outputRoot, accountId));
   await refuseAlteredSnapshots(outputRoot, accountId, ids);
@@ -233,10 +233,20 @@ async function openView(
     if (!check.intact) throw new CurrentViewAlteredError(dir, check.problems);
   }
   const kept = new Set(ids);
+  // The previous view holds the best row of every snapshot it folded (the fold keeps each row's snapshot_id, so folding
+  // it with the newer snapshots gives what folding them all would): only the snapshots it has not folded are read.
+  const carried = async (table: 'messages' | 'conversations'): Promise<boolean> =>
+    pathExists(join(dir, tableFile(table, 'parquet')));
+  const previous =
+    !rebuild && found !== undefined && (await carried('messages')) && (await carried('conversations'))
+      ? found
+      : undefined;
+  const folded = new Set(previous?.snapshot_ids ?? []);
   return {
     dir,
     ids,
-    previous: rebuild ? undefined : found,
+    previous,
+    read: ids.filter((id) => !folded.has(id)),
     dropped: rebuild ? (found?.snapshot_ids ?? []).filter((id) => !kept.has(id)).length : 0,
   };
 }
