@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { callsBench } from './calls-bench.js';
+import { compactBench } from './compact-bench.js';
 import { dyiBench } from './dyi-bench.js';
 import { fleetBench } from './fleet-bench.js';
 import { rateBench } from './rate-bench.js';
@@ -7,7 +8,7 @@ import { startupBench } from './startup-bench.js';
 import { writerBench } from './writer-bench.js';
 
 /**
- * `npm run bench [-- writers|calls|rate|startup|fleet|dyi] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]
+ * `npm run bench [-- writers|calls|rate|startup|fleet|dyi|compact] [--rows 1000000[,10000000]] [--rps 10] [--conversations 25]
  * [--accounts 10,50] [--messages 25000,100000]` (rate: once with
  * the sandbox limited to --rps, once to half of it, over 24 × --conversations): prints figures and
  * ratios, exits non-zero when a target is missed. Speed is measured here, never asserted inside tests.
@@ -41,4 +42,6 @@ if (which === 'fleet')
   ok = (await fleetBench(values.accounts.split(',').map(Number), Number(values.conversations))) && ok;
 // Not part of `all` either: `npm run bench -- dyi` imports the sandbox's archive of 25k and 100k messages.
 if (which === 'dyi') ok = (await dyiBench(values.messages.split(',').map(Number))) && ok;
+// Nor this: `npm run bench -- compact` exports 2,000 conversations six times (about two minutes).
+if (which === 'compact') ok = (await compactBench(2000, 5)) && ok;
 process.exitCode = ok ? 0 : 1;
