@@ -51,16 +51,9 @@ describe('--duckdb-memory: an account that outgrows DuckDB’s memory limit', ()
     expect(again.code, again.stderr).toBe(0);
     const before = await snapshots();
     expect(before).toHaveLength(2);
-    const pruned = await runCli([
-      'prune',
-      '--output',
-      out,
-      '--keep',
-      '1',
-      '--compact',
-      '--duckdb-memory',
-      '16',
-    ]);
+    const prune = (mb: string) =>
+      runCli(['prune', '--output', out, '--keep', '1', '--compact', '--duckdb-memory', mb]);
+    const pruned = await prune('16');
     expect(pruned.code).toBe(2);
     expect(pruned.stderr).toMatch(/needs more memory than DuckDB's 16 MB limit/);
     expect(await snapshots()).toEqual(before);
@@ -74,16 +67,7 @@ describe('--duckdb-memory: an account that outgrows DuckDB’s memory limit', ()
     });
     expect(await snapshots()).toHaveLength(3);
 
-    const enough = await runCli([
-      'prune',
-      '--output',
-      out,
-      '--keep',
-      '1',
-      '--compact',
-      '--duckdb-memory',
-      '64',
-    ]);
+    const enough = await prune('64');
     expect(enough.code, enough.stderr).toBe(0);
     expect(await snapshots()).toHaveLength(1);
 
