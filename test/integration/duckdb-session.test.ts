@@ -49,4 +49,32 @@ describe('DuckDB sessions over an output (compact, import-dyi)', () => {
     });
     expect(await readdir(elsewhere)).toEqual([]);
   });
+
+  it('open one at a time in a process: the next opens when the one before closes, even one that failed to open', async () => {
+    const out = await tempDir();
+    const settings = { memoryLimitMb: 64, threads: 1, task: 'testing' };
+    const events: string[] = [];
+    const first = await openDuckDb(out, 'first', settings);
+    const second = openDuckDb(out, 'second', settings).then((s) => {
+      events.push('second open');
+      return s;
+    });
+    // A link planted at current/ makes this one fail to open: its turn must still end.
+    const linked = await tempDir();
+    await symlink(await tempDir(), join(linked, 'current'));
+    const failing = openDuckDb(linked, 'failing', settings).catch((e: unknown) => {
+      events.push('failing refused');
+      return e;
+    });
+    // Work on the first session while the others wait (DuckDB opens in milliseconds: they would be open by now).
+    for (let i = 0; i < 3; i++)
+      await first.connection.run('SELECT count(*) FROM range(3000000) t(i) WHERE i % 7 = 0');
+    events.push('first closing');
+    await first.close();
+    await (await second).close();
+    expect(await failing).toMatchObject({ code: 'ESYMLINK' });
+    const third = await openDuckDb(out, 'third', settings);
+    await third.close();
+    expect(events).toEqual(['first closing', 'second open', 'failing refused']);
+  });
 });
