@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { UsageError } from './exit-codes.js';
 
 /** A numeric flag's allowed values. */
@@ -27,4 +28,24 @@ export function inRange(flag: string, value: number, range: Range): number {
   const kind = range.integer === true ? 'a whole number' : 'a number';
   const got = Number.isFinite(value) ? ` (got ${value})` : ' (got something that is not a number)';
   throw new UsageError(`--${flag} must be ${kind} from ${range.min} to ${range.max}${got}`);
+}
+
+/** The memory this process may use, in MB: the machine's, or its container's (cgroup) limit when lower. */
+function availableMemoryMb(): number {
+  const constrained = process.constrainedMemory();
+  const bytes = constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
+  return Math.floor(bytes / 1024 / 1024);
+}
+
+/**
+ * `--duckdb-memory` checked: in range, and a warning (not an error: swap may cover it) when it is more than this
+ * machine or container has, where DuckDB would not spill to disk before the system stopped the process.
+ */
+export function checkDuckDbMemory(mb: number, available = availableMemoryMb()): void {
+  inRange('duckdb-memory', mb, DUCKDB_MEMORY_MB);
+  if (mb > available)
+    process.stderr.write(
+      `ig-export: --duckdb-memory ${mb} is more than the ${available} MB this machine (or container) has: ` +
+        'DuckDB would not spill to disk before the system stopped the process; give less than that\n',
+    );
 }

@@ -71,6 +71,13 @@ describe('--duckdb-memory: an account that outgrows DuckDB’s memory limit', ()
     expect(enough.code, enough.stderr).toBe(0);
     expect(await snapshots()).toHaveLength(1);
 
+    // More than the machine has: DuckDB would never spill before the system stopped the process. A warning, not an error.
+    const huge = await runCli(['compact', '--output', out, '--duckdb-memory', '1048576']);
+    expect(huge.code, huge.stderr).toBe(0);
+    expect(huge.stderr).toMatch(
+      /^ig-export: --duckdb-memory 1048576 is more than the \d+ MB this machine \(or container\) has: .*give less than that\n/,
+    );
+
     for (const value of ['8', 'lots']) {
       const refused = await runCli(['compact', '--output', out, '--duckdb-memory', value]);
       expect(refused.code).toBe(2);

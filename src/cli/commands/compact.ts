@@ -5,7 +5,7 @@ import { accountLockDir, accountsIn } from '../../snapshots/layout.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetCompression } from '../../writers/parquet-options.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
 import { stateDirOf } from '../definitions/shared-options.js';
-import { DUCKDB_MEMORY_MB, inRange } from '../option-ranges.js';
+import { checkDuckDbMemory } from '../option-ranges.js';
 
 export interface CompactArgs {
   output: string;
@@ -39,7 +39,7 @@ export const foldedNote = (r: CompactResult): string =>
 
 /** `ig-export compact`: builds <output>/current/account=<id>/{messages,conversations}.parquet from every snapshot. */
 export async function compactCommand(args: CompactArgs): Promise<CommandResult> {
-  inRange('duckdb-memory', args['duckdb-memory'], DUCKDB_MEMORY_MB);
+  checkDuckDbMemory(args['duckdb-memory']);
   const accounts = await selectAccounts(args.output, args.account);
   const results = [];
   for (const accountId of accounts) {

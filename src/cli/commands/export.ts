@@ -5,6 +5,7 @@ import { exportAccount } from '../export-account.js';
 import { loadConfigFile, mergeSettings } from '../export-settings.js';
 import { exportFleet } from '../fleet-export.js';
 import { fleetFrom, parseAccountNames } from '../fleet-selection.js';
+import { checkDuckDbMemory } from '../option-ranges.js';
 import { ProgressDisplay } from '../progress-display.js';
 import { withStopSignals } from '../stop-signals.js';
 
@@ -26,6 +27,7 @@ export async function exportCommand(args: ExportArgs): Promise<CommandResult> {
     args.config === undefined ? { settings: {}, accounts: undefined } : await loadConfigFile(args.config);
   const settings = mergeSettings(config.settings, args);
   const fleet = fleetFrom(config, args);
+  if (settings.compact) checkDuckDbMemory(settings['duckdb-memory']);
   // A live frame on a terminal; cron (no TTY) and --quiet keep plain log lines.
   const display = process.stderr.isTTY && !settings.quiet ? new ProgressDisplay() : undefined;
   const logger = createCliLogger(

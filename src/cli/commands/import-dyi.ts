@@ -17,7 +17,7 @@ import { InterruptedError, UsageError, type CommandResult } from '../exit-codes.
 import { withStopSignals } from '../stop-signals.js';
 import { toolVersion } from '../tool-version.js';
 import { selectAccounts } from './compact.js';
-import { DUCKDB_MEMORY_MB, inRange } from '../option-ranges.js';
+import { checkDuckDbMemory } from '../option-ranges.js';
 
 export interface ImportDyiArgs {
   archive: string;
@@ -42,7 +42,7 @@ async function accountOf(args: ImportDyiArgs): Promise<string> {
 
 /** `ig-export import-dyi <archive>`: an import snapshot of the archive's texts (see pipeline/archive-import). */
 export async function importDyiCommand(args: ImportDyiArgs): Promise<CommandResult> {
-  inRange('duckdb-memory', args['duckdb-memory'], DUCKDB_MEMORY_MB);
+  checkDuckDbMemory(args['duckdb-memory']);
   await stat(args.archive).catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read the archive ${args.archive} (${e.code ?? String(e)}): check the path`);
   });

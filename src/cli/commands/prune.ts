@@ -7,7 +7,7 @@ import { DEFAULT_PARQUET_OPTIONS } from '../../writers/parquet-options.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
 import { selectAccounts } from './compact.js';
 import { stateDirOf } from '../definitions/shared-options.js';
-import { DUCKDB_MEMORY_MB, inRange } from '../option-ranges.js';
+import { checkDuckDbMemory } from '../option-ranges.js';
 
 export interface PruneArgs {
   output: string;
@@ -27,7 +27,7 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
  * holds (`--compact` builds it first); otherwise it refuses and says so. Holds each account's run lock meanwhile.
  */
 export async function pruneCommand(args: PruneArgs): Promise<CommandResult> {
-  inRange('duckdb-memory', args['duckdb-memory'], DUCKDB_MEMORY_MB);
+  checkDuckDbMemory(args['duckdb-memory']);
   const retention = parseRetention(args.keep);
   if (!retention)
     throw new UsageError(
