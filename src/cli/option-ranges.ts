@@ -41,8 +41,9 @@ function availableMemoryMb(): number {
  * `--duckdb-memory` checked: in range, and a warning (not an error: swap may cover it) when it is more than this
  * machine or container has, where DuckDB would not spill to disk before the system stopped the process.
  */
-export function checkDuckDbMemory(mb: number, available = availableMemoryMb()): void {
+export function checkDuckDbMemory(mb: number): void {
   inRange('duckdb-memory', mb, DUCKDB_MEMORY_MB);
+  const available = availableMemoryMb();
   if (mb > available)
     process.stderr.write(
       `ig-export: --duckdb-memory ${mb} is more than the ${available} MB this machine (or container) has: ` +
