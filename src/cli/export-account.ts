@@ -4,6 +4,7 @@ import { RecordingExistsError, startRecording, type ExchangeRecorder } from '../
 import { sendGet } from '../graph/transport.js';
 import type { Logger } from '../logger.js';
 import type { OnProgress } from '../pipeline/extensions/export-progress.js';
+import type { ExportOptions } from '../pipeline/run-export.js';
 import { accountLockDir } from '../snapshots/layout.js';
 import {
   expiryWarning,
@@ -132,26 +133,45 @@ export async function exportAccount(
   const { stateDir } = options.run;
   await rememberFirstSeen(stateDir, token.token, startedMs);
   if (settings.compact && run.snapshotDirs.length > 0) {
-    try {
-      // Loaded only when asked for: DuckDB is a large native module, and a locked run must answer at once.
-      const { compactAccount } = await import('../snapshots/compact.js');
-      const { foldedNote } = await import('./commands/compact.js');
-      const now = (): number => systemClock.now();
-      const current = await withRunLock(accountLockDir(options.run.stateDir, run.accountId), now, () =>
-        compactAccount(options.run.outputRoot, run.accountId, options.parquet, now, {
-          stateDir: options.run.stateDir,
-          duckdbMemoryMb: settings['duckdb-memory'],
-        }),
-      );
-      logger.info(
-        `current view rebuilt from ${current.snapshots} snapshots${foldedNote(current)}: ${current.dir}`,
-      );
-    } catch (e) {
-      // The export itself was published: a failed compaction must not turn it into a failed run.
-      const failure = describeFailure(e);
+    // Stopped by a signal: stop now; the next compaction folds what this run published.
+    const failure = report.signal?.aborted
+      ? { kind: 'interrupted', message: 'stopped by a signal' }
+      : await compactAfterExport(settings, options, run.accountId, logger);
+    if (failure) {
       logger.warn(`the current view was not rebuilt (${failure.message}); run "ig-export compact" later`);
-      summary['compactError'] = { kind: failure.kind, message: failure.message };
+      summary['compactError'] = failure;
     }
   }
   return { code, summary, text };
+}
+
+/**
+ * `--compact` after an export: the account's current view, under its lock. A failure is returned, not thrown: the
+ * export itself was published, and a failed compaction must not turn it into a failed run.
+ */
+async function compactAfterExport(
+  settings: ExportSettings,
+  options: ExportOptions,
+  accountId: string,
+  logger: Logger,
+): Promise<{ kind: string; message: string } | undefined> {
+  try {
+    // Loaded only when asked for: DuckDB is a large native module, and a locked run must answer at once.
+    const { compactAccount } = await import('../snapshots/compact.js');
+    const { foldedNote } = await import('./commands/compact.js');
+    const now = (): number => systemClock.now();
+    const current = await withRunLock(accountLockDir(options.run.stateDir, accountId), now, () =>
+      compactAccount(options.run.outputRoot, accountId, options.parquet, now, {
+        stateDir: options.run.stateDir,
+        duckdbMemoryMb: settings['duckdb-memory'],
+      }),
+    );
+    logger.info(
+      `current view rebuilt from ${current.snapshots} snapshots${foldedNote(current)}: ${current.dir}`,
+    );
+    return undefined;
+  } catch (e) {
+    const failure = describeFailure(e);
+    return { kind: failure.kind, message: failure.message };
+  }
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -172,6 +173,34 @@ describe('cron-grade behaviour (spawned CLI)', () => {
     expect(lost).toBeGreaterThanOrEqual(9);
     expect((summary['snapshotDirs'] as string[]).length).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`lost ${lost} message bodies`));
+  });
+
+  it('a stop signal skips --compact: what was finished is published, and the next compact builds the view', async () => {
+    const sandbox = await startSandbox({ seed: 86, conversations: 40, maxMessagesPerConversation: 200 });
+    const total = callsToFinish(sandbox, new Set());
+    const out = await tempDir();
+    const run = spawnCli(
+      exportArgs(sandbox, out, '--compact', '--checkpoint-conversations', '4', '--hydrate', 'per-message'),
+      { env },
+    );
+    await waitFor(() => sandbox.stats.requests.length >= total / 2, run.result);
+    run.child.kill('SIGINT');
+    const stopped = await run.result;
+    expect(stopped.code, stopped.stderr).toBe(4);
+    expect(oneJsonLine(stopped)).toMatchObject({
+      status: 'partial',
+      stopReason: 'cancelled',
+      compactError: { kind: 'interrupted' },
+    });
+    expect(stopped.stderr).toMatch(
+      /the current view was not rebuilt \(stopped by a signal\); run \\?"ig-export compact\\?" later/,
+    );
+    expect(await snapshotDirs(sandbox, out)).not.toHaveLength(0);
+    const account = `account=${sandbox.data.account.userId}`;
+    expect(existsSync(join(out, 'current', account))).toBe(false);
+    const compacted = await runCli(['compact', '--output', out]);
+    expect(compacted.code, compacted.stderr).toBe(0);
+    expect(existsSync(join(out, 'current', account, 'manifest.json'))).toBe(true);
   });
 
   it('SIGTERM half way, and SIGKILL after a checkpoint: the next run finishes with only the calls of what was not published', async () => {
