@@ -94,8 +94,8 @@ async function columnsOf(connection: DuckDBConnection, source: string): Promise<
  * The current view of one account: the previous current view (which stands for every snapshot it folded, `prune`d
  * ones included) and the snapshots it has not folded yet (every snapshot with `rebuild` or without a view), folded into
  * one row per message (a row with content, hydrated, captured or imported, beats any other; otherwise the latest
- * snapshot wins) and one row per conversation (its latest row, with counts over the current messages). DuckDB does the folding with a memory limit (it spills to disk), so time grows with the data
- * and memory stays bounded; rows stream from DuckDB into the same Parquet writer as the snapshots, so the current
+ * snapshot wins) and one row per conversation (its latest row, with counts over the current messages). DuckDB does the
+ * folding with a memory limit (it spills to disk), so time grows with the data and memory stays bounded; rows stream from DuckDB into the same Parquet writer as the snapshots, so the current
  * view has exactly their schema. Each file is written under a temporary name and renamed into place; the manifest is
  * written last.
  */
@@ -108,7 +108,6 @@ export async function compactAccount(
 ): Promise<CompactResult> {
   const unsends = stateDir === undefined ? new Map<string, number>() : capturedUnsends(stateDir, accountId);
   const { dir, ids, previous, read, dropped } = await openView(outputRoot, accountId, rebuild);
-  const carry = previous !== undefined;
   const tag = `${process.pid}-${now()}`;
   // One thread: with two, each takes its share of the limit, and folding 786,000 rows (a 400,000-message export and its
   // archive import) failed with "Out of Memory" at 256 MB; with one it took 25 s and 640 MB RSS (README).
@@ -123,7 +122,7 @@ export async function compactAccount(
       const files = read.map((id) =>
         join(snapshotDir(outputRoot, accountId, id), tableFile(table, 'parquet')),
       );
-      if (carry) files.push(join(dir, tableFile(table, 'parquet')));
+      if (previous) files.push(join(dir, tableFile(table, 'parquet')));
       if (files.length === 0) throw new Error(`account ${accountId} has no snapshot to compact`);
       return `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
     };
@@ -170,7 +169,15 @@ export async function compactAccount(
     const tmpManifest = join(dir, `.manifest.json.tmp-${tag}`);
     await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
     await rename(tmpManifest, join(dir, MANIFEST_FILE));
-    return { accountId, dir, snapshots: ids.length, read: read.length, carried: carry, files, dropped };
+    return {
+      accountId,
+      dir,
+      snapshots: ids.length,
+      read: read.length,
+      carried: previous !== undefined,
+      files,
+      dropped,
+    };
   } catch (e) {
     throw session.explain(e);
   } finally {

@@ -46,8 +46,8 @@ async function takeTurn(): Promise<() => void> {
  * (only folders of dead processes: other accounts may be at work).
  *
  * One session at a time in a process: a fleet's `export --compact` would otherwise fold every account at once, each
- * with its own limit (8 accounts of 67,000 messages peaked at 1.38 GB; one at a time, 875 MB; not compacting, 658 MB). The
- * others wait their turn; close every session opened.
+ * with its own limit (8 accounts of 67,000 messages peaked at 1.38 GB; one at a time, 875 MB; not compacting,
+ * 658 MB). The others wait their turn; close every session opened.
  */
 export async function openDuckDb(
   outputRoot: string,
