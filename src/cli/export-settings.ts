@@ -52,9 +52,9 @@ const settingsShape = {
     )
     .optional(),
   'base-url': z
-    .url({ protocol: /^https?$/ })
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://graph.instagram.com' })
     .refine(
-      (u) => !/(^|\/)v\d+(\.\d+)?(\/|$)/.test(new URL(u).pathname),
+      (u) => !URL.canParse(u) || !/(^|\/)v\d+(\.\d+)?(\/|$)/.test(new URL(u).pathname),
       'holds an API version in its path: give the host only (e.g. https://graph.instagram.com); the version is --api-version',
     ),
   'api-version': z.string().regex(/^v\d+\.\d+$/, 'must look like v23.0'),
@@ -180,13 +180,21 @@ function defaults(): Record<string, unknown> {
   );
 }
 
+/** What to do when the config file cannot be read, by the error's code. */
+const CONFIG_UNREADABLE_FIX: Record<string, string> = {
+  ENOENT: 'no such file; check the path given to --config',
+  EACCES: 'permission denied; make the file readable by the user this runs as',
+  EISDIR: 'that is a folder; give the JSON file',
+};
+
 export async function loadConfigFile(path: string): Promise<ConfigFile> {
   let raw: string;
   try {
     raw = await readFile(path, 'utf8');
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
     throw new UsageError(
-      `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      `cannot read config file ${path} (${code}): ${CONFIG_UNREADABLE_FIX[code] ?? 'check --config'}`,
     );
   }
   let json: unknown;

@@ -27,6 +27,14 @@ describe('export settings', () => {
     await expect(loadConfigFile(secret)).rejects.toThrow(/must not hold the token/);
   });
 
+  it('says what to do when the config file cannot be read', async () => {
+    const dir = await tempDir();
+    await expect(loadConfigFile(join(dir, 'missing.json'))).rejects.toThrow(
+      `cannot read config file ${join(dir, 'missing.json')} (ENOENT): no such file; check the path given to --config`,
+    );
+    await expect(loadConfigFile(dir)).rejects.toThrow(/\(EISDIR\): that is a folder; give the JSON file$/);
+  });
+
   it('reads a config file saved with a UTF-8 byte order mark (Windows editors) like one without', async () => {
     const path = join(await tempDir(), 'bom.json');
     await writeFile(path, `\uFEFF${JSON.stringify({ 'max-rps': 1.5 })}`);
@@ -47,6 +55,12 @@ describe('export settings', () => {
   it('validates merged flag values', () => {
     expect(() => mergeSettings({}, { account: 'someone' })).toThrow(UsageError);
     expect(() => mergeSettings({}, { 'api-version': '23' })).toThrow(/api-version/);
+    expect(() => mergeSettings({}, { 'base-url': 'ftp://graph.example' })).toThrow(
+      '--base-url: must be an http(s) URL, e.g. https://graph.instagram.com',
+    );
+    expect(() => mergeSettings({}, { 'base-url': 'graph.instagram.com' })).toThrow(
+      /must be an http\(s\) URL/,
+    );
   });
   it('refuses days that do not exist instead of rolling them over, and takes those that do', () => {
     expect(parseInstant('2026-02-30')).toBeUndefined();
