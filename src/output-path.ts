@@ -90,8 +90,8 @@ export function refuseLink(path: string): void {
   if (link) throw new OutputPathError(path, 'ESYMLINK', 'write into');
 }
 
-/** Ensures `path` is a directory, creating missing levels one at a time. */
-export function ensureDirSync(path: string): void {
+/** Ensures `path` is a directory, creating missing levels one at a time; returns those it created, outermost first. */
+export function ensureDirSync(path: string): string[] {
   const target = resolve(path);
   const missing: string[] = [];
   let current = target;
@@ -111,13 +111,16 @@ export function ensureDirSync(path: string): void {
     if (!isDir) throw new OutputPathError(current, 'ENOTDIR', 'create');
     break;
   }
+  const created: string[] = [];
   for (const dir of missing.reverse()) {
     try {
       mkdirSync(dir);
+      created.push(dir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
       if (code === 'EEXIST' && statSync(dir).isDirectory()) continue; // created meanwhile by another process
       throw new OutputPathError(dir, code, 'create');
     }
   }
+  return created;
 }

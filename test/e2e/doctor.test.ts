@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireRunLock } from '../../src/state/run-lock.js';
 import { tempDir } from '../helpers/export-options.js';
@@ -41,6 +42,22 @@ describe('ig-export doctor (spawned CLI)', () => {
     // Two API calls at most: the account and a one-item conversations page.
     expect(sandbox.stats.requests.map((r) => r.endpoint)).toEqual(['me', 'conversations']);
     expect(sandbox.stats.requests[1]?.path).toMatch(/limit=1\b/);
+
+    // An output folder that does not exist yet is checked by making it, and nothing of it is left behind.
+    const fresh = join(await tempDir(), 'not', 'yet');
+    const ahead = await runCli(['doctor', '--base-url', sandbox.url, '--output', fresh, '--json'], {
+      env: { IG_ACCESS_TOKEN: TEST_TOKEN },
+    });
+    expect(ahead.code).toBe(0);
+    const aheadChecks = (JSON.parse(ahead.stdout) as DoctorLine).checks;
+    expect(aheadChecks.find((c) => c.name === 'output directory')?.detail).toMatch(
+      /not\/yet does not exist yet and can be created, [\d.]+ GB free$/,
+    );
+    expect(aheadChecks.find((c) => c.name === 'state directory')?.detail).toMatch(
+      /does not exist yet and can be created$/,
+    );
+    expect(existsSync(dirname(fresh))).toBe(false);
+    expect(good.line.checks.find((c) => c.name === 'output directory')?.detail).toMatch(/ is writable, /);
 
     const bad = await run({ IG_ACCESS_TOKEN: 'IGAAwrong-token-0000' });
     expect(bad.code).toBe(3);

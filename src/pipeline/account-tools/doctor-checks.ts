@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rm, statfs, writeFile } from 'node:fs/promises';
+import { rm, rmdir, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../clock.js';
 import { GraphClient } from '../../graph/client.js';
@@ -25,15 +25,26 @@ const MIN_FREE_BYTES = 200_000_000;
 
 const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(1)} GB`;
 
-/** A directory exists (or can be made) and takes a file; returns its free space. */
-async function writable(dir: string): Promise<number> {
-  ensureDirSync(dir);
-  const probe = join(dir, `.ig-export-doctor-${randomUUID()}`);
-  await writeFile(probe, 'ok', { flag: 'wx' });
-  await rm(probe, { force: true });
-  const fs = await statfs(dir);
-  return fs.bavail * fs.bsize;
+/**
+ * A directory exists (or can be made) and takes a file: its free space, and whether it exists yet. A folder doctor
+ * had to make to find out is removed again (a mistyped --output leaves nothing behind; the export makes it).
+ */
+async function writable(dir: string): Promise<{ free: number; exists: boolean }> {
+  const created = ensureDirSync(dir);
+  try {
+    const probe = join(dir, `.ig-export-doctor-${randomUUID()}`);
+    await writeFile(probe, 'ok', { flag: 'wx' });
+    await rm(probe, { force: true });
+    const fs = await statfs(dir);
+    return { free: fs.bavail * fs.bsize, exists: created.length === 0 };
+  } finally {
+    // Innermost first, and only if still empty: never a folder something else has written into meanwhile.
+    for (const made of created.reverse()) await rmdir(made).catch(() => undefined);
+  }
 }
+
+const whereTo = (dir: string, exists: boolean): string =>
+  exists ? `${dir} is writable` : `${dir} does not exist yet and can be created`;
 
 /**
  * `ig-export doctor`: what an export needs, checked in order with two API calls at most (the account, then a
@@ -75,20 +86,25 @@ export async function doctorChecks(
     });
   }
   await check('output directory', async () => {
-    const free = await writable(options.run.outputRoot);
+    const { free, exists } = await writable(options.run.outputRoot);
     if (free < MIN_FREE_BYTES)
       throw new Error(
         `${options.run.outputRoot} has only ${gb(free)} free; free some space or choose another --output`,
       );
-    return `${options.run.outputRoot} is writable, ${gb(free)} free`;
+    return `${whereTo(options.run.outputRoot, exists)}, ${gb(free)} free`;
   });
+  let stateExists = true;
   await check('state directory', async () => {
-    await writable(options.run.stateDir);
-    return `${options.run.stateDir} is writable`;
+    const { exists } = await writable(options.run.stateDir);
+    stateExists = exists;
+    return whereTo(options.run.stateDir, exists);
   });
   if (accountId !== undefined) {
     const id = accountId;
     await check('run lock', async () => {
+      // Every run takes its lock inside the state directory: without one, no run can hold it (and none is made).
+      if (!stateExists)
+        return `no other run holds account ${id} (no run has used ${options.run.stateDir} yet)`;
       await withRunLock(
         accountLockDir(options.run.stateDir, id),
         () => deps.clock.now(),
