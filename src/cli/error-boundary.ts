@@ -37,6 +37,8 @@ const MISSING_POSITIONAL: Record<string, string> = {
   verify: 'name what to verify: ig-export verify <snapshot folder, account folder or output root>…',
   token: 'name the action: ig-export token refresh',
   webhook: 'name the action: ig-export webhook subscribe, or ig-export webhook status',
+  'import-dyi':
+    'name the archive: ig-export import-dyi <the .zip Instagram gave, or the folder it unpacks to>',
 };
 
 /** `--name` when it was typed as a flag, `name` when it is a command's positional argument. */

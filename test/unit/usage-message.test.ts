@@ -38,6 +38,11 @@ describe('a parse failure is one line naming the flag or argument and what to do
       /^name what to verify/,
     ],
     [
+      'Not enough non-option arguments: got 0, need at least 1',
+      ctx('import-dyi', 'import-dyi'),
+      /^name the archive: ig-export import-dyi <the \.zip/,
+    ],
+    [
       'Unknown argument: max-rsp',
       ctx('export', 'export', '--max-rsp', '2'),
       'unknown option --max-rsp (did you mean --max-rps?)',
