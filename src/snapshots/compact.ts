@@ -91,6 +91,28 @@ async function columnsOf(connection: DuckDBConnection, source: string): Promise<
 }
 
 /**
+ * Renames the view's files into place, then writes its manifest (their rows and digests) last: a view whose manifest
+ * names files is complete. Returns the manifest's file entries.
+ */
+async function publishView(
+  dir: string,
+  tag: string,
+  view: Omit<CurrentViewManifest, 'files'> & { written: ReadonlyArray<readonly [string, string, number]> },
+): Promise<Record<string, FileEntry>> {
+  const { written, ...head } = view;
+  const files: Record<string, FileEntry> = {};
+  for (const [name, tmp, rows] of written) {
+    files[name] = { rows, ...(await digestFile(tmp)) };
+    await rename(tmp, join(dir, name));
+  }
+  const manifest: CurrentViewManifest = { ...head, files };
+  const tmpManifest = join(dir, `.manifest.json.tmp-${tag}`);
+  await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
+  await rename(tmpManifest, join(dir, MANIFEST_FILE));
+  return files;
+}
+
+/**
  * The current view of one account: the previous current view (which stands for every snapshot it folded, `prune`d
  * ones included) and the snapshots it has not folded yet (every snapshot with `rebuild` or without a view), folded into
  * one row per message (a row with content, hydrated, captured or imported, beats any other; otherwise the latest
@@ -152,23 +174,15 @@ export async function compactAccount(
       CONVERSATION_COLUMNS,
       parquet,
     );
-    const files: Record<string, FileEntry> = {};
-    for (const [name, tmp, rows] of [
-      ['messages.parquet', tmpMessages, messages],
-      ['conversations.parquet', tmpConversations, conversations],
-    ] as const) {
-      files[name] = { rows, ...(await digestFile(tmp)) };
-      await rename(tmp, join(dir, name));
-    }
-    const manifest: CurrentViewManifest = {
+    const files = await publishView(dir, tag, {
       built_at: new Date(now()).toISOString(),
       account_id: accountId,
       snapshot_ids: [...new Set([...(previous?.snapshot_ids ?? []), ...ids])].sort(),
-      files,
-    };
-    const tmpManifest = join(dir, `.manifest.json.tmp-${tag}`);
-    await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
-    await rename(tmpManifest, join(dir, MANIFEST_FILE));
+      written: [
+        ['messages.parquet', tmpMessages, messages],
+        ['conversations.parquet', tmpConversations, conversations],
+      ],
+    });
     return {
       accountId,
       dir,
