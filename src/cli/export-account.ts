@@ -134,9 +134,9 @@ export async function exportAccount(
   await rememberFirstSeen(stateDir, token.token, startedMs);
   if (settings.compact && run.snapshotDirs.length > 0) {
     // Stopped by a signal: stop now; the next compaction folds what this run published.
-    const failure = report.signal?.aborted
+    const failure = report.signal.aborted
       ? { kind: 'interrupted', message: 'stopped by a signal' }
-      : await compactAfterExport(settings, options, run.accountId, logger);
+      : await compactAfterExport(settings, options, run.accountId, logger, report.signal);
     if (failure) {
       logger.warn(`the current view was not rebuilt (${failure.message}); run "ig-export compact" later`);
       summary['compactError'] = failure;
@@ -154,6 +154,7 @@ async function compactAfterExport(
   options: ExportOptions,
   accountId: string,
   logger: Logger,
+  signal: AbortSignal,
 ): Promise<{ kind: string; message: string } | undefined> {
   try {
     // Loaded only when asked for: DuckDB is a large native module, and a locked run must answer at once.
@@ -164,6 +165,7 @@ async function compactAfterExport(
       compactAccount(options.run.outputRoot, accountId, options.parquet, now, {
         stateDir: options.run.stateDir,
         duckdbMemoryMb: settings['duckdb-memory'],
+        signal,
       }),
     );
     logger.info(
@@ -171,6 +173,8 @@ async function compactAfterExport(
     );
     return undefined;
   } catch (e) {
+    // Stopped meanwhile: the fold stopped at once, and the view is as it was.
+    if (signal.aborted) return { kind: 'interrupted', message: 'stopped by a signal while compacting' };
     const failure = describeFailure(e);
     return { kind: failure.kind, message: failure.message };
   }

@@ -39,6 +39,11 @@ export interface CompactOptions {
   rebuild?: boolean;
   /** DuckDB's memory limit in MB (default 256): it spills to disk beyond it, and fails when even that is not enough. */
   duckdbMemoryMb?: number | undefined;
+  /**
+   * Stops the fold (DuckDB's query interrupted, the rows no longer read) and rejects with the signal's reason: the
+   * previous view stands, and nothing of the attempt is left.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export interface CompactResult {
@@ -90,6 +95,20 @@ async function columnsOf(connection: DuckDBConnection, source: string): Promise<
   return new Set(reader.getRowObjectsJS().map((r) => r['column_name'] as string));
 }
 
+/** What a fold reads of one table: the snapshots it reads, and the previous view's file when there is one. */
+function foldSource(
+  outputRoot: string,
+  accountId: string,
+  read: readonly string[],
+  previousDir: string | undefined,
+  table: 'messages' | 'conversations',
+): string {
+  const files = read.map((id) => join(snapshotDir(outputRoot, accountId, id), tableFile(table, 'parquet')));
+  if (previousDir !== undefined) files.push(join(previousDir, tableFile(table, 'parquet')));
+  if (files.length === 0) throw new Error(`account ${accountId} has no snapshot to compact`);
+  return `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
+}
+
 /**
  * Renames the view's files into place, then writes its manifest (their rows and digests) last: a view whose manifest
  * names files is complete. Returns the manifest's file entries.
@@ -126,7 +145,7 @@ export async function compactAccount(
   accountId: string,
   parquet: ParquetWriterOptions,
   now: () => number,
-  { stateDir, rebuild = false, duckdbMemoryMb = DEFAULT_DUCKDB_MEMORY_MB }: CompactOptions = {},
+  { stateDir, rebuild = false, duckdbMemoryMb = DEFAULT_DUCKDB_MEMORY_MB, signal }: CompactOptions = {},
 ): Promise<CompactResult> {
   const unsends = stateDir === undefined ? new Map<string, number>() : capturedUnsends(stateDir, accountId);
   const { dir, ids, previous, read, dropped } = await openView(outputRoot, accountId, rebuild);
@@ -139,18 +158,15 @@ export async function compactAccount(
     task: `compacting account ${accountId}`,
   });
   const connection = session.connection;
+  const interrupt = (): void => connection.interrupt();
+  signal?.addEventListener('abort', interrupt, { once: true });
   try {
-    const sources = (table: 'messages' | 'conversations'): string => {
-      const files = read.map((id) =>
-        join(snapshotDir(outputRoot, accountId, id), tableFile(table, 'parquet')),
-      );
-      if (previous) files.push(join(dir, tableFile(table, 'parquet')));
-      if (files.length === 0) throw new Error(`account ${accountId} has no snapshot to compact`);
-      return `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
-    };
+    signal?.throwIfAborted();
+    const sources = (table: 'messages' | 'conversations'): string =>
+      withoutSuperseded(foldSource(outputRoot, accountId, read, previous ? dir : undefined, table));
     await loadSupersededThreads(connection, outputRoot, accountId, ids);
-    const messageSource = withoutSuperseded(sources('messages'));
-    const conversationSource = withoutSuperseded(sources('conversations'));
+    const messageSource = sources('messages');
+    const conversationSource = sources('conversations');
     const bom = await dropsLeadingBom(connection);
     await loadUnsends(connection, unsends);
     const tmpMessages = join(dir, `.messages.parquet.tmp-${tag}`);
@@ -159,7 +175,7 @@ export async function compactAccount(
       messagesQuery(messageSource, await columnsOf(connection, messageSource), bom),
       tmpMessages,
       MESSAGE_COLUMNS,
-      parquet,
+      { parquet, signal },
     );
     const tmpConversations = join(dir, `.conversations.parquet.tmp-${tag}`);
     const conversations = await copyQuery(
@@ -172,7 +188,7 @@ export async function compactAccount(
       ),
       tmpConversations,
       CONVERSATION_COLUMNS,
-      parquet,
+      { parquet, signal },
     );
     const files = await publishView(dir, tag, {
       built_at: new Date(now()).toISOString(),
@@ -193,8 +209,10 @@ export async function compactAccount(
       dropped,
     };
   } catch (e) {
+    signal?.throwIfAborted(); // stopped: DuckDB's "Interrupted!" is not the reason
     throw session.explain(e);
   } finally {
+    signal?.removeEventListener('abort', interrupt);
     await session.close();
     for (const name of await readdir(dir))
       if (name.includes(`.tmp-${tag}`)) await rm(join(dir, name), { force: true });
@@ -374,18 +392,20 @@ async function removeLeftovers(dir: string): Promise<void> {
     if (name.startsWith('.') && name.includes('.tmp-')) await rm(join(dir, name), { force: true });
 }
 
-/** Streams a query's rows, chunk by chunk, into a Parquet file; returns the row count. */
+/** Streams a query's rows, chunk by chunk, into a Parquet file; returns the row count. A stop ends it at a chunk. */
 async function copyQuery(
   connection: DuckDBConnection,
   sql: string,
   path: string,
   columns: readonly Column[],
-  parquet: ParquetWriterOptions,
+  { parquet, signal }: { parquet: ParquetWriterOptions; signal: AbortSignal | undefined },
 ): Promise<number> {
   const writer = createParquetWriter<Record<string, unknown>>(path, columns, parquet);
   try {
+    signal?.throwIfAborted();
     const result = await connection.stream(sql);
     for await (const rows of result.yieldRowObjectJs()) {
+      signal?.throwIfAborted();
       for (const row of rows) await writer.write(row);
     }
     return (await writer.close()).rows;

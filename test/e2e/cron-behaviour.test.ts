@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireRunLock } from '../../src/state/run-lock.js';
@@ -201,6 +201,52 @@ describe('cron-grade behaviour (spawned CLI)', () => {
     const compacted = await runCli(['compact', '--output', out]);
     expect(compacted.code, compacted.stderr).toBe(0);
     expect(existsSync(join(out, 'current', account, 'manifest.json'))).toBe(true);
+  });
+
+  it('a stop signal during compact or prune --compact ends the fold at once: exit 130, one line, the view as it was', async () => {
+    // About 12,000 messages in two snapshots: their fold takes long enough to be stopped half way.
+    const sandbox = await startSandbox({ seed: 87, conversations: 200 });
+    const out = await tempDir();
+    expect((await runCli(exportArgs(sandbox, out, '--compact'), { env })).code).toBe(0);
+    expect((await runCli(exportArgs(sandbox, out, '--full'), { env })).code).toBe(0);
+    const account = sandbox.data.account.userId;
+    const view = join(out, 'current', `account=${account}`);
+    const manifest = await readFile(join(view, 'manifest.json'), 'utf8');
+    const snapshots = (): string[] => readdirSync(join(out, `account=${account}`));
+    const before = snapshots();
+    // Stopped once the fold has begun writing the view's messages file under its temporary name.
+    const stopMidFold = async (args: string[]): Promise<CliResult> => {
+      const run = spawnCli(args, { env });
+      await waitFor(() => readdirSync(view).some((n) => n.startsWith('.messages.parquet.tmp-')), run.result);
+      run.child.kill('SIGINT');
+      return run.result;
+    };
+    const compact = await stopMidFold(['compact', '--output', out, '--rebuild', '--json']);
+    expect(compact.code, compact.stderr).toBe(130);
+    expect(oneJsonLine(compact)).toMatchObject({ status: 'failed', error: { kind: 'interrupted' } });
+    expect(compact.stderr).toContain(
+      `ig-export: stopped by a signal while compacting account ${account}: its current view is as it was before; run ig-export compact again`,
+    );
+    const prune = await stopMidFold(['prune', '--output', out, '--keep', '1', '--compact']);
+    expect(prune.code, prune.stderr).toBe(130);
+    expect(prune.stderr).toMatch(
+      /stopped by a signal while compacting .+ run ig-export prune --compact again\n$/,
+    );
+    // The previous view stands, nothing was pruned, and neither a temporary file nor DuckDB's spill is left.
+    expect(await readFile(join(view, 'manifest.json'), 'utf8')).toBe(manifest);
+    expect(snapshots()).toEqual(before);
+    expect(readdirSync(view).sort()).toEqual(['conversations.parquet', 'manifest.json', 'messages.parquet']);
+    expect(readdirSync(join(out, 'current')).filter((n) => n.startsWith('.'))).toEqual([]);
+    // export --compact stopped while folding: its snapshot was published already, and the view stays as it was.
+    const exported = await stopMidFold(exportArgs(sandbox, out, '--full', '--compact'));
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(oneJsonLine(exported)).toMatchObject({
+      status: 'complete',
+      compactError: { kind: 'interrupted', message: 'stopped by a signal while compacting' },
+    });
+    expect(snapshots()).toHaveLength(before.length + 1);
+    expect(await readFile(join(view, 'manifest.json'), 'utf8')).toBe(manifest);
+    expect(readdirSync(view).sort()).toEqual(['conversations.parquet', 'manifest.json', 'messages.parquet']);
   });
 
   it('SIGTERM half way, and SIGKILL after a checkpoint: the next run finishes with only the calls of what was not published', async () => {

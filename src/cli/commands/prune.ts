@@ -5,7 +5,9 @@ import { accountLockDir } from '../../snapshots/layout.js';
 import { withRunLock } from '../../state/run-lock.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../../writers/parquet-options.js';
 import { UsageError, type CommandResult } from '../exit-codes.js';
-import { selectAccounts } from './compact.js';
+import { selectAccounts, stoppedCompacting } from './compact.js';
+import { createCliLogger, type LogLevel } from '../cli-logger.js';
+import { withStopSignals } from '../stop-signals.js';
 import { stateDirOf } from '../definitions/shared-options.js';
 import { checkDuckDbMemory } from '../option-ranges.js';
 
@@ -18,6 +20,7 @@ export interface PruneArgs {
   compact: boolean;
   'duckdb-memory': number;
   json: boolean;
+  'log-level': LogLevel;
 }
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -34,6 +37,7 @@ export async function pruneCommand(args: PruneArgs): Promise<CommandResult> {
       `--keep ${args.keep}: give a number of snapshots (e.g. 30) or an age (90m, 12h, 14d, 2w)`,
     );
   const stateDir = stateDirOf(args);
+  const logger = createCliLogger(args['log-level'], () => []);
   const plans: PrunePlan[] = [];
   for (const accountId of await selectAccounts(args.output, args.account)) {
     // A dry run only reads: it works on a read-only archive, and takes no lock (it may race a run: it is a plan).
@@ -41,10 +45,21 @@ export async function pruneCommand(args: PruneArgs): Promise<CommandResult> {
       args['dry-run'] ? fn() : withRunLock(accountLockDir(stateDir, accountId), () => systemClock.now(), fn);
     const plan = await locked(async () => {
       if (args.compact && !args['dry-run'])
-        await compactAccount(args.output, accountId, DEFAULT_PARQUET_OPTIONS, () => systemClock.now(), {
-          stateDir,
-          duckdbMemoryMb: args['duckdb-memory'],
-        });
+        await withStopSignals(
+          logger,
+          args.json,
+          (signal) =>
+            compactAccount(args.output, accountId, DEFAULT_PARQUET_OPTIONS, () => systemClock.now(), {
+              stateDir,
+              duckdbMemoryMb: args['duckdb-memory'],
+              signal,
+            }).catch((e: unknown) => {
+              throw signal.aborted
+                ? stoppedCompacting(accountId, 'ig-export prune --compact', plans.length)
+                : e;
+            }),
+          'stopping the compaction; nothing of this account will be pruned',
+        );
       const p = await planPrune(args.output, accountId, retention, systemClock.now());
       if (p.notCompacted.length > 0 && !args['dry-run']) {
         throw new UsageError(
