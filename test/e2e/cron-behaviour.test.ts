@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireRunLock } from '../../src/state/run-lock.js';
@@ -247,6 +247,29 @@ describe('cron-grade behaviour (spawned CLI)', () => {
     expect(snapshots()).toHaveLength(before.length + 1);
     expect(await readFile(join(view, 'manifest.json'), 'utf8')).toBe(manifest);
     expect(readdirSync(view).sort()).toEqual(['conversations.parquet', 'manifest.json', 'messages.parquet']);
+  });
+
+  it('a stop signal ends verify at once, even half way through a file, with one line saying how far it got', async () => {
+    const sandbox = await startSandbox({ seed: 88, conversations: 3 });
+    const out = await tempDir();
+    for (const more of [[], ['--full']])
+      expect((await runCli(exportArgs(sandbox, out, ...more), { env })).code).toBe(0);
+    const account = join(out, `account=${sandbox.data.account.userId}`);
+    const [, second] = readdirSync(account)
+      .filter((n) => n.startsWith('snapshot='))
+      .sort();
+    // The second snapshot's NDJSON replaced by 64 GiB of (sparse) zeros: hashing it would take a minute or more.
+    const huge = join(account, second!, 'messages.ndjson');
+    await writeFile(huge, '');
+    await truncate(huge, 64 * 2 ** 30);
+    const run = spawnCli(['verify', account]);
+    await run.waitForStdout(/^OK /m);
+    run.child.kill('SIGINT');
+    const stopped = await run.result;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toMatch(
+      /\nig-export: verify was stopped by a signal after checking 1 of 2; it only reads, so nothing changed: run it again\n$/,
+    );
   });
 
   it('SIGTERM half way, and SIGKILL after a checkpoint: the next run finishes with only the calls of what was not published', async () => {

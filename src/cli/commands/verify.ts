@@ -9,11 +9,14 @@ import {
 } from '../../snapshots/layout.js';
 import { refuseLink } from '../../output-path.js';
 import { verifyCurrentView, verifySnapshot, type VerifyResult } from '../../snapshots/verify.js';
-import { ExitCode, UsageError, type CommandResult } from '../exit-codes.js';
+import { createCliLogger, type LogLevel } from '../cli-logger.js';
+import { ExitCode, InterruptedError, UsageError, type CommandResult } from '../exit-codes.js';
+import { withStopSignals } from '../stop-signals.js';
 
 export interface VerifyArgs {
   snapshots: string[];
   json: boolean;
+  'log-level': LogLevel;
 }
 
 interface Target {
@@ -83,6 +86,29 @@ async function snapshotDirsOf(path: string): Promise<string[]> {
   );
 }
 
+/** One target's lines: OK, or ALTERED and each problem. */
+function printResult(kind: Target['kind'], r: VerifyResult): void {
+  if (r.intact)
+    process.stdout.write(
+      kind === 'view'
+        ? `OK       ${r.dir} (current view: ${r.filesChecked} files match its manifest)\n`
+        : `OK       ${r.dir} (${r.filesChecked} files, manifest digest matches)\n`,
+    );
+  else {
+    process.stdout.write(`ALTERED  ${r.dir}\n`);
+    for (const p of r.problems) process.stdout.write(`  ${p.kind.padEnd(23)} ${p.file}: ${p.detail}\n`);
+  }
+}
+
+/** What a signal stopping verify says: how far it got (it changes nothing, so running it again is all there is). */
+function stoppedVerifying(results: readonly VerifyResult[], total: number): InterruptedError {
+  const altered = results.filter((r) => !r.intact).length;
+  return new InterruptedError(
+    `verify was stopped by a signal after checking ${results.length} of ${total}` +
+      `${altered > 0 ? ` (${altered} of them altered)` : ''}; it only reads, so nothing changed: run it again`,
+  );
+}
+
 /**
  * `ig-export verify <dir…>`: checks each snapshot against its manifest and the manifest against manifest.sha256.
  * Prints OK or every problem; exit 0 when all are intact, 9 otherwise.
@@ -92,22 +118,28 @@ export async function verifyCommand(args: VerifyArgs): Promise<CommandResult> {
   for (const path of args.snapshots) targets.push(...(await targetsOf(path)));
   const dirs = targets.map((t) => t.dir);
   const results: VerifyResult[] = [];
-  for (const { kind, dir } of targets) {
-    const r = kind === 'view' ? await verifyCurrentView(dir) : await verifySnapshot(dir);
-    results.push(r);
-    if (!args.json) {
-      if (r.intact)
-        process.stdout.write(
-          kind === 'view'
-            ? `OK       ${dir} (current view: ${r.filesChecked} files match its manifest)\n`
-            : `OK       ${dir} (${r.filesChecked} files, manifest digest matches)\n`,
-        );
-      else {
-        process.stdout.write(`ALTERED  ${dir}\n`);
-        for (const p of r.problems) process.stdout.write(`  ${p.kind.padEnd(23)} ${p.file}: ${p.detail}\n`);
+  const logger = createCliLogger(args['log-level'], () => []);
+  await withStopSignals(
+    logger,
+    args.json,
+    async (signal) => {
+      // verify only reads: a signal ends it at once, in the middle of a file's hash if need be.
+      const stopped = new Promise<never>((_, reject) =>
+        signal.addEventListener('abort', () => reject(stoppedVerifying(results, targets.length)), {
+          once: true,
+        }),
+      );
+      for (const { kind, dir } of targets) {
+        const r = await Promise.race([
+          kind === 'view' ? verifyCurrentView(dir) : verifySnapshot(dir),
+          stopped,
+        ]);
+        results.push(r);
+        if (!args.json) printResult(kind, r);
       }
-    }
-  }
+    },
+    'stopping verify',
+  );
   const intact = results.every((r) => r.intact);
   const failed = results.filter((r) => !r.intact).length;
   const views = targets.filter((t) => t.kind === 'view').length;

@@ -18,6 +18,6 @@ export const verifyDefinition = defineCommand({
       .example('$0 verify output/account=1784… --json', 'check every snapshot of an account'),
   handler: async (args) => {
     const { verifyCommand } = await import('../commands/verify.js');
-    return verifyCommand({ snapshots: args.snapshots, json: args.json });
+    return verifyCommand({ snapshots: args.snapshots, json: args.json, 'log-level': args['log-level'] });
   },
 });
