@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ExportOptions } from '../pipeline/run-export.js';
 import { DEFAULT_PARQUET_OPTIONS } from '../writers/parquet-options.js';
 import { DETAIL_WINDOW, LISTING_OVERLAP_MS } from '../graph/meta-limits.js';
+import { TABLE_FORMATS, type TableFormat } from '../snapshots/layout.js';
 import { EXPORT_FLAGS } from './definitions/export-flags.js';
 import { stateDirOf } from './definitions/shared-options.js';
 import { UsageError } from './exit-codes.js';
@@ -78,10 +79,19 @@ const settingsShape = {
     .transform((s) => [...new Set(s.split(',').map((f) => f.trim()))])
     .pipe(
       z
-        .array(z.enum(['ndjson', 'parquet']), { error: 'formats are ndjson and parquet' })
-        .refine((fs) => fs.includes('parquet'), {
-          error: 'must include parquet (compact and import-dyi read it): parquet or ndjson,parquet',
-        }),
+        .array(z.string())
+        // One message for the whole flag (as `--formats`, never one per item of the list it became).
+        .superRefine((fs, ctx) => {
+          const unknown = fs.filter((f) => !(TABLE_FORMATS as readonly string[]).includes(f));
+          const message =
+            unknown.length > 0
+              ? `${unknown.map((f) => JSON.stringify(f)).join(', ')} ${unknown.length === 1 ? 'is not a format' : 'are not formats'}: the formats are ${TABLE_FORMATS.join(', ')}`
+              : fs.includes('parquet')
+                ? undefined
+                : 'must include parquet (compact and import-dyi read it): parquet or ndjson,parquet';
+          if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+        })
+        .transform((fs) => fs as TableFormat[]),
     ),
   full: z.boolean(),
   'state-dir': z.string().min(1).optional(),

@@ -52,6 +52,18 @@ describe('export settings', () => {
     await expect(loadConfigFile(path)).rejects.toThrow(/formats/);
   });
 
+  it('names the formats it does not know, by the flag alone', () => {
+    expect(() => mergeSettings({}, { formats: 'csv,parquet,xml' })).toThrow(
+      /^invalid option --formats: "csv", "xml" are not formats: the formats are ndjson, parquet$/,
+    );
+    expect(() => mergeSettings({}, { formats: 'parquet,json' })).toThrow(
+      /^invalid option --formats: "json" is not a format: the formats are ndjson, parquet$/,
+    );
+    expect(() => mergeSettings({}, { formats: 'ndjson' })).toThrow(
+      /^invalid option --formats: must include parquet \(compact and import-dyi read it\)/,
+    );
+  });
+
   it('validates merged flag values', () => {
     expect(() => mergeSettings({}, { account: 'someone' })).toThrow(UsageError);
     expect(() => mergeSettings({}, { 'api-version': '23' })).toThrow(/api-version/);
