@@ -10,14 +10,18 @@ import { dirname, resolve } from 'node:path';
  * the nearest existing ancestor down, so every failure is a single system call's answer.
  */
 
-/** A path the user chose (--output, --state-dir) cannot be used; the message names the path and the fix. */
+/**
+ * A path the user chose cannot be used; the message names the path and the fix. `flag` is the option that chose it,
+ * when that is not --output or --state-dir (`--record`), so the advice names the right one.
+ */
 export class OutputPathError extends Error {
   override name = 'OutputPathError';
 
   constructor(
     readonly path: string,
     readonly code: string,
-    action: string,
+    readonly action: string,
+    readonly flag?: string,
   ) {
     super(`cannot ${action} ${path}: ${explain(code, path)}`);
   }

@@ -3,6 +3,7 @@ import { GraphAuthError } from '../graph/errors.js';
 import { RecordingExistsError, startRecording, type ExchangeRecorder } from '../graph/exchange-recording.js';
 import { sendGet } from '../graph/transport.js';
 import type { Logger } from '../logger.js';
+import { asOutputPathError, OutputPathError } from '../output-path.js';
 import type { OnProgress } from '../pipeline/extensions/export-progress.js';
 import type { ExportOptions } from '../pipeline/run-export.js';
 import { accountLockDir } from '../snapshots/layout.js';
@@ -88,7 +89,8 @@ function recordingFor(
     return startRecording(dir, new URL(baseUrl).origin, redactKey);
   } catch (e) {
     if (e instanceof RecordingExistsError) throw new UsageError(e.message);
-    throw e;
+    const path = asOutputPathError(e);
+    throw path ? new OutputPathError(path.path, path.code, path.action, '--record') : e;
   }
 }
 

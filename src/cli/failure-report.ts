@@ -92,7 +92,7 @@ export function describeFailure(e: unknown): FailureReport {
     return {
       code: ExitCode.Filesystem,
       kind: 'filesystem',
-      message: `${path.message}; choose another --output (or --state-dir) or fix the directory`,
+      message: `${path.message}; choose another ${path.flag ?? '--output (or --state-dir)'} or fix the directory`,
     };
   }
   // One line: DuckDB's errors, for one, go on with a list of settings to try (the stack trace at debug has it all).

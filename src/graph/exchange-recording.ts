@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureDirSync } from '../output-path.js';
 import { stripAccessToken } from './redact.js';
 import type { Transport, TransportResult } from './transport.js';
 
@@ -51,7 +52,8 @@ export interface ExchangeRecorder {
  * (replaced by a placeholder); `redactKey` turns content into keyed hashes.
  */
 export function startRecording(dir: string, origin: string, redactKey?: string): ExchangeRecorder {
-  mkdirSync(dir, { recursive: true });
+  // One level at a time: a recursive mkdir never returns under /proc (see output-path.ts).
+  ensureDirSync(dir);
   if (readdirSync(dir).includes(RECORDING_FILE))
     throw new RecordingExistsError(`--record ${dir} already holds a recording; choose an empty folder`);
   const file = join(dir, RECORDING_FILE);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { tempDir } from '../helpers/export-options.js';
 import { byKey, readNdjson } from '../helpers/expected-rows.js';
 import { exportArgs, runCli, spawnCli } from '../helpers/run-cli.js';
@@ -48,6 +48,24 @@ describe('export --record, then sandbox --replay, through the CLI', () => {
       replay.child.kill('SIGTERM');
       expect((await replay.result).code).toBe(0);
     }
+  });
+
+  it('--record where no folder can be made: exit 8 naming --record, before any call (it used to spin for ever on /proc)', async () => {
+    const sandbox = await startSandbox({ seed: 72, conversations: 1 });
+    const run = spawnCli(
+      exportArgs(sandbox.url, await tempDir(), '--record', '/proc/self/ig-export/recording'),
+      { env: { IG_ACCESS_TOKEN: TEST_TOKEN } },
+    );
+    // The code before this fix never ended, nor heeded SIGTERM: a test that times out must not leave it spinning.
+    onTestFinished(() => void run.child.kill('SIGKILL'));
+    const { code, stdout, stderr } = await run.result;
+    expect(code).toBe(8);
+    expect(JSON.parse(stdout)).toMatchObject({ error: { kind: 'filesystem' } });
+    expect(stderr).toContain(
+      'cannot create /proc/self/ig-export: ENOENT, this filesystem does not allow creating it (e.g. /proc); ' +
+        'choose another --record or fix the directory',
+    );
+    expect(sandbox.stats.requests).toHaveLength(0);
   });
 
   it('sandbox --replay of a folder with no recording: exit 2 naming it', async () => {
