@@ -29,7 +29,9 @@ const NETWORK_REASONS: Array<[RegExp, string]> = [
   [/^ECONNREFUSED$/, 'connection refused: nothing listens at that address and port'],
   [/^(ENOTFOUND|EAI_NONAME)$/, 'host name not found (DNS)'],
   [/^EAI_AGAIN$/, 'DNS lookup failed for now'],
-  [/^(timeout|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT)$/, 'no answer before the timeout'],
+  // `timeout` is ours: the per-request limit the user set (or left at 30 s). The others are the system's and undici's.
+  [/^timeout$/, 'no answer within --timeout-ms'],
+  [/^(ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT)$/, 'no answer before the timeout'],
   [/^(ECONNRESET|EPIPE|UND_ERR_SOCKET)$/, 'the connection was closed by the other side'],
   [/^(EHOSTUNREACH|ENETUNREACH|ENETDOWN)$/, 'network unreachable'],
   [/(CERT|TLS|SSL)/, 'TLS certificate or handshake problem'],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeFailure } from '../../src/cli/failure-report.js';
+import { GraphRequestError } from '../../src/graph/errors.js';
 
 describe('an unexpected failure is reported in one line', () => {
   it("keeps the first line of a library's multi-line message (DuckDB lists settings to try after it)", () => {
@@ -14,5 +15,27 @@ describe('an unexpected failure is reported in one line', () => {
         '(run with --log-level debug for the stack trace, and please report it)',
     );
     expect(describeFailure('plain text').message).toMatch(/^unexpected error: plain text \(/);
+  });
+
+  it("says which timeout ran out: the --timeout-ms the user can raise, or the system's", () => {
+    const unreachable = (networkCode: string): string =>
+      describeFailure(
+        new GraphRequestError(
+          { kind: 'transient', reason: networkCode },
+          'GET',
+          '/v23.0/me',
+          undefined,
+          undefined,
+          {
+            origin: 'http://127.0.0.1:8787',
+            networkCode,
+          },
+        ),
+      ).message;
+    expect(unreachable('timeout')).toBe(
+      'cannot reach http://127.0.0.1:8787 (timeout, no answer within --timeout-ms), even after retries; ' +
+        'check --base-url, DNS, proxy settings and the network',
+    );
+    expect(unreachable('ETIMEDOUT')).toContain('(ETIMEDOUT, no answer before the timeout)');
   });
 });
