@@ -173,6 +173,14 @@ const configFileSchema = z.strictObject({
   accounts: fleetSchema.optional(),
 });
 
+/** The keys an object of a config file takes: the settings at its top, an account's in the `accounts` list. */
+const configKeysAt = (path: readonly PropertyKey[]): readonly string[] | undefined =>
+  path.length === 0
+    ? Object.keys(configFileSchema.shape)
+    : path[0] === 'accounts' && path.length === 2
+      ? Object.keys(fleetAccountSchema.shape)
+      : undefined;
+
 export type ExportSettings = z.infer<typeof settingsSchema>;
 /** Settings as a config file or the flags give them (`formats` a comma-separated string, not yet a list). */
 export type GivenSettings = Partial<z.input<typeof settingsSchema>>;
@@ -223,7 +231,7 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
   }
   const parsed = configFileSchema.safeParse(json, { error: plainIssue });
   if (!parsed.success)
-    throw new UsageError(`config file ${path} is invalid: ${issuesLine(parsed.error, '')}`);
+    throw new UsageError(`config file ${path} is invalid: ${issuesLine(parsed.error, '', configKeysAt)}`);
   const { accounts } = parsed.data;
   const { accounts: _, ...settings } = json as GivenSettings & { accounts?: unknown };
   if (accounts !== undefined) {
