@@ -117,14 +117,16 @@ export async function readAccessToken(
   tokenFile: string | undefined,
   env: NodeJS.ProcessEnv,
   envName = TOKEN_ENV,
+  /** What named the file, for messages: the flag, or a fleet account's `token_file` key. */
+  fileKey = '--token-file',
 ): Promise<AccessToken> {
   if (tokenFile !== undefined) {
-    const token = await readSecretFile(tokenFile, '--token-file');
-    const warning = await looseMode(tokenFile, '--token-file');
+    const token = await readSecretFile(tokenFile, fileKey);
+    const warning = await looseMode(tokenFile, fileKey);
     return {
-      token: checkedToken(token, `--token-file ${tokenFile}`),
+      token: checkedToken(token, `${fileKey} ${tokenFile}`),
       source: 'file',
-      label: `--token-file ${tokenFile}`,
+      label: `${fileKey} ${tokenFile}`,
       ...(warning === undefined ? {} : { warning }),
     };
   }

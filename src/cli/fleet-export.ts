@@ -105,7 +105,7 @@ export async function exportFleet(
     let summary: Record<string, unknown>;
     try {
       if (ctx.signal.aborted) throw new FleetStoppedError();
-      const token = await readAccessToken(entry.token_file, process.env, entry.token_env);
+      const token = await readAccessToken(entry.token_file, process.env, entry.token_env, 'token_file');
       if (token.warning !== undefined) logger.warn(token.warning);
       let text: string;
       ({ code, summary, text } = await exportAccount(accountSettings(settings, entry), token, logger, {

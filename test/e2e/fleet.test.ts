@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,6 +132,25 @@ describe('many accounts in one command (spawned CLI against a three-account sand
     } finally {
       await release();
     }
+  });
+
+  it("names an account's unreadable token_file by its key, not as the --token-file flag", async () => {
+    const given = JSON.parse(await readFile(config, 'utf8')) as { accounts: Array<Record<string, string>> };
+    const missing = join(out, 'no-such-token');
+    const withFile = join(out, 'fleet-token-file.json');
+    const [first] = given.accounts;
+    await writeFile(
+      withFile,
+      JSON.stringify({
+        ...given,
+        accounts: [{ name: first?.name, account: first?.account, token_file: missing }],
+      }),
+    );
+    const r = await runCli(['export', '--config', withFile], { env: env() });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(
+      `[shop-a] FAILED (exit 2): cannot read token_file ${missing} (ENOENT): no such file; check the path`,
+    );
   });
 
   it('splits the fleet by --shard without overlap, and --accounts picks by name', async () => {
