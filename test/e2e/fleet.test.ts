@@ -134,7 +134,7 @@ describe('many accounts in one command (spawned CLI against a three-account sand
     }
   });
 
-  it("names an account's unreadable token_file by its key, not as the --token-file flag", async () => {
+  it("names an account's unreadable token_file by its key, not as the --token-file flag (export, doctor)", async () => {
     const given = JSON.parse(await readFile(config, 'utf8')) as { accounts: Array<Record<string, string>> };
     const missing = join(out, 'no-such-token');
     const withFile = join(out, 'fleet-token-file.json');
@@ -151,6 +151,9 @@ describe('many accounts in one command (spawned CLI against a three-account sand
     expect(r.stdout).toContain(
       `[shop-a] FAILED (exit 2): cannot read token_file ${missing} (ENOENT): no such file; check the path`,
     );
+    const doctor = await runCli(['doctor', '--config', withFile], { env: env() });
+    expect(doctor.code).toBe(2);
+    expect(doctor.stdout).toMatch(/FAIL +\[shop-a\] token +cannot read token_file \S+ \(ENOENT\)/);
   });
 
   it('splits the fleet by --shard without overlap, and --accounts picks by name', async () => {

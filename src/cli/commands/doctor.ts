@@ -51,13 +51,19 @@ function nodeCheck(): DoctorCheck {
 /** The token check, then (with a token) the account's checks. */
 async function accountChecks(
   settings: ExportSettings,
-  tokenEnv: string | undefined,
+  entry: FleetAccount | undefined,
   logLevel: LogLevel,
 ): Promise<DoctorCheck[]> {
+  const tokenEnv = entry?.token_env;
   const checks: DoctorCheck[] = [];
   let token: Awaited<ReturnType<typeof readAccessToken>> | undefined;
   try {
-    token = await readAccessToken(settings['token-file'], process.env, tokenEnv);
+    token = await readAccessToken(
+      settings['token-file'],
+      process.env,
+      tokenEnv,
+      entry === undefined ? '--token-file' : 'token_file',
+    );
     checks.push({
       name: 'token',
       ok: true,
@@ -106,7 +112,7 @@ export async function doctorCommand(args: DoctorArgs): Promise<CommandResult> {
   const node = nodeCheck();
   lines.push({ account: undefined, name: node.name, ok: node.ok, ...verdict(node) });
   for (const target of targets) {
-    const checks = await accountChecks(target.settings, target.entry?.token_env, args['log-level']);
+    const checks = await accountChecks(target.settings, target.entry, args['log-level']);
     lines.push(
       ...checks.map((c) => ({ account: target.entry?.name, name: c.name, ok: c.ok, ...verdict(c) })),
     );
