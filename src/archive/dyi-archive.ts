@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, sep } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { z } from 'zod';
@@ -185,8 +185,49 @@ async function openZip(file: string): Promise<ArchiveSource> {
   };
 }
 
+/**
+ * How deep below the given folder a `messages` folder is looked for: `your_instagram_activity/messages` sits at the
+ * second level, or the third when the folder given holds the unpacked one.
+ */
+const MESSAGES_FOLDER_DEPTH = 4;
+
+/** The sub-folders of `dir/rel` as paths relative to `dir` (`/`-separated); none when it cannot be read. */
+async function subfolders(dir: string, rel: string): Promise<string[]> {
+  const entries = await readdir(join(dir, rel), { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory()).map((e) => (rel === '' ? e.name : `${rel}/${e.name}`));
+}
+
+/**
+ * The thread files of an unpacked archive (`…/messages/<box>/<thread>/message_<n>.json` or `.html`), as paths
+ * relative to `dir`. Only the places where Meta puts them are listed, never the whole tree: a wrong folder given
+ * (a home folder, `/`, `/proc`) is answered at once with "no threads", instead of after listing every file below it.
+ */
+async function threadFileNames(dir: string): Promise<string[]> {
+  await readdir(dir); // the folder itself must be readable: its error is the one to report
+  const names: string[] = [];
+  let level = [''];
+  for (let depth = 0; depth < MESSAGES_FOLDER_DEPTH && level.length > 0; depth++) {
+    const next: string[] = [];
+    for (const rel of level) {
+      for (const sub of await subfolders(dir, rel)) {
+        if (basename(sub) !== 'messages') {
+          next.push(sub);
+          continue;
+        }
+        for (const box of await subfolders(dir, sub))
+          for (const thread of await subfolders(dir, box)) {
+            const files = await readdir(join(dir, thread)).catch(() => []);
+            names.push(...files.map((f) => `${thread}/${f}`));
+          }
+      }
+    }
+    level = next;
+  }
+  return names;
+}
+
 async function openFolder(dir: string): Promise<ArchiveSource> {
-  const names = (await readdir(dir, { recursive: true })).map((n) => n.split(sep).join('/'));
+  const names = await threadFileNames(dir);
   return {
     paths: names.filter((n) => THREAD_FILE.test(n)),
     htmlThreadFiles: names.filter((n) => HTML_THREAD_FILE.test(n)).length,

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { tempDir } from '../helpers/export-options.js';
 import { exportArgs, runCli, spawnCli } from '../helpers/run-cli.js';
 
@@ -55,6 +55,14 @@ describe('ig-export import-dyi, as a user runs it', () => {
         expect(r.stderr.split('\n')[0]).toMatch(/^ig-export: .+/);
         expect(r.stderr).not.toMatch(/\n\s+at /);
       }
+      // A wrong folder is answered at once: only the places Meta puts threads are listed, never the whole tree (a
+      // recursive listing of /proc did not end). A regression must not leave that process spinning after the test.
+      const proc = spawnCli(['import-dyi', '/proc', '--output', out]);
+      onTestFinished(() => void proc.child.kill('SIGKILL'));
+      const wrongFolder = await proc.result;
+      expect(wrongFolder.code).toBe(2);
+      expect(wrongFolder.stderr).toMatch(/^ig-export: \/proc holds no message threads/);
+
       const json = await runCli(['import-dyi', garbage, '--output', out, '--json']);
       expect(lastJson(json.stdout)).toMatchObject({ status: 'failed', exitCode: 2 });
     } finally {
