@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
@@ -16,14 +17,30 @@ interface LockOwner {
   since: string;
 }
 
-/** A process of this host with that pid exists (EPERM: it exists, owned by another user). */
+/**
+ * A process of this host with that pid runs (EPERM: it exists, owned by another user). A zombie does not: a run
+ * killed with SIGKILL stays one until its parent reaps it, which PID 1 of a container may do late or never, and it
+ * still answers signal 0. Linux tells its state in /proc; elsewhere the lock's staleness catches it.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // "pid (command) state …": the command may itself hold ")" or spaces.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
 }
 
 /**
