@@ -81,6 +81,11 @@ function checkedToken(token: string, where: string): string {
     throw new UsageError(
       `the token in ${where} holds whitespace or control characters: it must hold the token alone, on one line`,
     );
+  // Quotes copied with the token (from a .env file or a JSON answer) would only be refused by Meta, for one call.
+  if (/^["'`]|["'`]$/.test(token))
+    throw new UsageError(
+      `the token in ${where} is wrapped in quotes: remove them, the token is what is between`,
+    );
   return token;
 }
 

@@ -203,6 +203,21 @@ describe('ig-export CLI end to end', () => {
     }
   });
 
+  it('refuses a token wrapped in quotes before any call, without showing it', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'token'), '"IGAAquoted-token"\n');
+    for (const [args, env] of [
+      [['export', '--json'], { IG_ACCESS_TOKEN: "'IGAAquoted-token'" }],
+      [['export', '--json', '--token-file', join(dir, 'token')], {}],
+    ] as const) {
+      // No sandbox: a call would fail as unreachable (exit 7), not as this usage error.
+      const result = await runCli([...args, '--base-url', 'http://127.0.0.1:9'], { env });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/is wrapped in quotes: remove them, the token is what is between/);
+      expect(result.stderr + result.stdout).not.toContain('IGAAquoted');
+    }
+  });
+
   it('a token file that is missing, a folder or empty: exit 2, one line saying what to fix', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'empty'), '\n');
