@@ -246,7 +246,11 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
 }
 
 /** Defaults, then the config file, then flags given on the command line; the result is validated. */
-export function mergeSettings(config: GivenSettings, flags: Record<string, unknown>): ExportSettings {
+export function mergeSettings(
+  config: GivenSettings,
+  flags: Record<string, unknown>,
+  nowMs = Date.now(),
+): ExportSettings {
   const given = Object.fromEntries(
     Object.keys(EXPORT_FLAGS).flatMap((k) => (flags[k] === undefined ? [] : [[k, flags[k]]])),
   );
@@ -266,6 +270,10 @@ export function mergeSettings(config: GivenSettings, flags: Record<string, unkno
     (parseInstant(until) ?? 0) <= (parseInstant(since) ?? 0)
   ) {
     throw new UsageError(`--until ${until} must be later than --since ${since}`);
+  }
+  // No message can be created after now: such a window would export nothing, and say "nothing changed".
+  if (since !== undefined && (parseInstant(since) ?? 0) > nowMs) {
+    throw new UsageError(`--since ${since} is in the future: no message was created after it yet`);
   }
   return parsed.data;
 }

@@ -88,6 +88,14 @@ describe('export settings', () => {
       /must be an http\(s\) URL/,
     );
   });
+  it('refuses a --since in the future, which would export nothing and call it "nothing changed"', () => {
+    const now = Date.UTC(2026, 11, 3, 12);
+    expect(() => mergeSettings({}, { since: '2026-12-04' }, now)).toThrow(
+      /^--since 2026-12-04 is in the future: no message was created after it yet$/,
+    );
+    expect(mergeSettings({}, { since: '2026-12-03', full: true }, now).since).toBe('2026-12-03');
+  });
+
   it('refuses days that do not exist instead of rolling them over, and takes those that do', () => {
     expect(parseInstant('2026-02-30')).toBeUndefined();
     expect(parseInstant('2026-02-29')).toBeUndefined(); // not a leap year
