@@ -6,6 +6,7 @@ import { GraphAuthError } from '../graph/errors.js';
 import type { Logger } from '../logger.js';
 import type { OnProgress } from '../pipeline/extensions/export-progress.js';
 import { runExport, type ExportOptions, type ExportSummary } from '../pipeline/run-export.js';
+import { NO_SNAPSHOT_TEXT } from '../pipeline/run-outcome.js';
 import { ExitCode, InterruptedError } from './exit-codes.js';
 import { describeFailure } from './failure-report.js';
 import { describeCoverage, textCoverage } from '../snapshots/text-coverage.js';
@@ -85,6 +86,7 @@ export function jsonSummary(s: ExportSummary): Record<string, unknown> {
     stopReason: s.stopReason ?? null,
     snapshotDir: s.snapshotDir ?? null,
     snapshotDirs: s.snapshotDirs,
+    noSnapshot: s.noSnapshot ?? null,
     counts: s.counts,
     textCoverage: textCoverage(s.counts),
     calls: s.calls,
@@ -104,11 +106,13 @@ export function jsonSummary(s: ExportSummary): Record<string, unknown> {
   };
 }
 
+const capitalised = (text: string): string => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+
 function textSummary(s: ExportSummary): string {
   const c = s.counts;
   const head =
     s.snapshotDirs.length === 0
-      ? 'Nothing changed since the last run: no snapshot published'
+      ? capitalised(NO_SNAPSHOT_TEXT[s.noSnapshot ?? 'unchanged'])
       : `${s.status === 'complete' ? 'Export complete' : `Export PARTIAL (${s.stopReason ?? 'some items failed'}; see manifest.json)`}: ${
           s.snapshotDirs.length === 1
             ? s.snapshotDir

@@ -10,6 +10,7 @@ import type { MediaOptions } from './extensions/media-archive.js';
 import type { LossReport } from './extensions/loss-report.js';
 import type { HydrateMode, HydrationReport } from './hydration-strategy.js';
 import type { Counts, Manifest, StopReason } from './publishing/snapshot-sequence.js';
+import type { NoSnapshotReason } from './run-outcome.js';
 
 /** What an export is given (options, dependencies) and what it answers (the summary). */
 
@@ -95,6 +96,8 @@ export interface ExportSummary {
   snapshotDir: string | undefined;
   /** Every snapshot the run published (one per checkpoint), oldest first. */
   snapshotDirs: string[];
+  /** Why none was published, when none was. */
+  noSnapshot: NoSnapshotReason | undefined;
   accountId: string;
   /** The rows of the snapshots in `snapshotDirs`, added up. */
   counts: Counts;

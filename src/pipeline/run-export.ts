@@ -39,7 +39,15 @@ import { RunExtensions, type RunExtension } from './extensions/run-extension.js'
 import { HydrationStrategy } from './hydration-strategy.js';
 import { recordedFailure } from './recorded-failure.js';
 import { Redactor } from './redaction.js';
-import { personNotFound, publishes, runOutcome, stopReasonOf, type RunFacts } from './run-outcome.js';
+import {
+  NO_SNAPSHOT_TEXT,
+  noSnapshotReason,
+  personNotFound,
+  publishes,
+  runOutcome,
+  stopReasonOf,
+  type RunFacts,
+} from './run-outcome.js';
 import { SnapshotSequence, type Manifest, type StopReason } from './publishing/snapshot-sequence.js';
 import type { RowContext } from './types.js';
 
@@ -414,7 +422,8 @@ async function endRun(run: ExportRun): Promise<ExportSummary> {
   const outcome = runOutcome(facts, sequence.publishedCounts.failed);
   if (outcome.finish) store.finishRun(outcome.finish.watermarkMs, run.runStartedMs);
   const loss = run.accounting.report((message, fields) => deps.logger.warn(message, fields));
-  if (!publish) deps.logger.info('nothing changed since the last run: no snapshot published');
+  const noSnapshot = publish ? undefined : noSnapshotReason(facts);
+  if (noSnapshot !== undefined) deps.logger.info(NO_SNAPSHOT_TEXT[noSnapshot]);
   const webhooks = finishCaptured(
     run.captured,
     {
@@ -437,6 +446,7 @@ async function endRun(run: ExportRun): Promise<ExportSummary> {
     runId: run.runId,
     snapshotDir: sequence.published[sequence.published.length - 1],
     snapshotDirs: [...sequence.published],
+    noSnapshot,
     accountId: run.account.id,
     counts: { ...sequence.publishedCounts },
     calls: totalCalls(metrics.calls),

@@ -52,6 +52,24 @@ export function publishes(f: RunFacts): boolean {
   return !(f.stopReason === undefined && f.nothingWritten);
 }
 
+/** Why a run published no snapshot: nothing new since the last run, a time window holding no message, or none at all. */
+export type NoSnapshotReason = 'unchanged' | 'empty_window' | 'no_conversations';
+
+/** The reason of a run that `publishes` says publishes nothing. */
+export function noSnapshotReason(f: RunFacts): NoSnapshotReason {
+  if (f.timeWindowed) return 'empty_window';
+  // A listing that gave nothing at all: the account has no conversation (the planner sees every listed one).
+  if (f.newestListedMs === undefined) return 'no_conversations';
+  return 'unchanged';
+}
+
+/** Each reason as the log and the text summary say it. */
+export const NO_SNAPSHOT_TEXT: Record<NoSnapshotReason, string> = {
+  unchanged: 'nothing changed since the last run: no snapshot published',
+  empty_window: 'no message in the time window: no snapshot published',
+  no_conversations: 'the account has no conversations yet: no snapshot published',
+};
+
 export interface RunOutcome {
   status: 'complete' | 'partial';
   /**

@@ -123,6 +123,7 @@ describe('compliance exports (spawned CLI)', () => {
         /--user-id: must be a numeric .*, not a username: .* \(participant_id\)$/m,
       ],
       [['--since', '2026-02-01', '--until', '2026-01-01'], /--until 2026-01-01 must be later than --since/],
+      [['--since', '2999-01-01', '--full'], /--since 2999-01-01 is in the future/],
     ];
     for (const [flags, message, extra] of cases) {
       const r = await runCli(exportArgs(sandbox.url, out, ...flags), { env: { ...env, ...extra } });
@@ -138,6 +139,16 @@ describe('compliance exports (spawned CLI)', () => {
     expect(
       (await runCli(exportArgs(sandbox.url, out, '--since', '2026-01-01', '--full'), { env })).code,
     ).toBe(0);
+    // A window after the account's last message (the sandbox's data ends on 2026-11-20): nothing to publish, and the
+    // summary says why instead of "nothing changed since the last run".
+    const empty = await runCli(exportArgs(sandbox.url, out, '--since', '2026-11-21', '--full'), { env });
+    expect(empty.code).toBe(0);
+    expect(lastLine(empty.stdout)).toMatchObject({ snapshotDir: null, noSnapshot: 'empty_window' });
+    const emptyText = await runCli(
+      ['export', '--base-url', sandbox.url, '--output', out, '--since', '2026-11-21', '--full'],
+      { env },
+    );
+    expect(emptyText.stdout).toMatch(/^No message in the time window: no snapshot published\n/);
     // verify of something that is not a snapshot is a usage error, not "altered".
     const notSnapshot = await runCli(['verify', join(out, '_state'), '--json']);
     expect(notSnapshot.code).toBe(2);

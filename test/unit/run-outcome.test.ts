@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphAuthError, GraphRequestError } from '../../src/graph/errors.js';
 import {
+  noSnapshotReason,
   personNotFound,
   publishes,
   runOutcome,
@@ -52,6 +53,15 @@ describe('the end of a run', () => {
     [{ nothingWritten: true, stopReason: 'auth' as const }, true],
   ])('publishes %o → %s', (facts, expected) => {
     expect(publishes({ ...base, ...facts })).toBe(expected);
+  });
+
+  it.each([
+    [{ nothingWritten: true }, 'unchanged'],
+    [{ nothingWritten: true, newestListedMs: undefined }, 'no_conversations'],
+    [{ nothingWritten: true, timeWindowed: true }, 'empty_window'],
+    [{ nothingWritten: true, timeWindowed: true, newestListedMs: undefined }, 'empty_window'],
+  ] as const)('no snapshot %o → %s', (facts, expected) => {
+    expect(noSnapshotReason({ ...base, ...facts })).toBe(expected);
   });
 
   it.each([
