@@ -1,4 +1,4 @@
-import leven from 'leven';
+import { closestName } from './issue-wording.js';
 import { redactText, secretLookingArgs } from '../graph/redact.js';
 import { knownSecrets } from './access-token.js';
 
@@ -66,11 +66,8 @@ function unknownFlags(names: string, known: readonly string[]): string {
     .split(', ')
     .map((name) => {
       const flag = name.length === 1 ? `-${name}` : `--${name}`;
-      const best = known
-        .map((k) => ({ k, d: leven(name, k) }))
-        .sort((a, b) => a.d - b.d)
-        .find((x) => x.d <= Math.max(2, Math.floor(name.length / 3)));
-      return best ? `unknown option ${flag} (did you mean --${best.k}?)` : `unknown option ${flag}`;
+      const best = closestName(name, known);
+      return best ? `unknown option ${flag} (did you mean --${best}?)` : `unknown option ${flag}`;
     })
     .join('; ');
 }

@@ -1,3 +1,4 @@
+import leven from 'leven';
 import type { z } from 'zod';
 
 /**
@@ -29,22 +30,30 @@ export const plainIssue: z.core.$ZodErrorMap = (issue) => {
   }
 };
 
-/** A key as people misspell it: case, and `-` for `_` or the other way round (`token-file` for `token_file`). */
-const loosely = (key: string): string => key.toLowerCase().replace(/[-_]/g, '');
+/** The known name closest to a mistyped one (`max-rsp` → `max-rps`, `token-file` → `token_file`), if one is close. */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  return known
+    .map((k) => ({ k, d: leven(name.toLowerCase(), k.toLowerCase()) }))
+    .sort((a, b) => a.d - b.d)
+    .find((x) => x.d <= Math.max(2, Math.floor(name.length / 3)))?.k;
+}
 
 /** Lists of known keys this short are given in full after an unknown key; longer ones only lend a near match. */
 const LIST_KNOWN_UP_TO = 6;
 
-/** What to add after "unknown key x": the known key it misspells, or the few keys that place takes. */
-function knownKeysHint(unknown: readonly string[], known: readonly string[] | undefined): string {
-  if (known === undefined) return '';
-  const near = unknown.flatMap((k) => {
-    const match = known.find((candidate) => loosely(candidate) === loosely(k));
-    return match === undefined ? [] : [`${k} is spelt ${match}`];
+/** Unknown keys, each with the known key it probably misspells, then the keys that place takes when they are few. */
+function unknownKeys(
+  unknown: readonly string[],
+  prefix: string,
+  known: readonly string[] | undefined,
+): string {
+  const keys = unknown.map((k) => {
+    const match = known === undefined ? undefined : closestName(k, known);
+    return `${prefix}${k}${match === undefined ? '' : ` (did you mean ${prefix}${match}?)`}`;
   });
-  const all = known.length <= LIST_KNOWN_UP_TO ? [`the keys here are ${known.join(', ')}`] : [];
-  const hints = [...near, ...all];
-  return hints.length === 0 ? '' : ` (${hints.join('; ')})`;
+  const all =
+    known !== undefined && known.length <= LIST_KNOWN_UP_TO ? `; the keys here are ${known.join(', ')}` : '';
+  return `unknown ${prefix === '' ? 'key' : 'option'} ${keys.join(', ')}${all}`;
 }
 
 /**
@@ -59,11 +68,8 @@ export function issuesLine(
   return error.issues
     .map((i) => {
       const key = i.path.join('.');
-      if (i.code === 'unrecognized_keys') {
-        const where = key === '' ? '' : `${key}: `;
-        const keys = i.keys.map((k) => `${prefix}${k}`).join(', ');
-        return `${where}unknown ${prefix === '' ? 'key' : 'option'} ${keys}${knownKeysHint(i.keys, keysAt?.(i.path))}`;
-      }
+      if (i.code === 'unrecognized_keys')
+        return `${key === '' ? '' : `${key}: `}${unknownKeys(i.keys, prefix, keysAt?.(i.path))}`;
       return key === '' ? i.message : `${prefix}${key}: ${i.message}`;
     })
     .join('; ');

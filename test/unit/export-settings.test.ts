@@ -30,14 +30,14 @@ describe('export settings', () => {
   it('tells an unknown config key with the known one it misspells, and an account entry with its keys', async () => {
     const dir = await tempDir();
     const path = join(dir, 'config.json');
-    await writeFile(path, JSON.stringify({ max_rps: 3, Output: 'x', 'max-rsp': 2 }));
+    await writeFile(path, JSON.stringify({ max_rps: 3, Output: 'x', 'max-rsp': 2, colour: 'red' }));
     await expect(loadConfigFile(path)).rejects.toThrow(
-      /: unknown key max_rps, Output, max-rsp \(max_rps is spelt max-rps; Output is spelt output\)$/,
+      /: unknown key max_rps \(did you mean max-rps\?\), Output \(did you mean output\?\), max-rsp \(did you mean max-rps\?\), colour$/,
     );
     // The top-level keys are written with "-", an account's with "_": the easy mistake is told, with where it is.
     await writeFile(path, JSON.stringify({ accounts: [{ name: 'a', account: '1', 'token-file': 't' }] }));
     await expect(loadConfigFile(path)).rejects.toThrow(
-      /: accounts\.0: unknown key token-file \(token-file is spelt token_file; the keys here are name, account, token_env, token_file\)/,
+      /: accounts\.0: unknown key token-file \(did you mean token_file\?\); the keys here are name, account, token_env, token_file/,
     );
   });
 
