@@ -191,10 +191,27 @@ async function openZip(file: string): Promise<ArchiveSource> {
  */
 const MESSAGES_FOLDER_DEPTH = 4;
 
-/** The sub-folders of `dir/rel` as paths relative to `dir` (`/`-separated); none when it cannot be read. */
+/**
+ * The sub-folders of `dir/rel` as paths relative to `dir` (`/`-separated); none when one below `dir` cannot be read
+ * (`dir` itself must be readable: its error is the one to report).
+ */
 async function subfolders(dir: string, rel: string): Promise<string[]> {
-  const entries = await readdir(join(dir, rel), { withFileTypes: true }).catch(() => []);
+  const entries = await readdir(join(dir, rel), { withFileTypes: true }).catch((e: unknown) => {
+    if (rel === '') throw e;
+    return [];
+  });
   return entries.filter((e) => e.isDirectory()).map((e) => (rel === '' ? e.name : `${rel}/${e.name}`));
+}
+
+/** The files of every thread folder of a `messages` folder (`<box>/<thread>/…`), relative to `dir`. */
+async function messagesFiles(dir: string, messages: string): Promise<string[]> {
+  const threads = (
+    await Promise.all((await subfolders(dir, messages)).map((box) => subfolders(dir, box)))
+  ).flat();
+  const files = await Promise.all(
+    threads.map(async (t) => (await readdir(join(dir, t)).catch(() => [])).map((f) => `${t}/${f}`)),
+  );
+  return files.flat();
 }
 
 /**
@@ -203,25 +220,13 @@ async function subfolders(dir: string, rel: string): Promise<string[]> {
  * (a home folder, `/`, `/proc`) is answered at once with "no threads", instead of after listing every file below it.
  */
 async function threadFileNames(dir: string): Promise<string[]> {
-  await readdir(dir); // the folder itself must be readable: its error is the one to report
   const names: string[] = [];
   let level = [''];
   for (let depth = 0; depth < MESSAGES_FOLDER_DEPTH && level.length > 0; depth++) {
-    const next: string[] = [];
-    for (const rel of level) {
-      for (const sub of await subfolders(dir, rel)) {
-        if (basename(sub) !== 'messages') {
-          next.push(sub);
-          continue;
-        }
-        for (const box of await subfolders(dir, sub))
-          for (const thread of await subfolders(dir, box)) {
-            const files = await readdir(join(dir, thread)).catch(() => []);
-            names.push(...files.map((f) => `${thread}/${f}`));
-          }
-      }
-    }
-    level = next;
+    const found = (await Promise.all(level.map((rel) => subfolders(dir, rel)))).flat();
+    for (const messages of found.filter((f) => basename(f) === 'messages'))
+      names.push(...(await messagesFiles(dir, messages)));
+    level = found.filter((f) => basename(f) !== 'messages');
   }
   return names;
 }

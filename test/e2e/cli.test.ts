@@ -187,34 +187,32 @@ describe('ig-export CLI end to end', () => {
     expect(result.stderr + result.stdout).not.toContain(TEST_TOKEN);
   });
 
-  it('refuses a token holding whitespace or control characters, from the environment or a file, without showing it', async () => {
+  it('refuses a token holding whitespace or control characters, or wrapped in quotes, from the environment or a file, before any call and without showing it', async () => {
     const dir = await tempDir();
-    await writeFile(join(dir, 'token'), 'IGAApasted-twice\nIGAApasted-twice\n');
-    for (const [args, env] of [
-      [['export', '--json'], { IG_ACCESS_TOKEN: 'IGAApasted twice' }],
-      [['export', '--json', '--token-file', join(dir, 'token')], {}],
-    ] as const) {
-      const result = await runCli([...args], { env });
-      expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(
+    const cases = [
+      [
+        'IGAApasted twice',
+        'IGAApasted-twice\nIGAApasted-twice\n',
         /holds whitespace or control characters: it must hold the token alone, on one line/,
-      );
-      expect(result.stderr + result.stdout).not.toContain('IGAApasted');
-    }
-  });
-
-  it('refuses a token wrapped in quotes before any call, without showing it', async () => {
-    const dir = await tempDir();
-    await writeFile(join(dir, 'token'), '"IGAAquoted-token"\n');
-    for (const [args, env] of [
-      [['export', '--json'], { IG_ACCESS_TOKEN: "'IGAAquoted-token'" }],
-      [['export', '--json', '--token-file', join(dir, 'token')], {}],
-    ] as const) {
-      // No sandbox: a call would fail as unreachable (exit 7), not as this usage error.
-      const result = await runCli([...args, '--base-url', 'http://127.0.0.1:9'], { env });
-      expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/is wrapped in quotes: remove them, the token is what is between/);
-      expect(result.stderr + result.stdout).not.toContain('IGAAquoted');
+      ],
+      [
+        "'IGAAquoted-token'",
+        '"IGAAquoted-token"\n',
+        /is wrapped in quotes: remove them, the token is what is between/,
+      ],
+    ] as const;
+    for (const [envToken, fileContent, message] of cases) {
+      await writeFile(join(dir, 'token'), fileContent);
+      for (const [args, env] of [
+        [['export', '--json'], { IG_ACCESS_TOKEN: envToken }],
+        [['export', '--json', '--token-file', join(dir, 'token')], {}],
+      ] as const) {
+        // No sandbox: a call would fail as unreachable (exit 7), not as this usage error.
+        const result = await runCli([...args, '--base-url', 'http://127.0.0.1:9'], { env });
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(message);
+        expect(result.stderr + result.stdout).not.toMatch(/IGAApasted|IGAAquoted/);
+      }
     }
   });
 
