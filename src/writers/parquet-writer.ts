@@ -15,6 +15,14 @@ export {
 const MAX_IN_FLIGHT = 4;
 
 /**
+ * Lets the event loop run once. V8 finishes a garbage collection's marking in a task; rows that come from memory (no
+ * I/O between them) would hold those tasks off until the encoder falls 4 batches behind, and meanwhile the old
+ * generation grows past its limit. Yielding once per batch: 10M rows peak at 188 MB instead of 199, at the same speed
+ * (three alternated pairs, 2026-12-03).
+ */
+const turnOfTheEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
  * Streaming Parquet through parquet-wasm (arrow-rs): row groups are written as rows arrive, so memory stays flat
  * however large the export. This thread lays rows out as Arrow column buffers while a worker thread writes the
  * previous ones as Arrow IPC (arrow-ipc.ts) and encodes them (the two overlap on two cores). arrow-rs writes UTF-8
@@ -72,12 +80,14 @@ export function createParquetWriter<Row extends object>(
   let pending: Record<string, unknown>[] = [];
   let rows = 0;
   const send = async (batchRows: readonly Record<string, unknown>[]): Promise<void> => {
+    const length = batchRows.length;
     const columnBuffers = buildColumnBuffers(columns, batchRows, memory);
     const buffers = memory.takeBatch();
+    await turnOfTheEventLoop();
     await until(() => inFlight < MAX_IN_FLIGHT);
     inFlight++;
     // The buffers move to the encoder thread (transferred, not copied) and come back once it has taken the batch.
-    stream.post({ type: 'batch', length: batchRows.length, columns: columnBuffers, buffers }, buffers);
+    stream.post({ type: 'batch', length, columns: columnBuffers, buffers }, buffers);
   };
 
   return {

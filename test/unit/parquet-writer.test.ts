@@ -97,6 +97,25 @@ describe('Parquet writer (parquet-wasm)', () => {
     });
   });
 
+  it('lets the event loop run within each batch, even when the rows come without a wait', async () => {
+    // V8 finishes a garbage collection's marking in a task: a writer that never yields holds it off (see send()).
+    const w = createParquetWriter<MessageRow>(join(await tempDir(), 'y.parquet'), MESSAGE_COLUMNS, {
+      compression: 'zstd',
+      rowGroupSize: 7,
+      batchSize: 5,
+    });
+    let turns = 0;
+    const count = (): void => {
+      turns++;
+      if (turns < 100) setImmediate(count);
+    };
+    setImmediate(count);
+    for (let i = 0; i < 15; i++) await w.write(row(i, 'x'));
+    // Three batches sent, never four in flight: nothing but the writer itself lets the loop turn.
+    expect(turns).toBeGreaterThanOrEqual(3);
+    await w.close();
+  });
+
   it('writes lists (with null items) and JSON columns that DuckDB reads back as written', async () => {
     const path = join(await tempDir(), 'lists.parquet');
     const w = createParquetWriter<MessageRow>(path, MESSAGE_COLUMNS, {
