@@ -6,6 +6,7 @@ import { DEFAULT_PARQUET_OPTIONS } from '../writers/parquet-options.js';
 import { DETAIL_WINDOW, LISTING_OVERLAP_MS } from '../graph/meta-limits.js';
 import { TABLE_FORMATS, type TableFormat } from '../snapshots/layout.js';
 import { EXPORT_FLAGS } from './definitions/export-flags.js';
+import { isUnexpandedHome, UNEXPANDED_HOME } from './definitions/path-options.js';
 import { stateDirOf } from './definitions/shared-options.js';
 import { UsageError } from './exit-codes.js';
 import { DUCKDB_MEMORY_MB } from './option-ranges.js';
@@ -14,6 +15,11 @@ import { issuesLine, plainIssue } from './issue-wording.js';
 type FlagName = keyof typeof EXPORT_FLAGS;
 
 const positiveInt = z.number().int().positive();
+/** A file or folder path, in a flag or the config file. */
+const pathValue = z
+  .string()
+  .min(1)
+  .refine((path) => !isUnexpandedHome(path), UNEXPANDED_HOME);
 const HOUR_MS = 3_600_000;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const isoDateTime = z.iso.datetime({ offset: true });
@@ -59,8 +65,8 @@ const settingsShape = {
       'holds an API version in its path: give the host only (e.g. https://graph.instagram.com); the version is --api-version',
     ),
   'api-version': z.string().regex(/^v\d+\.\d+$/, 'must look like v23.0'),
-  'token-file': z.string().min(1).optional(),
-  output: z.string().min(1),
+  'token-file': pathValue.optional(),
+  output: pathValue,
   // Below 0.01 the pacing interval overflows Node's timers (the run would go unpaced).
   'max-rps': z.number().min(0.01).max(1000),
   'page-size': positiveInt.max(1000),
@@ -94,7 +100,7 @@ const settingsShape = {
         .transform((fs) => fs as TableFormat[]),
     ),
   full: z.boolean(),
-  'state-dir': z.string().min(1).optional(),
+  'state-dir': pathValue.optional(),
   'checkpoint-minutes': z.number().min(0.1).max(1440),
   'checkpoint-conversations': z.number().int().min(0),
   compact: z.boolean(),
@@ -104,8 +110,8 @@ const settingsShape = {
   quiet: z.boolean(),
   'auto-refresh': z.boolean(),
   redact: z.boolean(),
-  'redact-key-file': z.string().min(1).optional(),
-  record: z.string().min(1).optional(),
+  'redact-key-file': pathValue.optional(),
+  record: pathValue.optional(),
   'rebuild-state': z.boolean(),
   'download-media': z.boolean(),
   'max-media-bytes': positiveInt.max(2 ** 31 - 1),
@@ -143,7 +149,7 @@ const fleetAccountSchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
       .optional(),
-    token_file: z.string().min(1).optional(),
+    token_file: pathValue.optional(),
   })
   .refine((a) => (a.token_env === undefined) !== (a.token_file === undefined), {
     message: 'name exactly one of token_env and token_file',

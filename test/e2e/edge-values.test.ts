@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +45,30 @@ describe('values are validated at the edge: exit 2 naming the flag, one JSON lin
       expect(line.error.message).toContain(flag);
     }
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('a path that begins with "~" (quoted, or in a config file) is refused, and no folder named "~" appears', async () => {
+    const cwd = await tempDir();
+    const config = join(cwd, 'config.json');
+    await writeFile(config, JSON.stringify({ output: '~/archive' }));
+    const cases: Array<[string[], string]> = [
+      [['demo', '--output', '~/archive', '--json'], '--output "~/archive" begins with "~"'],
+      [['export', '--state-dir', '~/state', '--json'], '--state-dir "~/state" begins with "~"'],
+      // No shell expands "~" after "=".
+      [['compact', '--output=~/archive', '--json'], '--output "~/archive" begins with "~"'],
+      [['verify', '~/archive', '--json'], 'snapshots "~/archive" begins with "~"'],
+      [['import-dyi', '~/dyi.zip', '--json'], 'archive "~/dyi.zip" begins with "~"'],
+      [['export', '--config', config, '--json'], `config file ${config} is invalid: output: begins with "~"`],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(args, { cwd, env: { IG_ACCESS_TOKEN: PASTED } });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr.split('\n')[0], args.join(' ')).toContain(message);
+      const line = JSON.parse(result.stdout.trim()) as { error: { kind: string; message: string } };
+      expect(line.error).toMatchObject({ kind: 'usage' });
+      expect(line.error.message).toContain(message);
+    }
+    expect(existsSync(join(cwd, '~'))).toBe(false);
   });
 
   it('a second sandbox on a port in use: exit 2 naming the port, no stack trace', async () => {

@@ -41,6 +41,22 @@ describe('export settings', () => {
     );
   });
 
+  it('refuses a config path that begins with "~" (no shell expands it there), in an account entry too', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'config.json');
+    await writeFile(path, JSON.stringify({ 'state-dir': '~/state', record: '~rec' }));
+    await expect(loadConfigFile(path)).rejects.toThrow(
+      /is invalid: state-dir: begins with "~", which only a shell expands .*; record: begins with "~"/,
+    );
+    await writeFile(path, JSON.stringify({ accounts: [{ name: 'a', account: '1', token_file: '~/t' }] }));
+    await expect(loadConfigFile(path)).rejects.toThrow(
+      /is invalid: accounts\.0\.token_file: begins with "~"/,
+    );
+    // A "~" further in is an ordinary character.
+    await writeFile(path, JSON.stringify({ output: 'exports/~old' }));
+    await expect(loadConfigFile(path)).resolves.toMatchObject({ settings: { output: 'exports/~old' } });
+  });
+
   it('says what to do when the config file cannot be read', async () => {
     const dir = await tempDir();
     await expect(loadConfigFile(join(dir, 'missing.json'))).rejects.toThrow(

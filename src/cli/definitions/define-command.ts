@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import type { LogLevel } from '../cli-logger.js';
 import type { CommandResult } from '../exit-codes.js';
+import { checkPathOptions } from './path-options.js';
 
 /** The options every command has (declared once by main). */
 export interface GlobalArgs {
@@ -40,6 +41,7 @@ export function defineCommand<A>(definition: CommandDefinition<A>): RegisteredCo
     register(cli, done) {
       const builder = (y: Argv<GlobalArgs>): Argv<A> => valuesRequired(definition.builder(y));
       cli.command<A>(definition.command, definition.describe, builder, async (args) => {
+        checkPathOptions(args);
         done(await definition.handler(args));
       });
     },
