@@ -39,7 +39,7 @@ function isZombie(pid: number): boolean {
     return false;
   }
   // "pid (command) state …": the command may itself hold ")" or spaces.
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  const state = stat[stat.lastIndexOf(')') + 2];
   return state === 'Z' || state === 'X';
 }
 
